@@ -1,0 +1,149 @@
+//! Clients and the admin. A client runs its script against the primary (and, for reads, the
+//! replicas), recording every call and return in the probe. The admin is how the harness observes
+//! the cluster from outside: it polls `INFO replication` until the replicas catch up, and takes
+//! snapshots for the checkpoints.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use replsim_model::binlog::Offset;
+use replsim_model::check::{NodeSnapshot, SimTime};
+
+use crate::info::{LinkState, PrimaryInfo};
+use crate::probe::Probe;
+use crate::time::{self, within};
+use crate::wire::{Connection, Reply, Request, CLIENT_PORT};
+
+/// A client's connection to a node's client port.
+pub type ClientConnection = Connection<Request, Reply>;
+use crate::workload::{ClientScript, Target};
+
+/// Names and addresses of the nodes clients can reach.
+#[derive(Clone, Debug)]
+pub struct Directory {
+    pub primary: (String, IpAddr),
+    pub replicas: Vec<(String, IpAddr)>,
+}
+
+impl Directory {
+    fn resolve(&self, target: Target) -> &(String, IpAddr) {
+        match target {
+            Target::Primary => &self.primary,
+            Target::Replica(index) => &self.replicas[index % self.replicas.len()],
+        }
+    }
+}
+
+/// Runs a client's script. An operation without a reply within `request_deadline` is recorded
+/// as indeterminate and the connection is dropped (a late reply must not be taken for the next).
+pub async fn run_client(client: u64, script: ClientScript, directory: Directory, probe: Probe, request_deadline: Duration) {
+    let mut connections: BTreeMap<IpAddr, ClientConnection> = BTreeMap::new();
+    for op in script.ops {
+        if !op.think.is_zero() {
+            madsim::time::sleep(op.think).await;
+        }
+        let (node, ip) = directory.resolve(op.target).clone();
+        let handle = probe.invoked(&node, client, &op.command, op.target);
+        let request = Request::Execute(op.command);
+        let outcome = within(request_deadline, async {
+            if !connections.contains_key(&ip) {
+                connections.insert(ip, Connection::connect(SocketAddr::new(ip, CLIENT_PORT)).await?);
+            }
+            let connection = connections.get_mut(&ip).expect("inserted above");
+            connection.exchange(request).await
+        })
+        .await;
+        match outcome {
+            Some(Ok(Reply::Response(response))) => probe.returned(handle, Some(response)),
+            _ => {
+                connections.remove(&ip);
+                probe.returned(handle, None);
+            }
+        }
+    }
+}
+
+/// How waiting for the replicas ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CatchUp {
+    /// Every replica reported `applied_offset == master_repl_offset` (and was online).
+    CaughtUp { offset: Offset },
+    /// The deadline passed; the first replica found behind, with the time its offset last moved.
+    Stuck { replica: String, offset: Offset, primary_offset: Offset, since: SimTime },
+}
+
+const CATCH_UP_POLL: Duration = Duration::from_millis(5);
+
+/// Polls the primary's `INFO replication` until every replica in `directory` is online with
+/// `applied_offset == master_repl_offset`, or `deadline` passes.
+pub async fn wait_for_catch_up(directory: &Directory, deadline: Duration) -> CatchUp {
+    let started = time::now();
+    let give_up = SimTime(started.0 + deadline.as_nanos() as u64);
+    // Per replica: (offset last seen, when it last changed).
+    let mut progress: BTreeMap<IpAddr, (Offset, SimTime)> =
+        directory.replicas.iter().map(|(_, ip)| (*ip, (Offset::ZERO, started))).collect();
+    let mut primary_offset = Offset::ZERO;
+    let mut connection: Option<ClientConnection> = None;
+    loop {
+        if let Some(info) = poll_info(&mut connection, &directory.primary.1).await {
+            primary_offset = info.master_repl_offset;
+            let mut all_caught_up = true;
+            for (ip, (seen, since)) in progress.iter_mut() {
+                let line = info.replicas.iter().find(|line| line.ip == ip.to_string());
+                let (offset, online) = line.map_or((Offset::ZERO, false), |line| (line.applied_offset, line.state == LinkState::Online));
+                if offset != *seen {
+                    *seen = offset;
+                    *since = time::now();
+                }
+                all_caught_up &= online && offset == primary_offset;
+            }
+            if all_caught_up {
+                return CatchUp::CaughtUp { offset: primary_offset };
+            }
+        }
+        if time::now() >= give_up {
+            let (ip, (offset, since)) = progress
+                .iter()
+                .find(|(_, (offset, _))| *offset != primary_offset)
+                .or_else(|| progress.iter().next())
+                .map(|(ip, seen)| (*ip, *seen))
+                .expect("at least one replica");
+            let replica = directory.replicas.iter().find(|(_, replica_ip)| *replica_ip == ip).map(|(name, _)| name.clone());
+            return CatchUp::Stuck { replica: replica.unwrap_or_default(), offset, primary_offset, since };
+        }
+        madsim::time::sleep(CATCH_UP_POLL).await;
+    }
+}
+
+async fn poll_info(connection: &mut Option<ClientConnection>, primary: &IpAddr) -> Option<PrimaryInfo> {
+    let reply = within(CATCH_UP_POLL * 20, async {
+        if connection.is_none() {
+            *connection = Some(Connection::connect(SocketAddr::new(*primary, CLIENT_PORT)).await?);
+        }
+        connection.as_mut().expect("connected above").exchange(Request::InfoReplication).await
+    })
+    .await;
+    match reply {
+        Some(Ok(Reply::Info(text))) => PrimaryInfo::parse(&text).ok(),
+        _ => {
+            *connection = None;
+            None
+        }
+    }
+}
+
+/// Asks a node for its store and offset.
+pub async fn snapshot(node: &str, ip: IpAddr, deadline: Duration) -> Option<NodeSnapshot> {
+    let reply = within(deadline, async {
+        let mut connection: ClientConnection = Connection::connect(SocketAddr::new(ip, CLIENT_PORT)).await?;
+        connection.exchange(Request::Snapshot).await
+    })
+    .await;
+    match reply {
+        Some(Ok(Reply::Snapshot { offset, store })) => {
+            Some(NodeSnapshot { node: node.to_string(), offset, store, at: time::now() })
+        }
+        _ => None,
+    }
+}

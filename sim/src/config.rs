@@ -1,0 +1,208 @@
+//! How a simulated cluster is set up: replica count, the replica's apply mode and pipeline, the
+//! replication window, network latency and the deadlines that turn hangs into reported failures.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use replsim_model::command::Command;
+use serde::{Deserialize, Serialize};
+
+/// How a replica turns its received binlog into store writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ApplyMode {
+    /// Pika before PR #2808: each entry goes to the worker picked by hashing its dispatch key
+    /// (`argv[1]`, or the command name when there is none). FLUSHDB races earlier writes.
+    HashByKey,
+    /// The fix: keyed entries are dispatched by key, but a global command first waits until
+    /// every write already dispatched to its database has been applied, is applied alone, and only
+    /// then does dispatch resume (Pika's per-DB unfinished-task counter).
+    Barrier,
+    /// One worker applies everything in binlog order.
+    Serial,
+}
+
+impl ApplyMode {
+    pub const ALL: [ApplyMode; 3] = [ApplyMode::HashByKey, ApplyMode::Barrier, ApplyMode::Serial];
+
+    /// Where a replica sends `command`, given `workers` apply workers.
+    pub fn dispatch(self, command: &Command, workers: usize) -> Dispatch {
+        match self {
+            ApplyMode::Serial => Dispatch::Worker(0),
+            ApplyMode::Barrier if command.is_global() => Dispatch::Barrier,
+            ApplyMode::HashByKey | ApplyMode::Barrier => {
+                Dispatch::Worker((stable_hash(command.dispatch_key().as_bytes()) % workers as u64) as usize)
+            }
+        }
+    }
+
+    /// The modes that are meant to be correct.
+    pub fn is_fixed(self) -> bool {
+        self != ApplyMode::HashByKey
+    }
+}
+
+/// Where one binlog entry is applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dispatch {
+    Worker(usize),
+    /// Drain the entry's database, apply it on the dispatching task, then resume.
+    Barrier,
+}
+
+impl fmt::Display for ApplyMode {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(match self {
+            ApplyMode::HashByKey => "hash-by-key",
+            ApplyMode::Barrier => "barrier",
+            ApplyMode::Serial => "serial",
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown apply mode '{0}' (expected one of: hash-by-key, barrier, serial)")]
+pub struct UnknownApplyMode(pub String);
+
+impl FromStr for ApplyMode {
+    type Err = UnknownApplyMode;
+
+    fn from_str(text: &str) -> Result<ApplyMode, UnknownApplyMode> {
+        ApplyMode::ALL
+            .into_iter()
+            .find(|mode| mode.to_string() == text)
+            .ok_or_else(|| UnknownApplyMode(text.to_string()))
+    }
+}
+
+/// FNV-1a: a hash that is the same on every run, platform and Rust version (worker choice and
+/// trace hashes must not depend on `std`'s unspecified hasher).
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    let mut hasher = StableHasher::default();
+    std::hash::Hasher::write(&mut hasher, bytes);
+    std::hash::Hasher::finish(&hasher)
+}
+
+/// FNV-1a 64 as a [`std::hash::Hasher`].
+#[derive(Clone, Debug)]
+pub struct StableHasher(u64);
+
+impl Default for StableHasher {
+    fn default() -> StableHasher {
+        StableHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for StableHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 ^= u64::from(*byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The replica's apply pipeline (Pika's WriteDB worker pool).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyConfig {
+    pub mode: ApplyMode,
+    pub workers: usize,
+    /// Each apply takes a random time in this range: this is what makes workers interleave.
+    pub delay_min: Duration,
+    pub delay_max: Duration,
+    /// Bound of each worker's queue; dispatch waits when it is full.
+    pub queue_capacity: usize,
+}
+
+/// The binlog stream from primary to replica.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicationConfig {
+    pub batch_entries_max: usize,
+    /// Entries sent but not yet acknowledged as written to the replica's binlog.
+    pub window_entries_max: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkConfig {
+    pub latency_min: Duration,
+    pub latency_max: Duration,
+}
+
+/// Simulated-time bounds: missing one is a reported outcome, never a hang.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadlines {
+    /// How long one workload phase may take before the run is declared timed out.
+    pub phase: Duration,
+    /// How long replicas have to catch up with the primary after a phase.
+    pub catch_up: Duration,
+    /// How long a client waits for one reply before it gives the operation up as indeterminate.
+    pub request: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterConfig {
+    pub replicas: usize,
+    /// Logical databases (`SELECT 0..databases`).
+    pub databases: u8,
+    pub apply: ApplyConfig,
+    pub replication: ReplicationConfig,
+    pub network: NetworkConfig,
+    pub deadlines: Deadlines,
+}
+
+impl ClusterConfig {
+    /// Hard bounds that keep every queue and loop finite; checked before a run starts.
+    pub fn validate(&self) -> Result<(), String> {
+        let checks = [
+            (1..=8).contains(&self.replicas).then_some(()).ok_or("replicas must be 1..=8"),
+            (1..=16).contains(&self.databases).then_some(()).ok_or("databases must be 1..=16"),
+            (1..=64).contains(&self.apply.workers).then_some(()).ok_or("workers must be 1..=64"),
+            (self.apply.delay_min <= self.apply.delay_max)
+                .then_some(())
+                .ok_or("apply delay_min must not exceed delay_max"),
+            (1..=4096).contains(&self.apply.queue_capacity)
+                .then_some(())
+                .ok_or("queue_capacity must be 1..=4096"),
+            (1..=4096).contains(&self.replication.batch_entries_max)
+                .then_some(())
+                .ok_or("batch_entries_max must be 1..=4096"),
+            (1..=65536).contains(&self.replication.window_entries_max)
+                .then_some(())
+                .ok_or("window_entries_max must be 1..=65536"),
+            (self.network.latency_min <= self.network.latency_max)
+                .then_some(())
+                .ok_or("latency_min must not exceed latency_max"),
+        ];
+        checks.into_iter().collect::<Result<(), &str>>().map_err(str::to_string)
+    }
+}
+
+impl Default for ClusterConfig {
+    fn default() -> ClusterConfig {
+        ClusterConfig {
+            replicas: 1,
+            databases: 1,
+            apply: ApplyConfig {
+                mode: ApplyMode::Barrier,
+                workers: 4,
+                delay_min: Duration::from_millis(1),
+                delay_max: Duration::from_millis(4),
+                queue_capacity: 256,
+            },
+            replication: ReplicationConfig { batch_entries_max: 32, window_entries_max: 256 },
+            network: NetworkConfig {
+                latency_min: Duration::from_millis(1),
+                latency_max: Duration::from_millis(5),
+            },
+            deadlines: Deadlines {
+                phase: Duration::from_secs(60),
+                catch_up: Duration::from_secs(10),
+                request: Duration::from_secs(5),
+            },
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! `INFO replication`, rendered the way Redis and Pika do (`key:value` lines, replicas as
+//! `slaveN:ip=…,port=…,…`) and parsed back by the catch-up step, which, like an operator, only
+//! learns about replication through this text.
+//!
+//! ```
+//! use replsim_sim::info::{PrimaryInfo, ReplicaLine, LinkState};
+//! use replsim_model::binlog::Offset;
+//! let info = PrimaryInfo {
+//!     master_repl_offset: Offset(7),
+//!     replicas: vec![ReplicaLine {
+//!         ip: "10.0.0.2".into(), port: 9221, state: LinkState::Online,
+//!         offset: Offset(7), applied_offset: Offset(6),
+//!     }],
+//! };
+//! let text = info.render();
+//! assert!(text.contains("slave0:ip=10.0.0.2,port=9221,state=online,offset=7,applied_offset=6,lag=0"));
+//! assert_eq!(PrimaryInfo::parse(&text).unwrap(), info);
+//! ```
+
+use std::fmt::Write;
+
+use replsim_model::binlog::Offset;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    /// Handshake done, binlog streaming.
+    Online,
+    /// Handshake or full sync in progress.
+    Syncing,
+    /// The connection is gone; the replica is expected to reconnect.
+    Offline,
+}
+
+impl LinkState {
+    fn as_str(self) -> &'static str {
+        match self {
+            LinkState::Online => "online",
+            LinkState::Syncing => "syncing",
+            LinkState::Offline => "offline",
+        }
+    }
+
+    fn parse(text: &str) -> Option<LinkState> {
+        [LinkState::Online, LinkState::Syncing, LinkState::Offline]
+            .into_iter()
+            .find(|state| state.as_str() == text)
+    }
+}
+
+/// One `slaveN:` line. `offset` is what the replica acknowledged as written to its binlog (what
+/// Pika acks); `applied_offset` what it acknowledged as applied to its store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplicaLine {
+    pub ip: String,
+    pub port: u16,
+    pub state: LinkState,
+    pub offset: Offset,
+    pub applied_offset: Offset,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrimaryInfo {
+    pub master_repl_offset: Offset,
+    pub replicas: Vec<ReplicaLine>,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("malformed INFO replication: {0}")]
+pub struct MalformedInfo(String);
+
+impl PrimaryInfo {
+    pub fn render(&self) -> String {
+        let mut text = String::from("# Replication(MASTER)\r\nrole:master\r\n");
+        let _ = write!(text, "connected_slaves:{}\r\n", self.replicas.len());
+        for (index, line) in self.replicas.iter().enumerate() {
+            let lag = self.master_repl_offset.0.saturating_sub(line.offset.0);
+            let _ = write!(
+                text,
+                "slave{index}:ip={},port={},state={},offset={},applied_offset={},lag={lag}\r\n",
+                line.ip,
+                line.port,
+                line.state.as_str(),
+                line.offset,
+                line.applied_offset
+            );
+        }
+        let _ = write!(text, "master_repl_offset:{}\r\n", self.master_repl_offset);
+        text
+    }
+
+    pub fn parse(text: &str) -> Result<PrimaryInfo, MalformedInfo> {
+        let mut master_repl_offset = None;
+        let mut replicas = Vec::new();
+        for line in text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#')) {
+            let (name, value) = line.split_once(':').ok_or_else(|| MalformedInfo(format!("no ':' in {line:?}")))?;
+            if name == "master_repl_offset" {
+                master_repl_offset = Some(parse_offset(value)?);
+            } else if name.starts_with("slave") {
+                replicas.push(parse_replica_line(value)?);
+            }
+        }
+        let master_repl_offset =
+            master_repl_offset.ok_or_else(|| MalformedInfo("no master_repl_offset".to_string()))?;
+        Ok(PrimaryInfo { master_repl_offset, replicas })
+    }
+}
+
+fn parse_offset(text: &str) -> Result<Offset, MalformedInfo> {
+    text.parse().map(Offset).map_err(|_| MalformedInfo(format!("bad offset {text:?}")))
+}
+
+fn parse_replica_line(text: &str) -> Result<ReplicaLine, MalformedInfo> {
+    let field = |name: &str| {
+        text.split(',')
+            .find_map(|pair| pair.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
+            .ok_or_else(|| MalformedInfo(format!("no {name}= in {text:?}")))
+    };
+    Ok(ReplicaLine {
+        ip: field("ip")?.to_string(),
+        port: field("port")?.parse().map_err(|_| MalformedInfo(format!("bad port in {text:?}")))?,
+        state: LinkState::parse(field("state")?).ok_or_else(|| MalformedInfo(format!("bad state in {text:?}")))?,
+        offset: parse_offset(field("offset")?)?,
+        applied_offset: parse_offset(field("applied_offset")?)?,
+    })
+}
+
+/// `INFO replication` on a replica.
+pub fn render_replica_info(primary_ip: &str, link_up: bool, received: Offset, applied: Offset) -> String {
+    format!(
+        "# Replication(SLAVE)\r\nrole:slave\r\nmaster_host:{primary_ip}\r\nmaster_port:{}\r\n\
+         master_link_status:{}\r\nslave_read_only:1\r\nslave_repl_offset:{received}\r\n\
+         slave_applied_offset:{applied}\r\n",
+        crate::wire::CLIENT_PORT,
+        if link_up { "up" } else { "down" },
+    )
+}

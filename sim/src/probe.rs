@@ -1,0 +1,249 @@
+//! The harness's view into the system under test: every node reports its events here.
+//!
+//! The probe keeps (1) a hash of the ordered event trace — same seed, same hash, or determinism is
+//! broken; (2) the evidence the checkers need: the primary's binlog, each replica's idle points,
+//! the client history and the checkpoints. Events also go to `tracing` (target `replsim`), which
+//! is how `replsim replay` prints a trace; with no subscriber that costs nothing.
+//!
+//! Everything runs on madsim's single simulation thread; the mutex is never contended and exists
+//! only because madsim's tasks must be `Send`.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use replsim_model::binlog::{BinlogEntry, Offset};
+use replsim_model::check::{NodeSnapshot, SimTime};
+use replsim_model::command::{Command, Response};
+use replsim_model::history::Operation;
+use serde::Serialize;
+
+use crate::config::StableHasher;
+use crate::time;
+use crate::workload::Target;
+
+/// Something a node did, in the order it did it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    Invoke { client: u64, command: Command, target: Target },
+    /// `response: None`: the client gave up waiting (connection lost or request deadline).
+    Return { client: u64, response: Option<Response> },
+    BinlogAppend { offset: Offset, command: Command },
+    SyncRequested { offset: Offset },
+    SyncAccepted { replica: String, after: Offset, full_sync: bool },
+    FullSyncLoaded { offset: Offset, keys: usize },
+    BatchSent { replica: String, first: Offset, last: Offset },
+    BatchReceived { first: Offset, last: Offset },
+    Dispatched { offset: Offset, worker: usize },
+    /// A global command waits for `in_flight` earlier writes of its database to finish.
+    BarrierWait { offset: Offset, in_flight: usize },
+    /// `worker: None`: applied by the dispatcher behind a barrier.
+    Applied { offset: Offset, worker: Option<usize> },
+    AckSent { received: Offset, applied: Offset },
+    AckReceived { replica: String, received: Offset, applied: Offset },
+    LinkDown { peer: String, reason: String },
+    PhaseStarted { phase: usize, clients: usize },
+    CaughtUp { offset: Offset },
+}
+
+impl Event {
+    fn level(&self) -> tracing::Level {
+        match self {
+            Event::Invoke { .. }
+            | Event::Return { .. }
+            | Event::SyncRequested { .. }
+            | Event::SyncAccepted { .. }
+            | Event::FullSyncLoaded { .. }
+            | Event::LinkDown { .. }
+            | Event::PhaseStarted { .. }
+            | Event::CaughtUp { .. } => tracing::Level::INFO,
+            Event::BinlogAppend { .. }
+            | Event::Dispatched { .. }
+            | Event::BarrierWait { .. }
+            | Event::Applied { .. } => tracing::Level::DEBUG,
+            Event::BatchSent { .. }
+            | Event::BatchReceived { .. }
+            | Event::AckSent { .. }
+            | Event::AckReceived { .. } => tracing::Level::TRACE,
+        }
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Invoke { client, command, target } => {
+                let target = match target {
+                    Target::Primary => String::new(),
+                    Target::Replica(index) => format!(" (read from replica-{})", index + 1),
+                };
+                write!(formatter, "client-{client} invoke {command}{target}")
+            }
+            Event::Return { client, response: Some(response) } => {
+                write!(formatter, "client-{client} return {response}")
+            }
+            Event::Return { client, response: None } => {
+                write!(formatter, "client-{client} gave up (outcome unknown)")
+            }
+            Event::BinlogAppend { offset, command } => write!(formatter, "binlog-append {offset} {command}"),
+            Event::SyncRequested { offset } => write!(formatter, "try-sync after offset {offset}"),
+            Event::SyncAccepted { replica, after, full_sync: false } => {
+                write!(formatter, "incremental sync of {replica} after offset {after}")
+            }
+            Event::SyncAccepted { replica, after, full_sync: true } => {
+                write!(formatter, "full sync of {replica} at offset {after}")
+            }
+            Event::FullSyncLoaded { offset, keys } => {
+                write!(formatter, "full-sync snapshot loaded: offset {offset}, {keys} keys")
+            }
+            Event::BatchSent { replica, first, last } => write!(formatter, "send {first}..={last} to {replica}"),
+            Event::BatchReceived { first, last } => write!(formatter, "receive {first}..={last}"),
+            Event::Dispatched { offset, worker } => write!(formatter, "dispatch {offset} -> worker {worker}"),
+            Event::BarrierWait { offset, in_flight } => {
+                write!(formatter, "barrier before {offset}: waiting for {in_flight} in-flight write(s)")
+            }
+            Event::Applied { offset, worker: Some(worker) } => write!(formatter, "apply {offset} on worker {worker}"),
+            Event::Applied { offset, worker: None } => write!(formatter, "apply {offset} alone (barrier)"),
+            Event::AckSent { received, applied } => write!(formatter, "ack received={received} applied={applied}"),
+            Event::AckReceived { replica, received, applied } => {
+                write!(formatter, "ack from {replica}: received={received} applied={applied}")
+            }
+            Event::LinkDown { peer, reason } => write!(formatter, "link to {peer} down: {reason}"),
+            Event::PhaseStarted { phase, clients } => write!(formatter, "phase {phase} starts with {clients} client(s)"),
+            Event::CaughtUp { offset } => write!(formatter, "all replicas caught up at offset {offset}"),
+        }
+    }
+}
+
+/// One line of a kept trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TraceLine {
+    pub at: SimTime,
+    pub node: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// A client operation and the node that served it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClientOperation {
+    pub node: String,
+    pub operation: Operation<Command, Response>,
+}
+
+/// The state of all replicas and the primary once a phase's writes have replicated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub phase: usize,
+    /// Length of the primary's binlog when the checkpoint was taken.
+    pub binlog_end: Offset,
+    pub primary: NodeSnapshot,
+    pub replicas: Vec<NodeSnapshot>,
+}
+
+/// How a run ended, short of the checkers' verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ending {
+    Completed,
+    /// The clients of `phase` did not finish by the phase deadline.
+    PhaseTimedOut { phase: usize, deadline: SimTime },
+    /// A replica did not catch up by the catch-up deadline.
+    Stuck { phase: usize, replica: String, offset: Offset, primary_offset: Offset, since: SimTime },
+    /// A caught-up node did not answer the snapshot request, so the checkpoint could not be taken.
+    Unobservable { phase: usize, node: String },
+}
+
+/// Everything a run leaves for the checkers.
+#[derive(Clone, Debug, Default)]
+pub struct Record {
+    pub binlog: Vec<BinlogEntry>,
+    pub idle_points: Vec<NodeSnapshot>,
+    pub history: Vec<ClientOperation>,
+    pub checkpoints: Vec<Checkpoint>,
+    pub trace_hash: u64,
+    pub trace_events: u64,
+    /// The ordered trace itself, when the probe was asked to keep it.
+    pub trace: Option<Vec<TraceLine>>,
+}
+
+#[derive(Clone)]
+pub struct Probe {
+    record: Arc<Mutex<ProbeState>>,
+}
+
+struct ProbeState {
+    record: Record,
+    hasher: StableHasher,
+}
+
+impl Probe {
+    pub fn new(keep_trace: bool) -> Probe {
+        let record = Record { trace: keep_trace.then(Vec::new), ..Record::default() };
+        Probe { record: Arc::new(Mutex::new(ProbeState { record, hasher: StableHasher::default() })) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ProbeState> {
+        // A panic elsewhere in the simulation (an invariant firing) must not hide the record.
+        self.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn event(&self, node: &str, event: Event) {
+        let at = time::now();
+        match event.level() {
+            tracing::Level::INFO => tracing::info!(target: "replsim", node, "{at} {node:<10} {event}"),
+            tracing::Level::DEBUG => tracing::debug!(target: "replsim", node, "{at} {node:<10} {event}"),
+            _ => tracing::trace!(target: "replsim", node, "{at} {node:<10} {event}"),
+        }
+        let mut state = self.lock();
+        (at, node, &event).hash(&mut state.hasher);
+        state.record.trace_events += 1;
+        if let Some(trace) = state.record.trace.as_mut() {
+            trace.push(TraceLine { at, node: node.to_string(), event });
+        }
+    }
+
+    pub fn binlog_appended(&self, node: &str, entry: &BinlogEntry) {
+        self.lock().record.binlog.push(entry.clone());
+        self.event(node, Event::BinlogAppend { offset: entry.offset, command: entry.command.clone() });
+    }
+
+    pub fn idle_point(&self, snapshot: NodeSnapshot) {
+        self.lock().record.idle_points.push(snapshot);
+    }
+
+    /// Records a call; returns the handle to complete it with [`Probe::returned`].
+    pub fn invoked(&self, node: &str, client: u64, command: &Command, target: Target) -> usize {
+        self.event(&format!("client-{client}"), Event::Invoke { client, command: command.clone(), target });
+        let mut state = self.lock();
+        let operation = Operation { client, call: time::now(), returned: None, input: command.clone(), output: None };
+        state.record.history.push(ClientOperation { node: node.to_string(), operation });
+        state.record.history.len() - 1
+    }
+
+    /// Completes a call. `response: None` leaves it indeterminate.
+    pub fn returned(&self, handle: usize, response: Option<Response>) {
+        let client = {
+            let mut state = self.lock();
+            let operation = &mut state.record.history[handle].operation;
+            if response.is_some() {
+                operation.returned = Some(time::now());
+                operation.output = response.clone();
+            }
+            operation.client
+        };
+        self.event(&format!("client-{client}"), Event::Return { client, response });
+    }
+
+    pub fn checkpoint(&self, checkpoint: Checkpoint) {
+        self.lock().record.checkpoints.push(checkpoint);
+    }
+
+    /// Takes the record, with the trace hash as of now. Later events start a new record.
+    pub fn take_record(&self) -> Record {
+        let mut state = self.lock();
+        let mut record = std::mem::take(&mut state.record);
+        record.trace_hash = state.hasher.finish();
+        record
+    }
+}

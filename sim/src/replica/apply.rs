@@ -1,0 +1,257 @@
+//! The replica's apply pipeline, modelled on Pika's: the binlog task appends each entry to the
+//! replica's binlog, then hands it to one of `workers` apply workers; each apply takes a random
+//! simulated time, so workers finish out of order.
+//!
+//! ```text
+//!   offsets:  3:SET a v3 ─► hash("a") % 4 = 1 ─► worker 1 (busy until t+4ms) ┐
+//!             5:FLUSHDB  ─► hash("flushdb") % 4 = 2 ─► worker 2 (idle)       ├─ HashByKey: FLUSHDB
+//!                                                                            ┘  may run first
+//!   Barrier:  5:FLUSHDB  ─► wait until db0 has no write in flight ─► apply alone ─► resume
+//! ```
+//!
+//! The applied offset is a watermark: the highest `o` such that every entry up to `o` has been
+//! applied. A replica whose workers are all idle reports an idle point for prefix checking.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use replsim_model::binlog::{Binlog, BinlogEntry, Offset};
+use replsim_model::check::NodeSnapshot;
+use replsim_model::command::Db;
+use replsim_model::store::Store;
+use tokio::sync::{mpsc, watch, Notify};
+
+use crate::config::{ApplyConfig, Dispatch};
+use crate::probe::{Event, Probe};
+use crate::sut_assert;
+use crate::time;
+
+/// What the replica acknowledges to the primary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub received: Offset,
+    pub applied: Offset,
+}
+
+/// A replica's data: what it received (binlog) and what it applied (store, watermark).
+#[derive(Default)]
+pub struct ReplicaData {
+    pub store: Store,
+    pub binlog: Binlog,
+    pub applied: Offset,
+    /// Applied out of order, beyond the watermark.
+    applied_ahead: BTreeSet<Offset>,
+    in_flight_by_db: BTreeMap<Db, usize>,
+    in_flight: usize,
+    last_idle_point: Offset,
+}
+
+impl ReplicaData {
+    fn idle(&self) -> bool {
+        self.in_flight == 0
+    }
+}
+
+/// Shared by the binlog task, the workers and the client-serving task of one replica.
+pub struct Pipeline {
+    node: String,
+    config: ApplyConfig,
+    probe: Probe,
+    data: Mutex<ReplicaData>,
+    /// Signalled whenever some database's in-flight count drops to zero.
+    drained: Notify,
+    progress: watch::Sender<Progress>,
+    /// Publish the applied offset at least every this many entries while busy.
+    ack_applied_every: u64,
+    workers: Vec<mpsc::Sender<BinlogEntry>>,
+}
+
+impl Pipeline {
+    /// Starts `config.workers` apply workers on the current node.
+    pub fn start(node: &str, config: &ApplyConfig, ack_applied_every: u64, probe: Probe) -> Arc<Pipeline> {
+        let mut queues = Vec::with_capacity(config.workers);
+        let mut workers = Vec::with_capacity(config.workers);
+        for _ in 0..config.workers {
+            let (sender, receiver) = mpsc::channel(config.queue_capacity);
+            workers.push(sender);
+            queues.push(receiver);
+        }
+        let pipeline = Arc::new(Pipeline {
+            node: node.to_string(),
+            config: config.clone(),
+            probe,
+            data: Mutex::default(),
+            drained: Notify::new(),
+            progress: watch::Sender::new(Progress::default()),
+            ack_applied_every: ack_applied_every.max(1),
+            workers,
+        });
+        for (worker, queue) in queues.into_iter().enumerate() {
+            madsim::task::spawn(pipeline.clone().run_worker(worker, queue));
+        }
+        pipeline
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, ReplicaData> {
+        self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn progress(&self) -> watch::Receiver<Progress> {
+        self.progress.subscribe()
+    }
+
+    /// Appends `entry` to the replica's binlog and dispatches it. Entries already held (a batch
+    /// re-sent after a reconnect) are ignored. Waits while the chosen queue is full or a barrier
+    /// drains.
+    pub async fn submit(&self, entry: BinlogEntry) {
+        {
+            let mut data = self.lock();
+            let last = data.binlog.last_offset();
+            if entry.offset <= last {
+                return;
+            }
+            if let Err(error) = data.binlog.append_entry(entry.clone()) {
+                sut_assert!(false, "{}: {error}", self.node);
+            }
+            let received = data.binlog.last_offset();
+            self.progress.send_modify(|progress| progress.received = received);
+        }
+        match self.config.mode.dispatch(&entry.command, self.workers.len()) {
+            Dispatch::Worker(worker) => {
+                self.begin(&entry);
+                self.probe.event(&self.node, Event::Dispatched { offset: entry.offset, worker });
+                let queued = self.workers[worker].send(entry).await;
+                sut_assert!(queued.is_ok(), "{}: apply worker {worker} is gone", self.node);
+            }
+            Dispatch::Barrier => {
+                self.drain(Some(entry.command.db()), entry.offset).await;
+                self.begin(&entry);
+                madsim::time::sleep(self.apply_delay()).await;
+                self.apply(&entry, None);
+            }
+        }
+    }
+
+    /// Waits until no write of `db` (or of any database, for `None`) is in flight.
+    pub async fn drain(&self, db: Option<Db>, before: Offset) {
+        let mut announced = false;
+        loop {
+            let in_flight = {
+                let data = self.lock();
+                match db {
+                    Some(db) => data.in_flight_by_db.get(&db).copied().unwrap_or(0),
+                    None => data.in_flight,
+                }
+            };
+            if in_flight == 0 {
+                return;
+            }
+            if !announced {
+                self.probe.event(&self.node, Event::BarrierWait { offset: before, in_flight });
+                announced = true;
+            }
+            self.drained.notified().await;
+        }
+    }
+
+    /// Replaces everything with a full-sync snapshot that reflects exactly `offset`. The caller
+    /// drains the pipeline first.
+    pub fn load_snapshot(&self, offset: Offset, store: Store) {
+        let keys = store.len();
+        let snapshot = {
+            let mut data = self.lock();
+            sut_assert!(data.idle(), "{}: full sync loaded while writes are in flight", self.node);
+            data.store = store;
+            data.binlog = Binlog::starting_after(offset);
+            data.applied = offset;
+            data.applied_ahead.clear();
+            data.last_idle_point = offset;
+            self.progress.send_replace(Progress { received: offset, applied: offset });
+            self.snapshot(&data)
+        };
+        self.probe.event(&self.node, Event::FullSyncLoaded { offset, keys });
+        self.probe.idle_point(snapshot);
+    }
+
+    /// Makes the applied offset visible to the ack sender — when the pipeline drains, or after a
+    /// batch's worth of progress. Acknowledging every single apply would double the replication
+    /// traffic for no information the primary acts on (Pika acks once per batch).
+    fn publish_applied(&self, data: &ReplicaData) {
+        let published = self.progress.borrow().applied;
+        let due = data.idle() || data.applied.0 >= published.0 + self.ack_applied_every;
+        if due && data.applied > published {
+            let applied = data.applied;
+            self.progress.send_modify(|progress| progress.applied = applied);
+        }
+    }
+
+    fn snapshot(&self, data: &ReplicaData) -> NodeSnapshot {
+        NodeSnapshot { node: self.node.clone(), offset: data.applied, store: data.store.clone(), at: time::now() }
+    }
+
+    fn apply_delay(&self) -> std::time::Duration {
+        time::random_between(self.config.delay_min, self.config.delay_max)
+    }
+
+    fn begin(&self, entry: &BinlogEntry) {
+        let mut data = self.lock();
+        *data.in_flight_by_db.entry(entry.command.db()).or_default() += 1;
+        data.in_flight += 1;
+        sut_assert!(
+            data.in_flight <= self.workers.len() * self.config.queue_capacity + 1,
+            "{}: {} writes in flight exceed the queue bound",
+            self.node,
+            data.in_flight
+        );
+    }
+
+    async fn run_worker(self: Arc<Pipeline>, worker: usize, mut queue: mpsc::Receiver<BinlogEntry>) {
+        while let Some(entry) = queue.recv().await {
+            madsim::time::sleep(self.apply_delay()).await;
+            self.apply(&entry, Some(worker));
+        }
+    }
+
+    /// Applies one entry to the store and advances the watermark.
+    fn apply(&self, entry: &BinlogEntry, worker: Option<usize>) {
+        let offset = entry.offset;
+        let idle_snapshot = {
+            let mut data = self.lock();
+            sut_assert!(
+                offset > data.applied && !data.applied_ahead.contains(&offset),
+                "{}: entry {offset} applied twice (watermark {})",
+                self.node,
+                data.applied
+            );
+            data.store.execute(&entry.command);
+            data.applied_ahead.insert(offset);
+            loop {
+                let next = data.applied.next();
+                if !data.applied_ahead.remove(&next) {
+                    break;
+                }
+                data.applied = next;
+            }
+            let db = entry.command.db();
+            let in_flight_db = data.in_flight_by_db.entry(db).or_default();
+            sut_assert!(*in_flight_db > 0, "{}: applied {offset} that was never dispatched", self.node);
+            *in_flight_db -= 1;
+            if *in_flight_db == 0 {
+                data.in_flight_by_db.remove(&db);
+                self.drained.notify_one();
+            }
+            data.in_flight -= 1;
+            self.publish_applied(&data);
+            if data.idle() && data.applied > data.last_idle_point {
+                data.last_idle_point = data.applied;
+                Some(self.snapshot(&data))
+            } else {
+                None
+            }
+        };
+        self.probe.event(&self.node, Event::Applied { offset, worker });
+        if let Some(snapshot) = idle_snapshot {
+            self.probe.idle_point(snapshot);
+        }
+    }
+}
