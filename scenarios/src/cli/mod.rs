@@ -1,0 +1,118 @@
+//! The `replsim` command line. Every bad input ends in one line on stderr naming the problem and
+//! exit code 2; a found bug is exit 1; a clean run exit 0.
+
+mod fuzz;
+mod run;
+
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use clap::{Parser, Subcommand};
+use replsim_sim::config::ApplyMode;
+
+use crate::scenario::Scenario;
+
+#[derive(Debug, Parser)]
+#[command(name = "replsim", version, about = "Deterministic simulation testing of Pika-style primary/replica replication")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run many seeds and summarise; exit 1 if any seed fails.
+    Fuzz(fuzz::FuzzArgs),
+    /// Run one seed and print its verdict, the diff of any divergence and the repro line.
+    Run(run::RunArgs),
+    /// List the scenarios and apply modes.
+    List,
+}
+
+/// A problem with how replsim was invoked (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    #[error("unknown scenario '{0}' (known: {known})", known = Scenario::names().join(", "))]
+    UnknownScenario(String),
+    #[error(transparent)]
+    UnknownMode(#[from] replsim_sim::config::UnknownApplyMode),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub const EXIT_FAILURE_FOUND: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_UNKNOWN: u8 = 3;
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return clap_exit(error),
+    };
+    let result = match cli.command {
+        Command::Fuzz(args) => fuzz::fuzz(args),
+        Command::Run(args) => run::run(args),
+        Command::List => {
+            list();
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    result.unwrap_or_else(|error| {
+        eprintln!("error: {error}");
+        ExitCode::from(EXIT_USAGE)
+    })
+}
+
+/// Help and version go to stdout as clap renders them; errors become one line.
+fn clap_exit(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let rendered = error.render().to_string();
+            let line = rendered.lines().find(|line| !line.trim().is_empty()).unwrap_or("invalid arguments");
+            eprintln!("{}", line.trim_end());
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn list() {
+    println!("scenarios:");
+    for scenario in Scenario::all() {
+        println!("  {:<14} {}", scenario.name, scenario.summary);
+    }
+    println!("modes:");
+    for mode in ApplyMode::ALL {
+        let note = if mode.is_fixed() { "fixed" } else { "faulty (Pika before PR #2808)" };
+        println!("  {:<14} {note}", mode.to_string());
+    }
+}
+
+pub fn scenario_named(name: &str) -> Result<Scenario, UsageError> {
+    Scenario::by_name(name).ok_or_else(|| UsageError::UnknownScenario(name.to_string()))
+}
+
+/// `--mode` of fuzz: one mode, `fixed` (barrier and serial), `all`, or a comma-separated list.
+#[derive(Clone, Debug)]
+pub struct ModeSet(pub Vec<ApplyMode>);
+
+impl FromStr for ModeSet {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<ModeSet, String> {
+        match text {
+            "all" => Ok(ModeSet(ApplyMode::ALL.to_vec())),
+            "fixed" => Ok(ModeSet(ApplyMode::ALL.into_iter().filter(|mode| mode.is_fixed()).collect())),
+            list => list
+                .split(',')
+                .map(|name| ApplyMode::from_str(name.trim()).map_err(|error| error.to_string()))
+                .collect::<Result<Vec<_>, _>>()
+                .map(ModeSet),
+        }
+    }
+}

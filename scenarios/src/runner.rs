@@ -1,0 +1,274 @@
+//! The runner: (scenario, mode, seed) → a [`Verdict`]. It generates the workload from the seed,
+//! runs the cluster in a fresh madsim runtime seeded with the same seed, and applies every checker
+//! in `replsim-model` to what the run recorded.
+//!
+//! ```no_run
+//! use replsim_scenarios::{runner, scenario::Scenario};
+//! use replsim_sim::config::ApplyMode;
+//! let verdict = runner::run(&Scenario::by_name("flushdb-race").unwrap(), ApplyMode::HashByKey, 7);
+//! println!("{verdict}");
+//! ```
+
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use proptest::strategy::ValueTree;
+use replsim_model::binlog::Offset;
+use replsim_model::check::convergence::{check_convergence, ConvergenceFailure};
+use replsim_model::check::prefix::{check_prefix_consistency, PrefixViolation};
+use replsim_model::check::SimTime;
+use replsim_sim::config::{ApplyMode, ClusterConfig};
+use replsim_sim::probe::{Ending, Probe, Record, TraceLine};
+use replsim_sim::workload::Workload;
+use replsim_sim::SUT_INVARIANT_PREFIX;
+
+use crate::generate::generate;
+use crate::scenario::Scenario;
+
+/// Everything that determines a run. Built from (scenario, mode, seed), or by shrinking.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub scenario: String,
+    pub mode: ApplyMode,
+    pub seed: u64,
+    pub cluster: ClusterConfig,
+    pub workload: Workload,
+}
+
+impl Case {
+    pub fn new(scenario: &Scenario, mode: ApplyMode, seed: u64) -> Case {
+        let workload = generate(&scenario.profile.strategy(), seed).current();
+        Case { scenario: scenario.name.to_string(), mode, seed, cluster: scenario.cluster_for(mode), workload }
+    }
+
+    /// The one command that reproduces this case.
+    pub fn repro_command(&self) -> String {
+        format!("cargo run --release -- run --scenario {} --mode {} --seed {}", self.scenario, self.mode, self.seed)
+    }
+}
+
+/// Which check found a violation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Check {
+    Convergence,
+    PrefixConsistency,
+    Liveness,
+    SutInvariant,
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(match self {
+            Check::Convergence => "convergence",
+            Check::PrefixConsistency => "prefix-consistency",
+            Check::Liveness => "liveness",
+            Check::SutInvariant => "sut-invariant",
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Violation {
+    /// A checkpoint's nodes disagree with the binlog (`phase` is 1-based).
+    Convergence { phase: usize, failure: ConvergenceFailure },
+    PrefixConsistency(PrefixViolation),
+    /// A replica did not catch up by the deadline.
+    NoProgress { phase: usize, replica: String, offset: Offset, primary_offset: Offset, since: SimTime },
+    /// An assertion inside the system under test fired.
+    SutInvariant { message: String },
+}
+
+impl Violation {
+    pub fn check(&self) -> Check {
+        match self {
+            Violation::Convergence { .. } => Check::Convergence,
+            Violation::PrefixConsistency(_) => Check::PrefixConsistency,
+            Violation::NoProgress { .. } => Check::Liveness,
+            Violation::SutInvariant { .. } => Check::SutInvariant,
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "[{}] ", self.check())?;
+        match self {
+            Violation::Convergence { phase, failure } => write!(formatter, "after phase {phase}: {failure}"),
+            Violation::PrefixConsistency(violation) => write!(formatter, "{violation}"),
+            Violation::NoProgress { phase, replica, offset, primary_offset, since } => write!(
+                formatter,
+                "no progress after phase {phase}: {replica} stuck at offset {offset} of {primary_offset} since {since}"
+            ),
+            Violation::SutInvariant { message } => write!(formatter, "{message}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Fail(Vec<Violation>),
+    /// No verdict: the run hit a bound before it could be judged. Never reported as a pass.
+    Unknown(String),
+}
+
+/// Counts that describe a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunStats {
+    pub client_ops: usize,
+    pub binlog_entries: usize,
+    pub idle_points: usize,
+    pub checkpoints: usize,
+    pub trace_events: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    pub case: Case,
+    pub outcome: Outcome,
+    pub trace_hash: u64,
+    pub stats: RunStats,
+    pub trace: Option<Vec<TraceLine>>,
+}
+
+impl Verdict {
+    pub fn is_pass(&self) -> bool {
+        self.outcome == Outcome::Pass
+    }
+
+    pub fn is_fail(&self) -> bool {
+        matches!(self.outcome, Outcome::Fail(_))
+    }
+
+    pub fn violations(&self) -> &[Violation] {
+        match &self.outcome {
+            Outcome::Fail(violations) => violations,
+            _ => &[],
+        }
+    }
+
+    /// One line: `FAIL flushdb-race hash-by-key seed=7 [prefix-consistency] …`.
+    pub fn headline(&self) -> String {
+        let case = &self.case;
+        let status = match &self.outcome {
+            Outcome::Pass => "PASS".to_string(),
+            Outcome::Fail(violations) => {
+                let mut checks: Vec<String> = violations.iter().map(|violation| violation.check().to_string()).collect();
+                checks.dedup();
+                format!("FAIL [{}]", checks.join(", "))
+            }
+            Outcome::Unknown(reason) => format!("UNKNOWN ({reason})"),
+        };
+        format!("{status} scenario={} mode={} seed={} trace={:016x}", case.scenario, case.mode, case.seed, self.trace_hash)
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}", self.headline())?;
+        for violation in self.violations() {
+            write!(formatter, "\n{violation}")?;
+        }
+        if !self.is_pass() {
+            write!(formatter, "\nreproduce: {}", self.case.repro_command())?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// Keep the ordered event trace in the verdict (for `--trace-out`); the hash is always kept.
+    pub keep_trace: bool,
+}
+
+/// Runs `scenario` under `mode` with `seed`.
+pub fn run(scenario: &Scenario, mode: ApplyMode, seed: u64) -> Verdict {
+    run_case(&Case::new(scenario, mode, seed), RunOptions::default())
+}
+
+/// Runs one fully specified case.
+pub fn run_case(case: &Case, options: RunOptions) -> Verdict {
+    let probe = Probe::new(options.keep_trace);
+    let simulation = catch_unwind(AssertUnwindSafe(|| simulate(case, probe.clone())));
+    let (record, outcome) = match simulation {
+        Ok((record, ending)) => {
+            let outcome = judge(&record, &ending);
+            (record, outcome)
+        }
+        Err(panic) => {
+            let message = panic_message(panic.as_ref());
+            let record = probe.take_record();
+            let outcome = match message.strip_prefix(SUT_INVARIANT_PREFIX) {
+                Some(invariant) => Outcome::Fail(vec![Violation::SutInvariant { message: invariant.to_string() }]),
+                None => Outcome::Unknown(format!("harness error: {message}")),
+            };
+            (record, outcome)
+        }
+    };
+    let stats = RunStats {
+        client_ops: record.history.len(),
+        binlog_entries: record.binlog.len(),
+        idle_points: record.idle_points.len(),
+        checkpoints: record.checkpoints.len(),
+        trace_events: record.trace_events,
+    };
+    Verdict { case: case.clone(), outcome, trace_hash: record.trace_hash, stats, trace: record.trace }
+}
+
+fn simulate(case: &Case, probe: Probe) -> (Record, Ending) {
+    if let Err(problem) = case.cluster.validate() {
+        panic!("invalid cluster configuration: {problem}");
+    }
+    let mut config = madsim::Config::default();
+    config.net.send_latency = case.cluster.network.latency_min..case.cluster.network.latency_max;
+    let runtime = madsim::runtime::Runtime::with_seed_and_config(case.seed, config);
+    runtime.block_on(replsim_sim::cluster::run(&case.cluster, &case.workload, probe))
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(message) = panic.downcast_ref::<String>() {
+        message.clone()
+    } else if let Some(message) = panic.downcast_ref::<&str>() {
+        (*message).to_string()
+    } else {
+        "panic with a non-text payload".to_string()
+    }
+}
+
+/// Applies every checker to a completed (or stopped) run.
+fn judge(record: &Record, ending: &Ending) -> Outcome {
+    let mut violations: Vec<Violation> = check_prefix_consistency(&record.binlog, &record.idle_points)
+        .into_iter()
+        .map(Violation::PrefixConsistency)
+        .collect();
+    for checkpoint in &record.checkpoints {
+        let end = (checkpoint.binlog_end.0 as usize).min(record.binlog.len());
+        let failures = check_convergence(&record.binlog[..end], &checkpoint.primary, &checkpoint.replicas);
+        violations.extend(failures.into_iter().map(|failure| Violation::Convergence { phase: checkpoint.phase, failure }));
+    }
+    let unknown = match ending {
+        Ending::Completed => None,
+        Ending::Stuck { phase, replica, offset, primary_offset, since } => {
+            violations.push(Violation::NoProgress {
+                phase: *phase,
+                replica: replica.clone(),
+                offset: *offset,
+                primary_offset: *primary_offset,
+                since: *since,
+            });
+            None
+        }
+        Ending::PhaseTimedOut { phase, deadline } => {
+            Some(format!("timed out: the clients of phase {phase} had not finished at {deadline}"))
+        }
+        Ending::Unobservable { phase, node } => {
+            Some(format!("unobservable: {node} did not answer the snapshot after phase {phase}"))
+        }
+    };
+    match (violations.is_empty(), unknown) {
+        (false, _) => Outcome::Fail(violations),
+        (true, Some(reason)) => Outcome::Unknown(reason),
+        (true, None) => Outcome::Pass,
+    }
+}

@@ -1,0 +1,88 @@
+//! Named scenarios: a workload profile plus the cluster it runs on. A scenario and a seed fix a
+//! run completely; the apply mode is chosen separately, so one scenario checks every mode.
+
+use std::time::Duration;
+
+use replsim_sim::config::{ApplyMode, ClusterConfig};
+
+use crate::generate::{OpMix, WorkloadProfile};
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub profile: WorkloadProfile,
+    pub cluster: ClusterConfig,
+}
+
+impl Scenario {
+    /// Every scenario, in the order `fuzz --scenario all` runs them.
+    pub fn all() -> Vec<Scenario> {
+        vec![flushdb_race(), pika_steps(), multi_db()]
+    }
+
+    pub fn names() -> Vec<&'static str> {
+        Scenario::all().iter().map(|scenario| scenario.name).collect()
+    }
+
+    pub fn by_name(name: &str) -> Option<Scenario> {
+        Scenario::all().into_iter().find(|scenario| scenario.name == name)
+    }
+
+    /// The cluster configuration for `mode`.
+    pub fn cluster_for(&self, mode: ApplyMode) -> ClusterConfig {
+        let mut cluster = self.cluster.clone();
+        cluster.apply.mode = mode;
+        cluster.replicas = self.profile.replicas;
+        cluster.databases = self.profile.databases;
+        cluster
+    }
+}
+
+/// The default: four clients hammer eight keys with writes and the occasional FLUSHDB while one
+/// replica applies on four workers.
+fn flushdb_race() -> Scenario {
+    Scenario {
+        name: "flushdb-race",
+        summary: "4 clients x 50 ops on 8 keys with FLUSHDB, 1 replica with 4 apply workers",
+        profile: WorkloadProfile::default(),
+        cluster: ClusterConfig::default(),
+    }
+}
+
+/// Shaped after Pika's `tests/integration/replication_test.go`: short bursts of writes and a
+/// FLUSHDB, each followed by waiting for the replica and comparing — many checkpoints per seed.
+fn pika_steps() -> Scenario {
+    Scenario {
+        name: "pika-steps",
+        summary: "6 phases of 2 clients x 8 ops, catch-up and compare after each (Pika's integration test)",
+        profile: WorkloadProfile {
+            phases: 6..=6,
+            clients: 2..=2,
+            ops_per_client: 8..=8,
+            keys: 4,
+            mix: OpMix { set: 50, get: 10, del: 10, del_multi: 10, flushdb: 12, flushall: 0, replica_get: 0 },
+            think_max: Duration::from_millis(2),
+            ..WorkloadProfile::default()
+        },
+        cluster: ClusterConfig::default(),
+    }
+}
+
+/// Several databases (SELECT) and FLUSHALL, two replicas: FLUSHALL must reach every database of
+/// every replica in order with the writes around it (Pika PR #2846).
+fn multi_db() -> Scenario {
+    Scenario {
+        name: "multi-db",
+        summary: "3 databases with FLUSHDB and FLUSHALL, 2 replicas, 3 clients x 50 ops",
+        profile: WorkloadProfile {
+            clients: 3..=3,
+            databases: 3,
+            replicas: 2,
+            keys: 6,
+            mix: OpMix { set: 50, get: 10, del: 10, del_multi: 5, flushdb: 6, flushall: 4, replica_get: 0 },
+            ..WorkloadProfile::default()
+        },
+        cluster: ClusterConfig::default(),
+    }
+}
