@@ -214,7 +214,7 @@ impl Probe {
 
     /// Records a call; returns the handle to complete it with [`Probe::returned`].
     pub fn invoked(&self, node: &str, client: u64, command: &Command, target: Target) -> usize {
-        self.event(&format!("client-{client}"), Event::Invoke { client, command: command.clone(), target });
+        self.event(&client_node(client), Event::Invoke { client, command: command.clone(), target });
         let mut state = self.lock();
         let operation = Operation { client, call: time::now(), returned: None, input: command.clone(), output: None };
         state.record.history.push(ClientOperation { node: node.to_string(), operation });
@@ -232,7 +232,7 @@ impl Probe {
             }
             operation.client
         };
-        self.event(&format!("client-{client}"), Event::Return { client, response });
+        self.event(&client_node(client), Event::Return { client, response });
     }
 
     pub fn checkpoint(&self, checkpoint: Checkpoint) {
@@ -246,4 +246,9 @@ impl Probe {
         record.trace_hash = state.hasher.finish();
         record
     }
+}
+
+/// The trace's node name of a client.
+fn client_node(client: u64) -> String {
+    format!("client-{client}")
 }

@@ -20,6 +20,9 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> Result<ExitCode, UsageError> {
     let scenario = scenario_named(&args.scenario)?;
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).without_time().with_target(false).init();
+    }
     let verdict = runner::run(&scenario, args.mode, args.seed);
     println!("{verdict}");
     println!(
