@@ -23,8 +23,10 @@ use crate::store::Store;
 pub enum Explanation {
     /// The node kept a value that a later entry erased: the erasure ran before the write.
     Survived { write: Offset, erasure: Offset },
-    /// The expected value is missing and an earlier erasure exists: the erasure ran after it.
-    ErasedLate { write: Offset, erasure: Offset },
+    /// The expected value is missing and earlier erasures exist: one of them ran after it. The
+    /// candidates, most recent first: the nearest erasure of this key (DEL) and the nearest
+    /// global one (FLUSHDB), when they exist — the store alone cannot say which ran late.
+    ErasedLate { write: Offset, erasures: Vec<Offset> },
     /// The expected value is missing and nothing erased it: the write was never applied.
     NotApplied { write: Offset },
     /// The node holds an older value: the older write ran after the newer one.
@@ -81,6 +83,10 @@ impl StoreDiff {
         held: &Store,
         expected: &Store,
     ) -> Option<StoreDiff> {
+        // Equal stores are the common case at every idle point; skip the key-by-key walk.
+        if held == expected {
+            return None;
+        }
         let differing = held.differing_keys(expected);
         if differing.is_empty() {
             return None;
@@ -129,10 +135,11 @@ impl StoreDiff {
                 self.cited(*write),
                 self.cited(*erasure)
             ),
-            Explanation::ErasedLate { write, erasure } => format!(
-                "{key} missing on {node}, expected {expected} ({}): erased by {}, which precedes it",
+            Explanation::ErasedLate { write, erasures } => format!(
+                "{key} missing on {node}, expected {expected} ({}): erased by {}, which {} it",
                 self.cited(*write),
-                self.cited(*erasure)
+                erasures.iter().map(|erasure| self.cited(*erasure)).collect::<Vec<_>>().join(" or "),
+                if erasures.len() == 1 { "precedes" } else { "precede" }
             ),
             Explanation::NotApplied { write } => format!(
                 "{key} missing on {node}, expected {expected} ({}): never applied",
@@ -184,9 +191,8 @@ fn qualified(db: Db, key: &str) -> String {
 
 fn cited_offsets(explanation: &Explanation) -> Vec<Offset> {
     match explanation {
-        Explanation::Survived { write, erasure } | Explanation::ErasedLate { write, erasure } => {
-            vec![*write, *erasure]
-        }
+        Explanation::Survived { write, erasure } => vec![*write, *erasure],
+        Explanation::ErasedLate { write, erasures } => std::iter::once(*write).chain(erasures.iter().copied()).collect(),
         Explanation::NotApplied { write } | Explanation::Ahead { write } => vec![*write],
         Explanation::Stale { write_held, write_expected } => vec![*write_held, *write_expected],
         Explanation::NeverWritten => Vec::new(),
@@ -248,14 +254,21 @@ fn explain(
             }
         }
         (None, Some(write)) => {
-            let erasure = touching
-                .iter()
-                .rev()
-                .find(|entry| entry.offset < write && erases(&entry.command, db, key))
-                .map(|entry| entry.offset);
-            match erasure {
-                Some(erasure) => Explanation::ErasedLate { write, erasure },
-                None => Explanation::NotApplied { write },
+            let nearest_erasure = |global: bool| {
+                touching
+                    .iter()
+                    .rev()
+                    .find(|entry| {
+                        entry.offset < write && erases(&entry.command, db, key) && entry.command.is_global() == global
+                    })
+                    .map(|entry| entry.offset)
+            };
+            let mut erasures: Vec<Offset> = [nearest_erasure(false), nearest_erasure(true)].into_iter().flatten().collect();
+            erasures.sort_by(|left, right| right.cmp(left));
+            if erasures.is_empty() {
+                Explanation::NotApplied { write }
+            } else {
+                Explanation::ErasedLate { write, erasures }
             }
         }
         // The expected value comes from the last write up to `through`, so a different held
