@@ -1,6 +1,7 @@
 //! The `replsim` command line. Every bad input ends in one line on stderr naming the problem and
 //! exit code 2; a found bug is exit 1; a clean run exit 0.
 
+mod bench;
 mod fuzz;
 mod run;
 
@@ -27,6 +28,8 @@ enum Command {
     Run(run::RunArgs),
     /// List the scenarios and apply modes.
     List,
+    /// Measure seeds/s of a scenario against a bare madsim baseline (use --release).
+    Bench(bench::BenchArgs),
 }
 
 /// A problem with how replsim was invoked (exit 2).
@@ -53,6 +56,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Fuzz(args) => fuzz::fuzz(args),
         Command::Run(args) => run::run(args),
+        Command::Bench(args) => bench::bench(args),
         Command::List => {
             list();
             Ok(ExitCode::SUCCESS)
