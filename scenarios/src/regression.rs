@@ -1,0 +1,372 @@
+//! Regression cases: failing cases (usually shrunk) written as one line of text each, so a file
+//! under `tests/regressions/` reads as a list of bugs the harness once caught, and `cargo test`
+//! replays every one of them.
+//!
+//! ```text
+//! # flushdb-race hash-by-key seed 7: [convergence] replica-1 has a=v1, the primary has nothing
+//! flushdb-race hash-by-key seed=7 fails=convergence :: SET a v1; FLUSHDB
+//! ```
+//!
+//! A line is `SCENARIO MODE seed=S [bug=B] fails=CHECK :: WORKLOAD`. The seed still seeds madsim's
+//! scheduling (and whatever else `Case::new` derives from it); the workload is given explicitly,
+//! because a shrunk workload is no longer the one the seed generates. The workload is written
+//! phase by phase, client by client:
+//!
+//! ```text
+//! WORKLOAD := PHASE (" || " PHASE)*      phases run one after another, with a checkpoint after each
+//! PHASE    := CLIENT (" | " CLIENT)*     clients of a phase run concurrently
+//! CLIENT   := OP ("; " OP)*  |  "-"      one client's operations, in order ("-": none)
+//! OP       := ["+" MS "ms"] ["[db" N "]"] COMMAND ["@replica-" N]
+//! COMMAND  := "SET" KEY VALUE | "GET" KEY | "DEL" KEY+ | "FLUSHDB" | "FLUSHALL"
+//! ```
+//!
+//! `+2ms` is the client's think time before the operation, `[db1]` the selected database (as
+//! redis-cli shows it; db0 is left out), `@replica-1` a read served by the first replica.
+//!
+//! ```
+//! use replsim_scenarios::regression::{parse_workload, workload_text};
+//! let text = "SET a v1; +2ms FLUSHDB | [db1] GET a @replica-1 || DEL a b";
+//! let workload = parse_workload(text).unwrap();
+//! assert_eq!(workload.op_count(), 4);
+//! assert_eq!(workload_text(&workload).unwrap(), text);
+//! ```
+
+use std::fmt;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use replsim_model::command::{Command, Db};
+use replsim_sim::config::ApplyMode;
+use replsim_sim::workload::{ClientScript, Phase, ScriptedOp, Target, Workload};
+
+use crate::runner::{Case, Check};
+use crate::scenario::Scenario;
+
+/// One regression case: what to run, and which check it failed when it was caught.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub scenario: String,
+    pub mode: ApplyMode,
+    pub seed: u64,
+    /// A planted bug's name (see `replsim list`), when the case was found with one.
+    pub bug: Option<String>,
+    pub fails: Check,
+    pub workload: Workload,
+}
+
+/// An entry and where it was read from, for error messages and repro lines.
+#[derive(Clone, Debug)]
+pub struct Located {
+    pub path: PathBuf,
+    pub line: usize,
+    /// The `#` comment lines just above the entry, without the `#`.
+    pub comment: Vec<String>,
+    pub entry: Entry,
+}
+
+impl Located {
+    /// `tests/regressions/flushdb-race.txt:3`, as `replay --regression` takes it.
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.path.display(), self.line)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegressionError {
+    #[error("{location}: {problem}")]
+    Parse { location: String, problem: String },
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+    #[error("{0}")]
+    NotWritable(String),
+}
+
+impl Entry {
+    /// The case to run: the scenario's case for (mode, seed) with this entry's workload.
+    /// `mode` and `with_bug` let a test replay the same workload under a fixed mode, bug-free.
+    pub fn case(&self, mode: ApplyMode, with_bug: bool) -> Result<Case, String> {
+        let scenario = Scenario::by_name(&self.scenario)
+            .ok_or_else(|| format!("unknown scenario '{}' (known: {})", self.scenario, Scenario::names().join(", ")))?;
+        let mut case = Case::new(&scenario, mode, self.seed);
+        if let (true, Some(bug)) = (with_bug, &self.bug) {
+            return Err(format!("planted bug '{bug}' cannot be replayed: this build has no planted bugs"));
+        }
+        case.workload = self.workload.clone();
+        Ok(case)
+    }
+
+    /// The line this entry is written as. Fails when a key or value cannot be written unambiguously.
+    pub fn to_line(&self) -> Result<String, String> {
+        let bug = self.bug.as_ref().map(|bug| format!(" bug={bug}")).unwrap_or_default();
+        Ok(format!(
+            "{} {} seed={}{bug} fails={} :: {}",
+            self.scenario,
+            self.mode,
+            self.seed,
+            self.fails,
+            workload_text(&self.workload)?
+        ))
+    }
+}
+
+impl FromStr for Entry {
+    type Err = String;
+
+    fn from_str(line: &str) -> Result<Entry, String> {
+        let (head, workload) =
+            line.split_once(" :: ").ok_or("expected 'SCENARIO MODE seed=S [bug=B] fails=CHECK :: WORKLOAD'")?;
+        let mut words = head.split_whitespace();
+        let scenario = words.next().ok_or("missing scenario")?.to_string();
+        let mode = words.next().ok_or("missing mode")?.parse::<ApplyMode>().map_err(|error| error.to_string())?;
+        let (mut seed, mut bug, mut fails) = (None, None, None);
+        for word in words {
+            match word.split_once('=') {
+                Some(("seed", value)) => seed = Some(value.parse::<u64>().map_err(|_| format!("bad seed '{value}'"))?),
+                Some(("bug", value)) => bug = Some(value.to_string()),
+                Some(("fails", value)) => fails = Some(value.parse::<Check>()?),
+                _ => return Err(format!("unexpected '{word}' (expected seed=, bug= or fails=)")),
+            }
+        }
+        Ok(Entry {
+            scenario,
+            mode,
+            seed: seed.ok_or("missing seed=S")?,
+            bug,
+            fails: fails.ok_or("missing fails=CHECK")?,
+            workload: parse_workload(workload)?,
+        })
+    }
+}
+
+impl fmt::Display for Entry {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_line() {
+            Ok(line) => formatter.write_str(&line),
+            Err(problem) => write!(formatter, "<unwritable entry: {problem}>"),
+        }
+    }
+}
+
+impl FromStr for Check {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Check, String> {
+        [Check::Convergence, Check::PrefixConsistency, Check::Liveness, Check::SutInvariant]
+            .into_iter()
+            .find(|check| check.to_string() == text)
+            .ok_or_else(|| {
+                format!("unknown check '{text}' (expected convergence, prefix-consistency, liveness or sut-invariant)")
+            })
+    }
+}
+
+/// Every entry of one regression file, in file order.
+pub fn load(path: &Path) -> Result<Vec<Located>, RegressionError> {
+    let text = fs::read_to_string(path)
+        .map_err(|source| RegressionError::Read { path: path.display().to_string(), source })?;
+    let mut entries = Vec::new();
+    let mut comment = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line_number = index + 1;
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            comment.clear();
+        } else if let Some(text) = trimmed.strip_prefix('#') {
+            comment.push(text.trim().to_string());
+        } else {
+            let entry = trimmed.parse::<Entry>().map_err(|problem| RegressionError::Parse {
+                location: format!("{}:{line_number}", path.display()),
+                problem,
+            })?;
+            entries.push(Located { path: path.to_path_buf(), line: line_number, comment: std::mem::take(&mut comment), entry });
+        }
+    }
+    Ok(entries)
+}
+
+/// Every entry of every `*.txt` file in `directory`, files in name order.
+pub fn load_directory(directory: &Path) -> Result<Vec<Located>, RegressionError> {
+    let listing = fs::read_dir(directory)
+        .map_err(|source| RegressionError::Read { path: directory.display().to_string(), source })?;
+    let mut paths: Vec<PathBuf> = listing
+        .filter_map(|item| item.ok().map(|item| item.path()))
+        .filter(|path| path.extension().is_some_and(|extension| extension == "txt"))
+        .collect();
+    paths.sort();
+    let mut entries = Vec::new();
+    for path in paths {
+        entries.extend(load(&path)?);
+    }
+    Ok(entries)
+}
+
+/// Reads `tests/regressions/x.txt:3` (a path and a 1-based line number).
+pub fn load_located(location: &str) -> Result<Located, RegressionError> {
+    let bad = |problem: &str| RegressionError::Parse { location: location.to_string(), problem: problem.to_string() };
+    let (path, line) = location.rsplit_once(':').ok_or_else(|| bad("expected FILE:LINE"))?;
+    let line: usize = line.parse().map_err(|_| bad("expected FILE:LINE with a line number"))?;
+    load(Path::new(path))?
+        .into_iter()
+        .find(|located| located.line == line)
+        .ok_or_else(|| bad("no regression entry on that line"))
+}
+
+/// Appends `entry` to `path` (created, with its directory, if missing) under `comment` lines.
+/// Returns the entry's line number.
+pub fn append(path: &Path, comment: &[String], entry: &Entry) -> Result<usize, RegressionError> {
+    let line = entry.to_line().map_err(RegressionError::NotWritable)?;
+    let write_error = |source| RegressionError::Write { path: path.display().to_string(), source };
+    if let Some(directory) = path.parent().filter(|directory| !directory.as_os_str().is_empty()) {
+        fs::create_dir_all(directory).map_err(write_error)?;
+    }
+    let existing = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => return Err(RegressionError::Read { path: path.display().to_string(), source }),
+    };
+    let mut block = String::new();
+    if !existing.is_empty() && !existing.ends_with('\n') {
+        block.push('\n');
+    }
+    if !existing.trim().is_empty() {
+        block.push('\n');
+    }
+    for comment_line in comment {
+        block.push_str(&format!("# {comment_line}\n"));
+    }
+    block.push_str(&line);
+    block.push('\n');
+    let line_number = (existing + &block).lines().count();
+    let mut file = fs::OpenOptions::new().create(true).append(true).open(path).map_err(write_error)?;
+    file.write_all(block.as_bytes()).map_err(write_error)?;
+    Ok(line_number)
+}
+
+/// The text form of a workload (see the module docs).
+pub fn workload_text(workload: &Workload) -> Result<String, String> {
+    let mut phases = Vec::with_capacity(workload.phases.len());
+    for phase in &workload.phases {
+        let mut clients = Vec::with_capacity(phase.clients.len());
+        for client in &phase.clients {
+            let ops: Vec<String> = client.ops.iter().map(op_text).collect::<Result<_, _>>()?;
+            clients.push(if ops.is_empty() { "-".to_string() } else { ops.join("; ") });
+        }
+        phases.push(clients.join(" | "));
+    }
+    Ok(phases.join(" || "))
+}
+
+/// One operation in the text form: `+2ms [db1] SET a v1`.
+pub fn op_text(op: &ScriptedOp) -> Result<String, String> {
+    for word in op.command.keys().iter().chain(set_value(&op.command)) {
+        if word.is_empty() || !word.chars().all(|char| char.is_ascii_alphanumeric() || "_-.:".contains(char)) {
+            return Err(format!("'{word}' cannot be written in a regression line (letters, digits, _-.: only)"));
+        }
+    }
+    let mut text = String::new();
+    if !op.think.is_zero() {
+        if op.think.subsec_nanos() % 1_000_000 != 0 {
+            return Err(format!("think time {:?} is not whole milliseconds", op.think));
+        }
+        text.push_str(&format!("+{}ms ", op.think.as_millis()));
+    }
+    // Command's own Display: `[db1] SET a v1`, db0 left out.
+    text.push_str(&op.command.to_string());
+    if let Target::Replica(index) = op.target {
+        text.push_str(&format!(" @replica-{}", index + 1));
+    }
+    Ok(text)
+}
+
+fn set_value(command: &Command) -> Option<&String> {
+    match command {
+        Command::Set { value, .. } => Some(value),
+        _ => None,
+    }
+}
+
+/// Parses the text form of a workload (see the module docs).
+pub fn parse_workload(text: &str) -> Result<Workload, String> {
+    let mut phases = Vec::new();
+    for phase in text.split("||") {
+        let mut clients = Vec::new();
+        for client in phase.split('|') {
+            let client = client.trim();
+            let ops = if client == "-" {
+                Vec::new()
+            } else {
+                client.split(';').map(parse_op).collect::<Result<Vec<_>, _>>()?
+            };
+            clients.push(ClientScript { ops });
+        }
+        phases.push(Phase { clients });
+    }
+    Ok(Workload { phases })
+}
+
+/// Parses one operation: `+2ms [db1] SET a v1 @replica-1`.
+pub fn parse_op(text: &str) -> Result<ScriptedOp, String> {
+    let mut words: Vec<&str> = text.split_whitespace().collect();
+    let mut think = Duration::ZERO;
+    let mut db = Db(0);
+    let mut target = Target::Primary;
+    if let Some(millis) = words.first().and_then(|word| word.strip_prefix('+')) {
+        let millis = millis.strip_suffix("ms").and_then(|number| number.parse::<u64>().ok());
+        think = Duration::from_millis(millis.ok_or_else(|| format!("bad think time in '{text}' (expected +Nms)"))?);
+        words.remove(0);
+    }
+    if let Some(number) = words.first().and_then(|word| word.strip_prefix("[db")).and_then(|rest| rest.strip_suffix(']')) {
+        db = Db(number.parse().map_err(|_| format!("bad database in '{text}' (expected [dbN])"))?);
+        words.remove(0);
+    }
+    if let Some(number) = words.last().and_then(|word| word.strip_prefix("@replica-")) {
+        let replica: usize = number.parse().map_err(|_| format!("bad replica in '{text}' (expected @replica-N)"))?;
+        target = Target::Replica(replica.checked_sub(1).ok_or("replicas are numbered from 1")?);
+        words.pop();
+    }
+    let command = match words.as_slice() {
+        ["SET", key, value] => Command::set(db, *key, *value),
+        ["GET", key] => Command::get(db, *key),
+        ["DEL", keys @ ..] if !keys.is_empty() => Command::del(db, keys.iter().copied()),
+        ["FLUSHDB"] => Command::FlushDb { db },
+        ["FLUSHALL"] => Command::FlushAll { db },
+        _ => return Err(format!("cannot read operation '{}' (expected SET k v, GET k, DEL k.., FLUSHDB or FLUSHALL)", text.trim())),
+    };
+    if target != Target::Primary && !matches!(command, Command::Get { .. }) {
+        return Err(format!("only GET can be served by a replica: '{}'", text.trim()));
+    }
+    Ok(ScriptedOp { think, command, target })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_survives_writing_and_reading_back() {
+        let line = "flushdb-race hash-by-key seed=7 fails=convergence :: SET a v1 | +3ms FLUSHDB || - | [db2] DEL a k27";
+        let entry: Entry = line.parse().unwrap();
+        assert_eq!(entry.seed, 7);
+        assert_eq!(entry.fails, Check::Convergence);
+        assert_eq!(entry.workload.phases.len(), 2);
+        assert_eq!(entry.to_line().unwrap(), line);
+    }
+
+    #[test]
+    fn a_malformed_operation_is_named_in_the_error() {
+        let problem = parse_workload("SET a v1; INCR a").unwrap_err();
+        assert!(problem.contains("INCR a"), "{problem}");
+        assert!("flushdb-race barrier fails=convergence :: SET a v1".parse::<Entry>().unwrap_err().contains("seed"));
+    }
+
+    #[test]
+    fn keys_that_would_break_the_line_are_refused() {
+        let op = ScriptedOp { think: Duration::ZERO, command: Command::set(Db(0), "a|b", "v1"), target: Target::Primary };
+        assert!(op_text(&op).is_err());
+    }
+}
