@@ -11,4 +11,5 @@ pub mod binlog;
 pub mod check;
 pub mod command;
 pub mod history;
+pub mod linearizability;
 pub mod store;

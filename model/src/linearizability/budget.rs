@@ -1,0 +1,61 @@
+//! Limits on one check, so that a hard history ends in `Unknown` instead of a hang or an
+//! out-of-memory kill. Every limit is an option; the defaults fit a laptop.
+
+use std::time::{Duration, Instant};
+
+/// How much a check may spend before it answers `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Wall-clock limit for the whole check. `None`: no limit.
+    pub timeout: Option<Duration>,
+    /// Search steps (operations tried) for the whole check. `None`: no limit.
+    pub steps_max: Option<u64>,
+    /// Estimated bytes of memoised search states held at once.
+    pub memo_bytes_max: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { timeout: Some(Duration::from_secs(60)), steps_max: None, memo_bytes_max: 512 << 20 }
+    }
+}
+
+/// How often the clock is read: an `Instant::now()` per step would cost more than the step.
+const STEPS_PER_CLOCK_READ: u64 = 1024;
+
+/// The running account of one check against its [`Options`].
+pub(crate) struct Meter {
+    deadline: Option<Instant>,
+    steps_max: Option<u64>,
+    pub(crate) steps_used: u64,
+    pub(crate) memo_bytes_max: usize,
+}
+
+impl Meter {
+    pub(crate) fn new(options: &Options) -> Meter {
+        Meter {
+            deadline: options.timeout.map(|timeout| Instant::now() + timeout),
+            steps_max: options.steps_max,
+            steps_used: 0,
+            memo_bytes_max: options.memo_bytes_max,
+        }
+    }
+
+    /// Counts one step; `Err(reason)` once a limit is spent.
+    pub(crate) fn charge_step(&mut self) -> Result<(), String> {
+        self.steps_used += 1;
+        if let Some(steps_max) = self.steps_max {
+            if self.steps_used > steps_max {
+                return Err(format!("step budget of {steps_max} spent"));
+            }
+        }
+        if self.steps_used % STEPS_PER_CLOCK_READ == 0 {
+            if let Some(deadline) = self.deadline {
+                if Instant::now() >= deadline {
+                    return Err(format!("timed out after {} search steps", self.steps_used));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,497 @@
+//! Partitions plus global operations: the exact decomposition described in the module docs of
+//! [`crate::linearizability`]. First every partition is searched with every global operation
+//! free in its interval (a relaxation: failure there is final). If the partitions' witnesses
+//! agree on a point for each global operation, that is a linearization of the whole history.
+//! Otherwise the points are searched: global operations are pinned one at a time to each gap
+//! between keyed events (and each order among globals pinned to the same gap), and every
+//! partition is re-checked with the pins, memoised on what the pins look like from that
+//! partition.
+
+use std::collections::HashMap;
+
+use super::budget::Meter;
+use super::prepare::{Partition, Prepared, NEVER};
+use super::search::{search, SearchOp, SearchOutcome, Stuck};
+use super::verdict::{Counterexample, PartitionOrder, Verdict, Witness};
+use super::Model;
+use crate::history::Operation;
+
+/// Where a global operation's point is fixed, if it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pin {
+    Free,
+    /// After `gap` keyed events; `rank` orders globals pinned to the same gap.
+    At { gap: u32, rank: u32 },
+}
+
+const RANK_LOW: u32 = 0;
+const RANK_HIGH: u32 = u32::MAX;
+
+/// Memoised partition checks are a cache: past this many it is emptied, not grown.
+const PARTITION_MEMO_ENTRIES_MAX: usize = 200_000;
+
+#[derive(Clone)]
+enum PartitionResult {
+    /// History indices in linearization order.
+    Pass(Vec<usize>),
+    /// The stuck search, in history indices.
+    Fail(Stuck),
+}
+
+enum AllPartitions {
+    Pass(Vec<Vec<usize>>),
+    Fail { partition: usize, stuck: Stuck },
+    OutOfBudget(String),
+}
+
+struct Checker<'check, M: Model> {
+    model: &'check M,
+    ops: &'check [Operation<M::Input, M::Output>],
+    prepared: &'check Prepared,
+    meter: &'check mut Meter,
+    /// Per partition: its keyed operations' (call, return) positions on its own timeline.
+    keyed_positions: Vec<Vec<(u64, u64)>>,
+    memo: HashMap<(usize, Vec<(u64, u64)>), PartitionResult>,
+}
+
+fn position(major: u32, minor: u32) -> u64 {
+    (u64::from(major) << 32) | u64::from(minor)
+}
+
+pub(crate) fn check_prepared<M: Model>(
+    model: &M,
+    ops: &[Operation<M::Input, M::Output>],
+    prepared: &Prepared,
+    meter: &mut Meter,
+) -> Verdict {
+    // A global whose answer no state gives fails everywhere, even with no keyed operations.
+    for global in &prepared.globals {
+        let op = &ops[global.op];
+        if model.step(&model.initial_state(), &op.input, op.output.as_ref()).is_none() {
+            let stuck = Stuck { longest_prefix: Vec::new(), blocked: global.op, pending: vec![global.op] };
+            let note = Some("a global operation's answer is impossible in every state".to_string());
+            return Verdict::NotLinearizable(counterexample(model, ops, "all keys", &stuck, note));
+        }
+    }
+    let keyed_positions = prepared.partitions.iter().map(|partition| keyed_positions(prepared, partition)).collect();
+    let mut checker = Checker { model, ops, prepared, meter, keyed_positions, memo: HashMap::new() };
+    let mut pins = vec![Pin::Free; prepared.globals.len()];
+    let witnesses = match checker.check_all(&pins) {
+        AllPartitions::Pass(witnesses) => witnesses,
+        AllPartitions::Fail { partition, stuck } => return checker.not_linearizable(partition, &stuck, None),
+        AllPartitions::OutOfBudget(reason) => return Verdict::Unknown(reason),
+    };
+    let hints = match compatible_points(prepared, &witnesses, &pins) {
+        Ok(()) => return checker.linearizable(witnesses),
+        Err(hints) => hints,
+    };
+    checker.search_pins(&mut pins, &hints)
+}
+
+/// A partition's keyed operations on its own timeline: its k-th event sits at major `2k + 1`,
+/// leaving the even majors for the gaps where global operations can be pinned.
+fn keyed_positions(prepared: &Prepared, partition: &Partition) -> Vec<(u64, u64)> {
+    partition
+        .ops
+        .iter()
+        .map(|&op| {
+            let call = position(2 * partition.events_before(prepared.call_event[op]) + 1, 0);
+            let returned = match prepared.return_event[op] {
+                NEVER => u64::MAX,
+                event => position(2 * partition.events_before(event) + 1, 0),
+            };
+            (call, returned)
+        })
+        .collect()
+}
+
+impl<M: Model> Checker<'_, M> {
+    /// Checks every partition. A failing partition decides the whole history, so no partition
+    /// may starve the others: they take turns under a step limit that grows fourfold per round,
+    /// which costs at most a constant factor over running each alone.
+    fn check_all(&mut self, pins: &[Pin]) -> AllPartitions {
+        const FIRST_ROUND_STEPS: u64 = 20_000;
+        const ROUNDS_MAX: u32 = 24;
+        let ranks = pinned_ranks(pins);
+        let partition_count = self.prepared.partitions.len();
+        let mut witnesses: Vec<Option<Vec<usize>>> = vec![None; partition_count];
+        let mut steps_max = FIRST_ROUND_STEPS;
+        for round in 0..ROUNDS_MAX {
+            if round == ROUNDS_MAX - 1 {
+                steps_max = u64::MAX;
+            }
+            let mut undecided = 0;
+            for partition_index in 0..partition_count {
+                if witnesses[partition_index].is_some() {
+                    continue;
+                }
+                match self.check_partition(partition_index, pins, &ranks, steps_max) {
+                    Ok(Some(PartitionResult::Pass(order))) => witnesses[partition_index] = Some(order),
+                    Ok(Some(PartitionResult::Fail(stuck))) => {
+                        return AllPartitions::Fail { partition: partition_index, stuck }
+                    }
+                    Ok(None) => undecided += 1,
+                    Err(reason) => return AllPartitions::OutOfBudget(reason),
+                }
+            }
+            if undecided == 0 {
+                return AllPartitions::Pass(witnesses.into_iter().map(|order| order.expect("decided")).collect());
+            }
+            steps_max = steps_max.saturating_mul(4);
+        }
+        unreachable!("the last round has no step limit")
+    }
+
+    /// `Ok(None)`: undecided within `steps_max` steps.
+    fn check_partition(
+        &mut self,
+        partition_index: usize,
+        pins: &[Pin],
+        ranks: &[u32],
+        steps_max: u64,
+    ) -> Result<Option<PartitionResult>, String> {
+        let partition = &self.prepared.partitions[partition_index];
+        let global_positions: Vec<(u64, u64)> = self
+            .prepared
+            .globals
+            .iter()
+            .zip(pins)
+            .zip(ranks)
+            .map(|((global, pin), &rank)| match pin {
+                Pin::Free => {
+                    let call = position(2 * partition.events_before(global.lo), RANK_LOW);
+                    let returned = if global.returned {
+                        position(2 * partition.events_before(global.hi), RANK_HIGH)
+                    } else {
+                        u64::MAX
+                    };
+                    (call, returned)
+                }
+                Pin::At { gap, .. } => {
+                    let point = position(2 * partition.events_before(*gap), rank + 1);
+                    (point, point)
+                }
+            })
+            .collect();
+        let memo_key = (partition_index, global_positions);
+        if let Some(result) = self.memo.get(&memo_key) {
+            return Ok(Some(result.clone()));
+        }
+        let keyed = &self.keyed_positions[partition_index];
+        let history_index = |local: usize| {
+            if local < partition.ops.len() {
+                partition.ops[local]
+            } else {
+                self.prepared.globals[local - partition.ops.len()].op
+            }
+        };
+        let search_ops: Vec<SearchOp<'_, M::Input, M::Output>> = keyed
+            .iter()
+            .chain(memo_key.1.iter())
+            .enumerate()
+            .map(|(local, &(call_position, return_position))| {
+                let op = &self.ops[history_index(local)];
+                SearchOp { input: &op.input, output: op.output.as_ref(), call_position, return_position }
+            })
+            .collect();
+        let result = match search(self.model, &search_ops, self.meter, steps_max) {
+            SearchOutcome::Linearizable(order) => PartitionResult::Pass(order.into_iter().map(history_index).collect()),
+            SearchOutcome::NotLinearizable(stuck) => PartitionResult::Fail(Stuck {
+                longest_prefix: stuck.longest_prefix.into_iter().map(history_index).collect(),
+                blocked: history_index(stuck.blocked),
+                pending: stuck.pending.into_iter().map(history_index).collect(),
+            }),
+            SearchOutcome::OutOfBudget(reason) => return Err(reason),
+            SearchOutcome::Undecided => return Ok(None),
+        };
+        if self.memo.len() >= PARTITION_MEMO_ENTRIES_MAX {
+            self.memo.clear();
+        }
+        self.memo.insert(memo_key, result.clone());
+        Ok(Some(result))
+    }
+
+    /// Depth-first over global operations (in call order), each over its candidate points.
+    fn search_pins(&mut self, pins: &mut [Pin], hints: &[u32]) -> Verdict {
+        let globals = &self.prepared.globals;
+        let mut order: Vec<usize> = (0..globals.len()).collect();
+        order.sort_by_key(|&global| (globals[global].lo, globals[global].hi, global));
+        // Each frame: the global being placed, its candidates, the next candidate to try.
+        let mut frames: Vec<(usize, Vec<Pin>, usize)> = Vec::with_capacity(order.len());
+        let mut first_failure: Option<(usize, Stuck)> = None;
+        frames.push((order[0], self.candidates(order[0], pins, hints), 0));
+        loop {
+            if let Err(reason) = self.meter.charge_step() {
+                return Verdict::Unknown(reason);
+            }
+            let Some((global, candidates, next)) = frames.last_mut() else {
+                let (partition, stuck) = first_failure.expect("the relaxed check passed, so a pinned check failed");
+                let note = format!(
+                    "every partition is linearizable with the {} global operation(s) free, but no single point for each \
+                     satisfies all partitions at once (searched exhaustively); shown: the first placement's failure",
+                    globals.len()
+                );
+                return self.not_linearizable(partition, &stuck, Some(note));
+            };
+            let global = *global;
+            if *next == candidates.len() {
+                frames.pop();
+                pins[global] = Pin::Free;
+                continue;
+            }
+            let candidate = candidates[*next];
+            *next += 1;
+            if candidate == Pin::Free {
+                return Verdict::Unknown("too many global operations pinned to one gap".to_string());
+            }
+            pins[global] = candidate;
+            let witnesses = match self.check_all(pins) {
+                AllPartitions::Pass(witnesses) => witnesses,
+                AllPartitions::Fail { partition, stuck } => {
+                    first_failure.get_or_insert((partition, stuck));
+                    continue;
+                }
+                AllPartitions::OutOfBudget(reason) => return Verdict::Unknown(reason),
+            };
+            match compatible_points(self.prepared, &witnesses, pins) {
+                Ok(()) => return self.linearizable(witnesses),
+                Err(hints) => {
+                    let depth = frames.len();
+                    assert!(depth < order.len(), "with every global pinned, passing partitions must agree");
+                    let next_global = order[depth];
+                    let candidates = self.candidates(next_global, pins, &hints);
+                    frames.push((next_global, candidates, 0));
+                }
+            }
+        }
+    }
+
+    /// Every gap the global may be pinned to, the hinted one first; in a gap that already holds
+    /// pinned globals, every slot among them. `Pin::Free` marks a slot too narrow to split.
+    fn candidates(&self, global: usize, pins: &[Pin], hints: &[u32]) -> Vec<Pin> {
+        let GlobalOpRange { lo, hi } = GlobalOpRange::of(self.prepared, global);
+        let hint = hints.get(global).copied().unwrap_or(lo).clamp(lo, hi);
+        let gaps = (hint..=hi).chain(lo..hint);
+        let mut candidates = Vec::new();
+        for gap in gaps {
+            let mut ranks_here: Vec<u32> = pins
+                .iter()
+                .filter_map(|pin| match pin {
+                    Pin::At { gap: pinned_gap, rank } if *pinned_gap == gap => Some(*rank),
+                    _ => None,
+                })
+                .collect();
+            ranks_here.sort_unstable();
+            let mut bounds = vec![RANK_LOW];
+            bounds.extend(&ranks_here);
+            bounds.push(RANK_HIGH);
+            for pair in bounds.windows(2) {
+                if pair[1] - pair[0] < 2 {
+                    candidates.push(Pin::Free);
+                } else {
+                    candidates.push(Pin::At { gap, rank: pair[0] + (pair[1] - pair[0]) / 2 });
+                }
+            }
+        }
+        candidates
+    }
+
+    fn linearizable(&self, witnesses: Vec<Vec<usize>>) -> Verdict {
+        Verdict::Linearizable(Witness {
+            partitions: self
+                .prepared
+                .partitions
+                .iter()
+                .zip(witnesses)
+                .map(|(partition, order)| PartitionOrder { name: partition.name.clone(), order })
+                .collect(),
+        })
+    }
+
+    fn not_linearizable(&self, partition: usize, stuck: &Stuck, note: Option<String>) -> Verdict {
+        let name = &self.prepared.partitions[partition].name;
+        Verdict::NotLinearizable(counterexample(self.model, self.ops, name, stuck, note))
+    }
+}
+
+struct GlobalOpRange {
+    lo: u32,
+    hi: u32,
+}
+
+impl GlobalOpRange {
+    fn of(prepared: &Prepared, global: usize) -> GlobalOpRange {
+        let op = &prepared.globals[global];
+        GlobalOpRange { lo: op.lo, hi: op.hi }
+    }
+}
+
+/// For each global, its position among all pinned globals ordered by (gap, rank): what decides
+/// the order of two globals pinned to the same gap, whatever the partition.
+fn pinned_ranks(pins: &[Pin]) -> Vec<u32> {
+    let mut pinned: Vec<(u32, u32, usize)> = pins
+        .iter()
+        .enumerate()
+        .filter_map(|(global, pin)| match pin {
+            Pin::At { gap, rank } => Some((*gap, *rank, global)),
+            Pin::Free => None,
+        })
+        .collect();
+    pinned.sort_unstable();
+    let mut ranks = vec![0; pins.len()];
+    for (ordinal, (_, _, global)) in pinned.into_iter().enumerate() {
+        ranks[global] = ordinal as u32;
+    }
+    ranks
+}
+
+/// Whether one point per global operation agrees with every partition's witness. `Err` carries
+/// each global's lowest point allowed by the witnesses, a hint for the search.
+///
+/// In gap units (a point after `m` keyed events): a keyed operation before the global in some
+/// witness needs its call before the point (`m >= call + 1`); one after it needs its return
+/// after the point (`m <= return`). Two globals with a keyed operation between them in some
+/// witness must keep that order (`m_a <= m_b`, and `a` first within a shared gap); adjacent
+/// globals commute, so they constrain nothing. The constraints are met iff the order graph is
+/// acyclic and the lower bounds, pushed along it, stay within the upper bounds.
+fn compatible_points(prepared: &Prepared, witnesses: &[Vec<usize>], pins: &[Pin]) -> Result<(), Vec<u32>> {
+    let global_count = prepared.globals.len();
+    if global_count == 0 {
+        return Ok(());
+    }
+    let mut global_of_op: HashMap<usize, usize> = HashMap::with_capacity(global_count);
+    let mut lower: Vec<u32> = Vec::with_capacity(global_count);
+    let mut upper: Vec<u32> = Vec::with_capacity(global_count);
+    for (global, op) in prepared.globals.iter().enumerate() {
+        global_of_op.insert(op.op, global);
+        match pins[global] {
+            Pin::Free => {
+                lower.push(op.lo);
+                upper.push(op.hi);
+            }
+            Pin::At { gap, .. } => {
+                lower.push(gap);
+                upper.push(gap);
+            }
+        }
+    }
+    let mut successors: Vec<Vec<usize>> = vec![Vec::new(); global_count];
+    for order in witnesses {
+        let mut call_bound = 0u32;
+        let mut closed_block: Vec<usize> = Vec::new();
+        let mut open_block: Vec<usize> = Vec::new();
+        for &op in order {
+            match global_of_op.get(&op) {
+                Some(&global) => {
+                    lower[global] = lower[global].max(call_bound);
+                    for &before in &closed_block {
+                        successors[before].push(global);
+                    }
+                    open_block.push(global);
+                }
+                None => {
+                    call_bound = call_bound.max(prepared.call_event[op] + 1);
+                    if !open_block.is_empty() {
+                        closed_block = std::mem::take(&mut open_block);
+                    }
+                }
+            }
+        }
+        let mut return_bound = prepared.event_count;
+        for &op in order.iter().rev() {
+            match global_of_op.get(&op) {
+                Some(&global) => upper[global] = upper[global].min(return_bound),
+                None => {
+                    if prepared.return_event[op] != NEVER {
+                        return_bound = return_bound.min(prepared.return_event[op]);
+                    }
+                }
+            }
+        }
+    }
+    // Globals pinned to one gap keep their pinned order.
+    let ranks = pinned_ranks(pins);
+    let mut pinned: Vec<usize> = (0..global_count).filter(|&global| pins[global] != Pin::Free).collect();
+    pinned.sort_by_key(|&global| ranks[global]);
+    for pair in pinned.windows(2) {
+        successors[pair[0]].push(pair[1]);
+    }
+    // Kahn's algorithm: a topological order, pushing lower bounds forward.
+    let mut predecessors_left = vec![0usize; global_count];
+    for targets in &successors {
+        for &target in targets {
+            predecessors_left[target] += 1;
+        }
+    }
+    let mut ready: Vec<usize> = (0..global_count).filter(|&global| predecessors_left[global] == 0).collect();
+    let mut visited = 0;
+    while let Some(global) = ready.pop() {
+        visited += 1;
+        for &target in &successors[global] {
+            lower[target] = lower[target].max(lower[global]);
+            predecessors_left[target] -= 1;
+            if predecessors_left[target] == 0 {
+                ready.push(target);
+            }
+        }
+    }
+    let agrees = visited == global_count && lower.iter().zip(&upper).all(|(low, high)| low <= high);
+    if agrees {
+        Ok(())
+    } else {
+        Err(lower)
+    }
+}
+
+/// The evidence for one stuck partition, rendered with the model's descriptions.
+fn counterexample<M: Model>(
+    model: &M,
+    ops: &[Operation<M::Input, M::Output>],
+    partition: &str,
+    stuck: &Stuck,
+    note: Option<String>,
+) -> Counterexample {
+    const PREFIX_SHOWN_MAX: usize = 8;
+    let describe = |index: usize| {
+        let op = &ops[index];
+        // Raw times: nanoseconds for replsim, line positions for Jepsen files.
+        let returned = op.returned.map_or_else(|| "never".to_string(), |time| time.0.to_string());
+        format!(
+            "#{index} client {} [{} .. {returned}] {}",
+            op.client,
+            op.call.0,
+            model.describe(&op.input, op.output.as_ref())
+        )
+    };
+    let mut report = format!(
+        "{partition} has no linearization; the longest linearizable prefix has {} operation(s)",
+        stuck.longest_prefix.len()
+    );
+    let shown_from = stuck.longest_prefix.len().saturating_sub(PREFIX_SHOWN_MAX);
+    if shown_from > 0 {
+        report.push_str(&format!(", ending (last {PREFIX_SHOWN_MAX}):"));
+    } else if !stuck.longest_prefix.is_empty() {
+        report.push(':');
+    }
+    for &index in &stuck.longest_prefix[shown_from..] {
+        report.push_str(&format!("\n    {}", describe(index)));
+    }
+    report.push_str(&format!(
+        "\n  then {} must take effect before it returns, but no order of these pending operations allows it:",
+        describe(stuck.blocked)
+    ));
+    for &index in &stuck.pending {
+        report.push_str(&format!("\n    {}", describe(index)));
+    }
+    let window_start = stuck.pending.iter().map(|&index| ops[index].call).min().unwrap_or(ops[stuck.blocked].call);
+    Counterexample {
+        partition: partition.to_string(),
+        longest_prefix: stuck.longest_prefix.clone(),
+        blocked: stuck.blocked,
+        pending: stuck.pending.clone(),
+        window_start,
+        window_end: ops[stuck.blocked].returned,
+        note,
+        report,
+    }
+}

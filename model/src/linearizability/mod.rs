@@ -1,0 +1,113 @@
+//! Linearizability checking that stays fast when FLUSHDB touches every key.
+//!
+//! ```
+//! use replsim_model::check::SimTime;
+//! use replsim_model::command::{Command, Db, Response};
+//! use replsim_model::history::Operation;
+//! use replsim_model::linearizability::{check_client_history, Options};
+//! let op = |client, call, returned, input, output| Operation {
+//!     client, call: SimTime(call), returned: Some(SimTime(returned)), input, output: Some(output),
+//! };
+//! // client 1  |--SET a 1--|   |--FLUSHDB--|
+//! // client 2                                  |--GET a -> 1--|   stale: the flush came first
+//! let history = vec![
+//!     op(1, 0, 10, Command::set(Db(0), "a", "1"), Response::Ok),
+//!     op(1, 20, 30, Command::FlushDb { db: Db(0) }, Response::Ok),
+//!     op(2, 40, 50, Command::get(Db(0), "a"), Response::Value(Some("1".into()))),
+//! ];
+//! assert!(check_client_history(&history, &Options::default()).is_not_linearizable());
+//! ```
+//!
+//! # The search (per partition)
+//!
+//! [`search`](self) is Wing–Gong's depth-first search with Lowe's memoisation, as in Porcupine:
+//! try to linearize the pending operations in order, remember every (set of linearized
+//! operations, state) pair already explored, backtrack when an operation's return passes before
+//! it was placed. It runs on an explicit stack.
+//!
+//! # Partitions
+//!
+//! When the model's state is a product of per-key states and an operation touches only its keys
+//! ([`Footprint::Keys`]), a history is linearizable iff each key's sub-history is (Herlihy and
+//! Wing's locality; "P-compositionality" in Horn and Kroening). Keys joined by a multi-key
+//! operation (a DEL of several keys) form one partition.
+//!
+//! # Global operations (FLUSHDB)
+//!
+//! FLUSHDB touches every key, so locality does not apply directly: copying it into every key's
+//! sub-history lets each key choose a *different* point for it. Here is what makes it exact.
+//!
+//! Suppose every global operation's linearization point were fixed. A [`Footprint::Global`]
+//! operation acts on each key separately, answers nothing state-dependent and commutes with
+//! other global operations, so with the points fixed the keys are independent again: the history
+//! is linearizable iff, for some choice of points, every partition is linearizable with each
+//! global operation pinned at its point. Only the order of a point relative to the call and
+//! return events of keyed operations matters (moving a point within a gap between consecutive
+//! events changes no constraint), so the candidate points of a global are the gaps its interval
+//! spans, plus, for globals sharing a gap, their order within it. That is finite. From one
+//! partition's view, gaps with none of its events between them are the same gap, which makes the
+//! per-partition checks memoisable.
+//!
+//! ```text
+//! keyed events:   c1   c2   r1   c3   r2   r3        gaps: 0 | 1 | 2 | 3 | 4 | 5 | 6
+//! FLUSHDB:            |-----------------|            candidate gaps 2..=5
+//! ```
+//!
+//! The check runs in three steps, each exact about what it concludes:
+//!
+//! 1. **Relaxed** (a refutation only). Every partition is searched with each global free in its
+//!    whole interval. Fixing points only removes linearizations, so if any partition fails, the
+//!    history is not linearizable — the verdict and its evidence come from that partition.
+//! 2. **Agreement** (a proof only). Each partition's witness implies bounds on each global's
+//!    gap: a keyed operation ordered before it must have been called before the point, one after
+//!    it must return after the point, and two globals with a keyed operation between them keep
+//!    their order (adjacent globals commute, so they may be swapped). If one gap per global
+//!    satisfies every partition's bounds and the order graph is acyclic, the partitions' points
+//!    can be merged — within each partition the witness is realisable with the globals at those
+//!    points, and operations of different partitions commute — so the history is linearizable.
+//! 3. **Pinning** (exact). Otherwise the globals are pinned, in call order, to each candidate gap
+//!    (the bound from step 2 first), re-checking every partition after each pin: a partition that
+//!    fails with some globals pinned and the rest free fails for every completion of the pins
+//!    (step 1's argument), so the branch is cut; passing partitions whose witnesses agree end the
+//!    search with a linearization. With every global pinned the partitions decide alone, so the
+//!    search is complete: exhausting it proves the history is not linearizable.
+//!
+//! A global that overlaps no keyed operation has a single candidate gap: it is the "split the
+//! history at a quiescent FLUSHDB" special case, and after it every partition's state is the
+//! same for all linearizations, which the memo of the search collapses to one.
+//!
+//! # Budgets
+//!
+//! [`Options`] bound time, steps and memo memory. When one runs out the answer is
+//! [`Verdict::Unknown`], never a guess.
+
+mod budget;
+mod decompose;
+pub mod kv;
+mod model;
+pub mod porcupine_kv;
+mod prepare;
+pub mod register;
+mod search;
+mod verdict;
+
+pub use budget::Options;
+pub use model::{Footprint, Model, Shared};
+pub use verdict::{Counterexample, PartitionOrder, Verdict, Witness};
+
+use crate::command::{Command, Response};
+use crate::history::Operation;
+
+/// Checks `history` against `model`. Operations that never returned may have taken effect at
+/// any point after their call, or never.
+pub fn check<M: Model>(model: &M, history: &[Operation<M::Input, M::Output>], options: &Options) -> Verdict {
+    let mut meter = budget::Meter::new(options);
+    let prepared = prepare::Prepared::new(model, history);
+    decompose::check_prepared(model, history, &prepared, &mut meter)
+}
+
+/// Checks a replsim client history (the operations clients sent to the primary) against the
+/// key-value model.
+pub fn check_client_history(history: &[Operation<Command, Response>], options: &Options) -> Verdict {
+    check(&kv::KvModel, history, options)
+}

@@ -1,0 +1,110 @@
+//! The seam between "what is correct" and "how to search": a sequential specification.
+//!
+//! ```
+//! use replsim_model::linearizability::{Footprint, Model};
+//! use replsim_model::linearizability::register::{RegisterModel, RegisterInput, RegisterOutput};
+//! let register = RegisterModel::with_cas();
+//! let written = register.step(&register.initial_state(), &RegisterInput::Write(3), Some(&RegisterOutput::Ok));
+//! assert_eq!(written, Some(Some(3)));
+//! assert!(matches!(register.footprint(&RegisterInput::Read), Footprint::Keys(_)));
+//! ```
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+/// Which part of the state an operation reads or writes, so the checker can split the history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Footprint<Key> {
+    /// The operation reads and writes only these keys (one partition per connected set of keys).
+    Keys(Vec<Key>),
+    /// The operation may change every key (FLUSHDB, FLUSHALL). The contract that makes the
+    /// decomposition in [`crate::linearizability`] exact: its effect on the state restricted to
+    /// any set of keys depends only on that restriction, its output carries no information (any
+    /// state accepts it), and any two global operations commute.
+    Global,
+}
+
+/// A sequential specification: the state machine every linearization must follow.
+///
+/// `State` must describe only the keys it holds: a partition of the history starts from
+/// `initial_state()` and only ever sees operations on its own keys and the global operations.
+pub trait Model {
+    type Input;
+    type Output;
+    type State: Clone + Eq + Hash;
+    type Key: Ord + Clone + Debug;
+
+    fn initial_state(&self) -> Self::State;
+
+    /// The state after `input` if it can answer `output` from `state`; `None` if it cannot.
+    /// `output: None` (no answer reached the client) is accepted from every state.
+    fn step(
+        &self,
+        state: &Self::State,
+        input: &Self::Input,
+        output: Option<&Self::Output>,
+    ) -> Option<Self::State>;
+
+    fn footprint(&self, input: &Self::Input) -> Footprint<Self::Key>;
+
+    /// Whether the input never changes the state: such an operation without an answer constrains
+    /// nothing and is dropped before the search.
+    fn is_read_only(&self, input: &Self::Input) -> bool;
+
+    /// One line for reports, e.g. `GET a -> 1`.
+    fn describe(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;
+}
+
+/// An immutable state whose hash is computed once: cloning it is a reference-count bump and
+/// hashing it reads the cached hash, which keeps memoised search cheap for states holding
+/// strings or maps. Read-only steps return a clone of the same `Shared`.
+///
+/// ```
+/// use replsim_model::linearizability::Shared;
+/// let state = Shared::new(vec!["a".to_string()]);
+/// assert_eq!(state.clone(), Shared::new(vec!["a".to_string()]));
+/// assert_eq!(state[0], "a");
+/// ```
+pub struct Shared<T>(std::rc::Rc<(u64, T)>);
+
+impl<T: Hash> Shared<T> {
+    pub fn new(value: T) -> Shared<T> {
+        let mut hasher = super::search::FastHasher::default();
+        value.hash(&mut hasher);
+        Shared(std::rc::Rc::new((std::hash::Hasher::finish(&hasher), value)))
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Shared<T> {
+        Shared(std::rc::Rc::clone(&self.0))
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0 .1
+    }
+}
+
+impl<T> Hash for Shared<T> {
+    fn hash<H: std::hash::Hasher>(&self, hasher: &mut H) {
+        hasher.write_u64(self.0 .0);
+    }
+}
+
+impl<T: PartialEq> PartialEq for Shared<T> {
+    fn eq(&self, other: &Shared<T>) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0) || (self.0 .0 == other.0 .0 && self.0 .1 == other.0 .1)
+    }
+}
+
+impl<T: Eq> Eq for Shared<T> {}
+
+impl<T: Debug> Debug for Shared<T> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0 .1.fmt(formatter)
+    }
+}

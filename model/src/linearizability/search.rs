@@ -1,0 +1,335 @@
+//! Wing–Gong search with Lowe's memoisation, the engine behind every partition.
+//!
+//! ```text
+//! events, in time order:   call A   call B   return A   call C   return B   return C
+//! list:                    [cA] <-> [cB] <-> [rA] <-> [cC] <-> [rB] <-> [rC]
+//! ```
+//!
+//! The search walks the doubly linked list of call and return events from its head. At a call it
+//! tries to linearize that operation next: if the model accepts it and the pair (set of
+//! linearized operations, state) was never seen, the operation's two events are unlinked and the
+//! walk restarts from the head. Reaching a return event means its operation should already have
+//! been linearized: the last choice is undone (events relinked, state restored) and the walk
+//! continues after that choice's call. An empty list is a linearization; backtracking past the
+//! first choice means there is none. The choices live on an explicit stack (no recursion), and
+//! each memo entry is a bitset plus a state, found through an incrementally kept hash.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+use super::budget::Meter;
+use super::Model;
+
+/// One operation of a partition, its events placed on the partition's own timeline.
+pub(crate) struct SearchOp<'history, Input, Output> {
+    pub input: &'history Input,
+    pub output: Option<&'history Output>,
+    /// Events at equal positions: calls come before returns (so touching intervals overlap).
+    pub call_position: u64,
+    /// `u64::MAX`: never returned.
+    pub return_position: u64,
+}
+
+/// Why a partition has no linearization, in terms of its own operation indices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Stuck {
+    /// The longest sequence of operations the search could linearize.
+    pub longest_prefix: Vec<usize>,
+    /// After that prefix, this operation's return came before it could be linearized...
+    pub blocked: usize,
+    /// ...whatever order of these pending operations (blocked included) was tried.
+    pub pending: Vec<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum SearchOutcome {
+    /// Operation indices in linearization order.
+    Linearizable(Vec<usize>),
+    NotLinearizable(Stuck),
+    OutOfBudget(String),
+    /// `steps_max` steps were taken without a decision.
+    Undecided,
+}
+
+/// Entry ids: `2 * op` is the call of `op`, `2 * op + 1` its return; `sentinel` heads the list.
+struct EventList {
+    next: Vec<u32>,
+    previous: Vec<u32>,
+    sentinel: u32,
+}
+
+const NO_ENTRY: u32 = u32::MAX;
+
+impl EventList {
+    fn new<I, O>(ops: &[SearchOp<'_, I, O>]) -> EventList {
+        let mut entries: Vec<u32> = (0..2 * ops.len() as u32).collect();
+        entries.sort_by_key(|&entry| {
+            let op = &ops[(entry / 2) as usize];
+            let position = if entry % 2 == 0 { op.call_position } else { op.return_position };
+            (position, entry % 2, entry / 2)
+        });
+        let sentinel = 2 * ops.len() as u32;
+        let mut next = vec![NO_ENTRY; ops.len() * 2 + 1];
+        let mut previous = vec![NO_ENTRY; ops.len() * 2 + 1];
+        let mut last = sentinel;
+        for &entry in &entries {
+            next[last as usize] = entry;
+            previous[entry as usize] = last;
+            last = entry;
+        }
+        EventList { next, previous, sentinel }
+    }
+
+    fn first(&self) -> u32 {
+        self.next[self.sentinel as usize]
+    }
+
+    fn unlink(&mut self, entry: u32) {
+        let (before, after) = (self.previous[entry as usize], self.next[entry as usize]);
+        self.next[before as usize] = after;
+        if after != NO_ENTRY {
+            self.previous[after as usize] = before;
+        }
+    }
+
+    /// Undoes `unlink(entry)`; valid only in the reverse order of the unlinks.
+    fn relink(&mut self, entry: u32) {
+        let (before, after) = (self.previous[entry as usize], self.next[entry as usize]);
+        self.next[before as usize] = entry;
+        if after != NO_ENTRY {
+            self.previous[after as usize] = entry;
+        }
+    }
+
+    fn lift(&mut self, op: u32) {
+        self.unlink(2 * op);
+        self.unlink(2 * op + 1);
+    }
+
+    fn unlift(&mut self, op: u32) {
+        self.relink(2 * op + 1);
+        self.relink(2 * op);
+    }
+}
+
+/// The linearized set, with a Zobrist hash kept up to date as bits flip.
+struct LinearizedSet {
+    words: Vec<u64>,
+    hash: u64,
+}
+
+impl LinearizedSet {
+    fn new(op_count: usize) -> LinearizedSet {
+        LinearizedSet { words: vec![0; op_count.div_ceil(64)], hash: 0 }
+    }
+
+    fn flip(&mut self, op: u32) {
+        self.words[(op / 64) as usize] ^= 1 << (op % 64);
+        self.hash ^= zobrist(op);
+    }
+}
+
+fn zobrist(op: u32) -> u64 {
+    // splitmix64 of the op index: a fixed, well-mixed key per bit.
+    let mut mixed = u64::from(op).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    mixed = (mixed ^ (mixed >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    mixed ^ (mixed >> 31)
+}
+
+/// A small, fast, deterministic hasher (the FxHash mix) for states and memo entries.
+#[derive(Default)]
+pub(crate) struct FastHasher {
+    hash: u64,
+}
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.write_u64(u64::from(byte));
+    }
+
+    fn write_u32(&mut self, word: u32) {
+        self.write_u64(u64::from(word));
+    }
+
+    fn write_usize(&mut self, word: usize) {
+        self.write_u64(word as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+fn hash_of<T: Hash>(value: &T) -> u64 {
+    let mut hasher = FastHasher::default();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The explored (linearized set, state) pairs, chained by hash so that a lookup allocates
+/// nothing: only new pairs copy the bitset.
+struct Memo<State> {
+    heads: HashMap<u64, u32, BuildHasherDefault<PassThroughHasher>>,
+    /// (bitset, state, next entry with the same hash or `NO_ENTRY`).
+    entries: Vec<(Box<[u64]>, State, u32)>,
+}
+
+impl<State: Eq> Memo<State> {
+    /// Inserts the pair; `false` if it was already there.
+    fn insert(&mut self, hash: u64, words: &[u64], state: &State) -> bool
+    where
+        State: Clone,
+    {
+        let head = self.heads.get(&hash).copied().unwrap_or(NO_ENTRY);
+        let mut entry = head;
+        while entry != NO_ENTRY {
+            let (seen_words, seen_state, next) = &self.entries[entry as usize];
+            if **seen_words == *words && seen_state == state {
+                return false;
+            }
+            entry = *next;
+        }
+        self.heads.insert(hash, self.entries.len() as u32);
+        self.entries.push((words.into(), state.clone(), head));
+        true
+    }
+}
+
+/// Passes a precomputed `u64` hash through unchanged.
+#[derive(Default)]
+struct PassThroughHasher {
+    hash: u64,
+}
+
+impl Hasher for PassThroughHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.hash = self.hash.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.hash = word;
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// Decides whether `ops` (one partition) has a linearization under `model`.
+pub(crate) fn search<M: Model>(
+    model: &M,
+    ops: &[SearchOp<'_, M::Input, M::Output>],
+    meter: &mut Meter,
+    steps_max: u64,
+) -> SearchOutcome {
+    let mut steps_left = steps_max;
+    assert!(ops.len() < (u32::MAX / 2) as usize, "a partition's events must fit in u32 ids");
+    let mut events = EventList::new(ops);
+    let mut linearized = LinearizedSet::new(ops.len());
+    let mut memo: Memo<M::State> = Memo { heads: HashMap::default(), entries: Vec::new() };
+    let memo_entry_bytes = std::mem::size_of::<(Box<[u64]>, M::State, u32)>() + linearized.words.len() * 8 + 24;
+    let mut state = model.initial_state();
+    // Each choice: the operation linearized, the state before it, and whether it was forced.
+    let mut choices: Vec<(u32, M::State, bool)> = Vec::with_capacity(ops.len());
+    let mut longest: Vec<u32> = Vec::new();
+    let mut stuck_at_longest: Option<(u32, Vec<u32>)> = None;
+    let mut entry = events.first();
+    while entry != NO_ENTRY {
+        if let Err(reason) = meter.charge_step() {
+            return SearchOutcome::OutOfBudget(reason);
+        }
+        if steps_left == 0 {
+            return SearchOutcome::Undecided;
+        }
+        steps_left -= 1;
+        let op = entry / 2;
+        if entry % 2 == 0 {
+            let candidate = &ops[op as usize];
+            if let Some(next_state) = model.step(&state, candidate.input, candidate.output) {
+                linearized.flip(op);
+                let hash = linearized.hash ^ hash_of(&next_state).rotate_left(17);
+                if memo.insert(hash, &linearized.words, &next_state) {
+                    if memo.entries.len().saturating_mul(memo_entry_bytes) > meter.memo_bytes_max {
+                        return SearchOutcome::OutOfBudget(format!(
+                            "memo budget of {} MB spent ({} states)",
+                            meter.memo_bytes_max >> 20,
+                            memo.entries.len()
+                        ));
+                    }
+                    // A read that fits now can go now: any linearization placing it later can
+                    // move it here (it changes no state and waits for nothing more), so if this
+                    // placement fails so does every alternative at this step.
+                    let forced = model.is_read_only(candidate.input);
+                    choices.push((op, std::mem::replace(&mut state, next_state), forced));
+                    events.lift(op);
+                    if choices.len() > longest.len() {
+                        longest = choices.iter().map(|(chosen, _, _)| *chosen).collect();
+                        stuck_at_longest = None;
+                    }
+                    entry = events.first();
+                    continue;
+                }
+                linearized.flip(op);
+            }
+            entry = events.next[entry as usize];
+        } else {
+            if choices.len() == longest.len() && stuck_at_longest.is_none() {
+                stuck_at_longest = Some((op, pending_calls_before(&events, entry)));
+            }
+            // Undo forced choices and then one free choice, whose next alternative is tried.
+            let mut undone = NO_ENTRY;
+            while let Some((popped, previous_state, forced)) = choices.pop() {
+                state = previous_state;
+                linearized.flip(popped);
+                events.unlift(popped);
+                if !forced {
+                    undone = popped;
+                    break;
+                }
+            }
+            if undone == NO_ENTRY {
+                let (blocked, pending) = stuck_at_longest.unwrap_or((op, vec![op]));
+                return SearchOutcome::NotLinearizable(Stuck {
+                    longest_prefix: longest.iter().map(|&op| op as usize).collect(),
+                    blocked: blocked as usize,
+                    pending: pending.iter().map(|&op| op as usize).collect(),
+                });
+            }
+            entry = events.next[2 * undone as usize];
+        }
+    }
+    SearchOutcome::Linearizable(choices.iter().map(|(op, _, _)| *op as usize).collect())
+}
+
+/// The operations whose calls precede `return_entry` in the list: the ones that could have gone
+/// next, the blocked one included.
+fn pending_calls_before(events: &EventList, return_entry: u32) -> Vec<u32> {
+    let mut pending = Vec::new();
+    let mut entry = events.first();
+    // Bounded by the list length: the walk stops at `return_entry`, which is linked.
+    while entry != NO_ENTRY && entry != return_entry {
+        if entry % 2 == 0 {
+            pending.push(entry / 2);
+        }
+        entry = events.next[entry as usize];
+    }
+    pending.push(return_entry / 2);
+    pending.sort_unstable();
+    pending.dedup();
+    pending
+}
