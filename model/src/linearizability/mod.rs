@@ -81,8 +81,10 @@
 //! [`Options`] bound time, steps and memo memory. When one runs out the answer is
 //! [`Verdict::Unknown`], never a guess.
 
+pub mod brute_force;
 mod budget;
 mod decompose;
+pub mod generate;
 pub mod kv;
 mod model;
 pub mod porcupine_kv;

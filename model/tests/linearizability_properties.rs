@@ -1,0 +1,197 @@
+//! The checker against generated histories: sequential executions stretched into overlapping
+//! intervals pass, their mutations fail, and on small histories it agrees with brute force.
+
+use proptest::prelude::*;
+use replsim_model::check::SimTime;
+use replsim_model::command::{Command, Db, Response};
+use replsim_model::history::Operation;
+use replsim_model::linearizability::brute_force::check_brute_force;
+use replsim_model::linearizability::generate::{flushdb_history, stale_read_after_flush, HistoryShape, SplitMix};
+use replsim_model::linearizability::kv::KvModel;
+use replsim_model::linearizability::{check, check_client_history, Options, Verdict};
+use replsim_model::store::Store;
+
+fn shape() -> impl Strategy<Value = HistoryShape> {
+    (1usize..120, 1usize..12, 1usize..6, 0u32..150).prop_map(|(ops_total, clients, keys, flushdb_per_mille)| {
+        HistoryShape { ops_total, clients, keys, flushdb_per_mille }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_sequential_execution_with_overlapping_intervals_is_linearizable(seed: u64, shape in shape()) {
+        let history = flushdb_history(seed, &shape);
+        let verdict = check_client_history(&history, &Options::default());
+        prop_assert!(verdict.is_linearizable(), "{}", verdict);
+    }
+
+    #[test]
+    fn reading_a_value_erased_by_an_earlier_flushdb_is_not_linearizable(seed: u64, shape in shape()) {
+        let history = flushdb_history(seed, &HistoryShape { flushdb_per_mille: shape.flushdb_per_mille + 20, ..shape });
+        if let Some(mutated) = stale_read_after_flush(&history) {
+            let verdict = check_client_history(&mutated, &Options::default());
+            prop_assert!(verdict.is_not_linearizable(), "{}", verdict);
+        }
+    }
+
+    #[test]
+    fn reading_a_value_never_written_is_not_linearizable(seed: u64, shape in shape(), pick: usize) {
+        let mut history = flushdb_history(seed, &shape);
+        let reads: Vec<usize> = (0..history.len()).filter(|&index| matches!(history[index].input, Command::Get { .. })).collect();
+        if !reads.is_empty() {
+            history[reads[pick % reads.len()]].output = Some(Response::Value(Some("never-written".into())));
+            let verdict = check_client_history(&history, &Options::default());
+            prop_assert!(verdict.is_not_linearizable(), "{}", verdict);
+        }
+    }
+}
+
+/// A small history over two keys in two databases, with FLUSHDB and FLUSHALL, some operations
+/// never returning, and (half the time) one answer changed at random.
+fn small_random_history(random: &mut SplitMix) -> Vec<Operation<Command, Response>> {
+    let op_count = 1 + random.below(6) as usize;
+    let clients = 1 + random.below(3);
+    let mut client_free_at = vec![0u64; clients as usize];
+    let mut points = Vec::new();
+    let mut history = Vec::new();
+    for index in 0..op_count {
+        let client = random.below(clients) as usize;
+        let call = client_free_at[client] + random.below(4);
+        let duration = random.below(6);
+        client_free_at[client] = call + duration + 1;
+        let db = Db(random.below(2) as u8);
+        let key = ["a", "b"][random.below(2) as usize];
+        let value = ["1", "2"][random.below(2) as usize];
+        let input = match random.below(10) {
+            0 | 1 => Command::FlushDb { db },
+            2 => Command::FlushAll { db },
+            3 | 4 | 5 => Command::get(db, key),
+            6 | 7 => Command::set(db, key, value),
+            _ => Command::del(db, if random.below(2) == 0 { vec![key] } else { vec!["a", "b"] }),
+        };
+        let never_returns = random.below(8) == 0;
+        // An op that never returns took effect (at its point) or not at all, at random.
+        if !never_returns || random.below(2) == 0 {
+            points.push((call * 10 + random.below(duration * 10 + 1), index));
+        }
+        history.push(Operation {
+            client: client as u64,
+            call: SimTime(call * 10),
+            returned: (!never_returns).then_some(SimTime((call + duration) * 10)),
+            input,
+            output: None,
+        });
+    }
+    points.sort_unstable();
+    let mut store = Store::default();
+    for (_, index) in points {
+        let response = store.execute(&history[index].input);
+        if history[index].returned.is_some() {
+            history[index].output = Some(response);
+        }
+    }
+    if random.below(2) == 0 {
+        let victim = random.below(op_count as u64) as usize;
+        if history[victim].output.is_some() {
+            history[victim].output = Some(match &history[victim].input {
+                Command::Get { .. } => Response::Value([None, Some("1".to_string()), Some("2".to_string())][random.below(3) as usize].clone()),
+                Command::Del { .. } => Response::Count(random.below(3)),
+                _ => Response::Ok,
+            });
+        }
+    }
+    history
+}
+
+#[test]
+fn the_checker_agrees_with_brute_force_on_ten_thousand_small_flushdb_histories() {
+    let mut random = SplitMix::new(0x5EED);
+    let (mut linearizable, mut not) = (0, 0);
+    for iteration in 0..10_000 {
+        let history = small_random_history(&mut random);
+        let expected = check_brute_force(&KvModel, &history, 10_000_000).expect("small enough to enumerate");
+        let verdict = check(&KvModel, &history, &Options::default());
+        match (&verdict, expected) {
+            (Verdict::Linearizable(_), true) => linearizable += 1,
+            (Verdict::NotLinearizable(_), false) => not += 1,
+            _ => panic!("iteration {iteration}: brute force says {expected}, checker says {verdict}\n{history:#?}"),
+        }
+    }
+    println!("{linearizable} linearizable, {not} not linearizable");
+    assert!(linearizable > 1_000 && not > 1_000, "both verdicts are exercised: {linearizable} / {not}");
+}
+
+fn op(client: u64, call: u64, returned: u64, input: Command, output: Response) -> Operation<Command, Response> {
+    Operation { client, call: SimTime(call), returned: Some(SimTime(returned)), input, output: Some(output) }
+}
+
+#[test]
+fn a_get_overlapping_a_flushdb_may_see_the_value_or_nil() {
+    //  client 1 |--SET a 1--|
+    //  client 2               |------FLUSHDB------|
+    //  client 3                  |--GET a -> 1--|  |--GET a -> nil--|
+    let history = vec![
+        op(1, 0, 10, Command::set(Db(0), "a", "1"), Response::Ok),
+        op(2, 20, 60, Command::FlushDb { db: Db(0) }, Response::Ok),
+        op(3, 25, 40, Command::get(Db(0), "a"), Response::Value(Some("1".into()))),
+        op(3, 70, 80, Command::get(Db(0), "a"), Response::Value(None)),
+    ];
+    assert!(check_client_history(&history, &Options::default()).is_linearizable());
+}
+
+#[test]
+fn one_flushdb_cannot_take_effect_at_two_points_for_two_keys() {
+    // Key a sees the flush before client 3's reads, key b after — per key each is fine, but
+    // the single FLUSHDB cannot be in two places: the relaxed per-key check passes, the exact
+    // decomposition must not.
+    //  c1 |SET a 1| |SET b 1|
+    //  c2                      |--------------FLUSHDB--------------|
+    //  c3                        |GET a -> nil|  then  |GET b -> 1|
+    let history = vec![
+        op(1, 0, 5, Command::set(Db(0), "a", "1"), Response::Ok),
+        op(1, 6, 9, Command::set(Db(0), "b", "1"), Response::Ok),
+        op(2, 10, 100, Command::FlushDb { db: Db(0) }, Response::Ok),
+        op(3, 20, 30, Command::get(Db(0), "a"), Response::Value(None)),
+        op(3, 40, 50, Command::get(Db(0), "b"), Response::Value(Some("1".into()))),
+    ];
+    let verdict = check_client_history(&history, &Options::default());
+    assert!(verdict.is_not_linearizable(), "{verdict}");
+    assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(false));
+}
+
+#[test]
+fn two_overlapping_flushdbs_of_different_databases_may_take_effect_at_different_points() {
+    // a lives in db0, b in db1: FLUSHDB db0 goes before GET a, FLUSHDB db1 after GET b. Fine —
+    // but one FLUSHALL in their place cannot be at both points.
+    //  c1 |SET a 1| |SET b 1|
+    //  c2              |-----------FLUSHDB db0 / FLUSHALL-----------|
+    //  c4              |-----------FLUSHDB db1----------------------|
+    //  c3                 |GET a -> nil|  then  |GET b -> 1|
+    let mut history = vec![
+        op(1, 0, 5, Command::set(Db(0), "a", "1"), Response::Ok),
+        op(1, 6, 9, Command::set(Db(1), "b", "1"), Response::Ok),
+        op(2, 10, 100, Command::FlushDb { db: Db(0) }, Response::Ok),
+        op(4, 10, 100, Command::FlushDb { db: Db(1) }, Response::Ok),
+        op(3, 20, 30, Command::get(Db(0), "a"), Response::Value(None)),
+        op(3, 40, 50, Command::get(Db(1), "b"), Response::Value(Some("1".into()))),
+        op(3, 60, 70, Command::get(Db(0), "a"), Response::Value(None)),
+    ];
+    let verdict = check_client_history(&history, &Options::default());
+    assert!(verdict.is_linearizable(), "{verdict}");
+    assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(true));
+
+    history[2].input = Command::FlushAll { db: Db(0) };
+    history.remove(3);
+    let verdict = check_client_history(&history, &Options::default());
+    assert!(verdict.is_not_linearizable(), "{verdict}");
+    assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(false));
+}
+
+#[test]
+fn a_tiny_budget_answers_unknown_not_a_guess() {
+    let history = flushdb_history(3, &HistoryShape { ops_total: 400, clients: 20, keys: 3, flushdb_per_mille: 30 });
+    let options = Options { steps_max: Some(10), ..Options::default() };
+    assert!(matches!(check_client_history(&history, &options), Verdict::Unknown(_)));
+}
