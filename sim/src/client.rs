@@ -133,11 +133,23 @@ async fn poll_info(connection: &mut Option<ClientConnection>, primary: &IpAddr) 
     }
 }
 
-/// Asks a node for its store and offset.
+/// Attempts of [`snapshot`]: under packet loss a connection attempt can be refused (madsim drops
+/// the connect packet), so one failure says nothing about the node.
+const SNAPSHOT_ATTEMPTS_MAX: usize = 20;
+const SNAPSHOT_RETRY_PAUSE: Duration = Duration::from_millis(10);
+
+/// Asks a node for its store and offset, retrying refused connections within `deadline`.
 pub async fn snapshot(node: &str, ip: IpAddr, deadline: Duration) -> Option<NodeSnapshot> {
     let reply = within(deadline, async {
-        let mut connection: ClientConnection = Connection::connect(SocketAddr::new(ip, CLIENT_PORT)).await?;
-        connection.exchange(Request::Snapshot).await
+        let mut last_error = None;
+        for _ in 0..SNAPSHOT_ATTEMPTS_MAX {
+            match Connection::<Request, Reply>::connect(SocketAddr::new(ip, CLIENT_PORT)).await {
+                Ok(mut connection) => return connection.exchange(Request::Snapshot).await,
+                Err(error) => last_error = Some(error),
+            }
+            madsim::time::sleep(SNAPSHOT_RETRY_PAUSE).await;
+        }
+        Err(last_error.expect("at least one attempt"))
     })
     .await;
     match reply {

@@ -1,7 +1,8 @@
 //! Builds a simulated cluster for one run and drives it through a workload:
 //!
 //! ```text
-//! for each phase:  start the phase's clients ─► wait for them (phase deadline)
+//! for each phase:  start the phase's clients and the phase's fault timeline
+//!                  ─► wait for the clients (phase deadline) ─► heal every fault still in force
 //!                  ─► wait until INFO replication shows every replica caught up (catch-up deadline)
 //!                  ─► snapshot primary and replicas (a checkpoint)
 //! finally:         kill every node, so no task outlives the run (madsim would leak it)
@@ -18,6 +19,7 @@ use replsim_model::binlog::Offset;
 
 use crate::client::{self, CatchUp, Directory};
 use crate::config::ClusterConfig;
+use crate::fault::{FaultTargets, Injector};
 use crate::primary::Primary;
 use crate::probe::{Checkpoint, Ending, Event, Probe, Record};
 use crate::replica::Replica;
@@ -51,16 +53,26 @@ pub async fn run(config: &ClusterConfig, workload: &Workload, probe: Probe) -> (
     let mut nodes: Vec<NodeId> = Vec::new();
 
     let primary = Primary::new("primary", config.clone(), probe.clone());
+    let primary_handle = primary.clone();
     let primary_node = handle.create_node().name("primary").ip(primary_ip()).init(move || primary.clone().serve()).build();
     nodes.push(primary_node.id());
+    let mut targets = FaultTargets {
+        primary: primary_handle,
+        primary_node: primary_node.id(),
+        replica_nodes: Vec::new(),
+        replica_names: Vec::new(),
+    };
     let mut directory = Directory { primary: ("primary".to_string(), primary_ip()), replicas: Vec::new() };
     for index in 0..config.replicas {
         let name = replica_name(index);
         let replica = Replica::new(&name, primary_ip(), config.clone(), probe.clone());
         let node = handle.create_node().name(&name).ip(replica_ip(index)).init(move || replica.clone().serve()).build();
         nodes.push(node.id());
+        targets.replica_nodes.push(node.id());
+        targets.replica_names.push(name.clone());
         directory.replicas.push((name, replica_ip(index)));
     }
+    let injector = Injector::new(targets, probe.clone());
     let admin = handle.create_node().name("admin").ip(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 200))).build();
     nodes.push(admin.id());
 
@@ -77,6 +89,8 @@ pub async fn run(config: &ClusterConfig, workload: &Workload, probe: Probe) -> (
             let task = client::run_client(client, script.clone(), directory.clone(), probe.clone(), config.deadlines.request);
             clients.push(node.spawn(task));
         }
+        let faults = (!config.faults.is_empty())
+            .then(|| madsim::task::spawn(injector.clone().run_phase(config.faults.clone(), phase_index)));
         let deadline = time::now();
         let finished = madsim::time::timeout(config.deadlines.phase, async {
             for client in clients {
@@ -84,6 +98,10 @@ pub async fn run(config: &ClusterConfig, workload: &Workload, probe: Probe) -> (
             }
         })
         .await;
+        if let Some(faults) = faults {
+            faults.abort();
+            injector.heal_all();
+        }
         if finished.is_err() {
             let deadline = replsim_model::check::SimTime(deadline.0 + config.deadlines.phase.as_nanos() as u64);
             ending = Ending::PhaseTimedOut { phase: phase_index + 1, deadline };

@@ -8,6 +8,9 @@ use std::time::Duration;
 use replsim_model::command::Command;
 use serde::{Deserialize, Serialize};
 
+use crate::bug::Bug;
+use crate::fault::FaultSchedule;
+
 /// How a replica turns its received binlog into store writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ApplyMode {
@@ -151,12 +154,30 @@ pub struct ReplicationConfig {
     pub batch_entries_max: usize,
     /// Entries sent but not yet acknowledged as written to the replica's binlog.
     pub window_entries_max: u64,
+    /// Bounded binlog retention: the primary keeps at most this many entries beyond what every
+    /// online replica has acknowledged; a replica that comes back behind the purged point gets a
+    /// full sync. `None`: the binlog is never purged.
+    pub binlog_retention_entries: Option<u64>,
+    /// Go-back-N: when no ack has advanced for this long while entries are unacknowledged, the
+    /// primary re-sends from the last acknowledged offset. The replica sees duplicate batches and
+    /// must ignore them. `None`: never re-send (the connection is reliable).
+    pub retransmit_after: Option<Duration>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetworkConfig {
     pub latency_min: Duration,
     pub latency_max: Duration,
+    /// madsim's packet loss, in parts per million of packets (an integer keeps the config `Eq`).
+    /// On the reliable connections replication uses, a lost packet is re-tried with backoff: loss
+    /// shows up as latency spikes, never as missing messages.
+    pub packet_loss_per_million: u32,
+}
+
+impl NetworkConfig {
+    pub fn packet_loss_rate(&self) -> f64 {
+        f64::from(self.packet_loss_per_million) / 1_000_000.0
+    }
 }
 
 /// Simulated-time bounds: missing one is a reported outcome, never a hang.
@@ -179,6 +200,10 @@ pub struct ClusterConfig {
     pub replication: ReplicationConfig,
     pub network: NetworkConfig,
     pub deadlines: Deadlines,
+    /// Faults the harness injects during the phases (empty: none).
+    pub faults: FaultSchedule,
+    /// A planted defect (`None`: the system as designed).
+    pub bug: Option<Bug>,
 }
 
 impl ClusterConfig {
@@ -203,6 +228,20 @@ impl ClusterConfig {
             (self.network.latency_min <= self.network.latency_max)
                 .then_some(())
                 .ok_or("latency_min must not exceed latency_max"),
+            (self.network.packet_loss_per_million <= 500_000)
+                .then_some(())
+                .ok_or("packet_loss_per_million must be at most 500000"),
+            self.replication
+                .binlog_retention_entries
+                .is_none_or(|entries| entries >= 1)
+                .then_some(())
+                .ok_or("binlog_retention_entries must be at least 1"),
+            self.replication
+                .retransmit_after
+                .is_none_or(|after| after >= Duration::from_millis(1))
+                .then_some(())
+                .ok_or("retransmit_after must be at least 1 ms"),
+            self.faults.validate(self.replicas),
         ];
         checks.into_iter().collect::<Result<(), &str>>().map_err(str::to_string)
     }
@@ -220,16 +259,24 @@ impl Default for ClusterConfig {
                 delay_max: Duration::from_millis(4),
                 queue_capacity: 256,
             },
-            replication: ReplicationConfig { batch_entries_max: 32, window_entries_max: 256 },
+            replication: ReplicationConfig {
+                batch_entries_max: 32,
+                window_entries_max: 256,
+                binlog_retention_entries: None,
+                retransmit_after: None,
+            },
             network: NetworkConfig {
                 latency_min: Duration::from_millis(1),
                 latency_max: Duration::from_millis(5),
+                packet_loss_per_million: 0,
             },
             deadlines: Deadlines {
                 phase: Duration::from_secs(60),
                 catch_up: Duration::from_secs(10),
                 request: Duration::from_secs(5),
             },
+            faults: FaultSchedule::default(),
+            bug: None,
         }
     }
 }

@@ -21,9 +21,11 @@ compile_error!(
      CARGO_BUILD_RUSTFLAGS or unset RUSTFLAGS)"
 );
 
+pub mod bug;
 pub mod client;
 pub mod cluster;
 pub mod config;
+pub mod fault;
 pub mod info;
 pub mod primary;
 pub mod probe;

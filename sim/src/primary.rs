@@ -9,21 +9,26 @@
 //! ```
 //!
 //! The binlog and the store are durable (they survive a restart of the node); replica links are
-//! not.
+//! not. With bounded retention the binlog keeps at most `binlog_retention_entries` entries beyond
+//! the point every online replica has acknowledged; a replica that TrySyncs from a purged offset
+//! gets a full sync.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use replsim_model::binlog::{Binlog, BinlogEntry, Offset};
+use replsim_model::check::SimTime;
 use replsim_model::command::{Command, Db, Response};
 use replsim_model::store::Store;
 use tokio::sync::Notify;
 
+use crate::bug::Bug;
 use crate::config::ClusterConfig;
 use crate::info::{LinkState, PrimaryInfo, ReplicaLine};
 use crate::probe::{Event, Probe};
 use crate::sut_assert;
+use crate::time;
 use crate::wire::{Connection, Listener, PrimaryMessage, ReplicaMessage, Reply, Request, Sender, Receiver};
 use crate::wire::{CLIENT_PORT, REPLICATION_PORT};
 
@@ -49,9 +54,14 @@ struct Link {
     state: LinkState,
     /// Identifies the connection this state belongs to; messages of older connections are stale.
     connection: u64,
+    /// Where the sender continues: the last offset sent (moves back on a retransmit).
     sent: Offset,
+    /// The highest offset ever sent on this connection: acks never exceed it.
+    sent_high: Offset,
     received: Offset,
     applied: Offset,
+    /// When `received` last advanced (or the link started): the retransmit timer's origin.
+    progress_at: SimTime,
     /// Wakes the sender: new entries, or window room after an ack.
     wake: Arc<Notify>,
 }
@@ -110,7 +120,7 @@ impl Primary {
             let mut state = self.lock();
             let response = state.store.execute(command);
             if command.is_write() {
-                for logged in binlog_commands(command, self.config.databases) {
+                for logged in binlog_commands_planted(command, self.config.databases, self.config.bug) {
                     let offset = state.binlog.append(logged.clone());
                     appended.push(BinlogEntry { offset, command: logged });
                 }
@@ -118,12 +128,47 @@ impl Primary {
                     link.wake.notify_one();
                 }
             }
-            response
+            let purged = self.apply_retention(&mut state);
+            (response, purged)
         };
+        let (response, purged) = response;
         for entry in &appended {
             self.probe.binlog_appended(&self.name, entry);
         }
+        if let Some(through) = purged {
+            self.probe.event(&self.name, Event::BinlogPurged { through });
+        }
         response
+    }
+
+    /// Bounded retention: purge beyond the bound, but never what an online replica still needs
+    /// (Pika keeps binlog files a connected replica has not consumed). Offline replicas are not
+    /// waited for: they come back to a full sync.
+    fn apply_retention(&self, state: &mut PrimaryState) -> Option<Offset> {
+        let retained = self.config.replication.binlog_retention_entries?;
+        let last = state.binlog.last_offset();
+        let needed = state
+            .links
+            .values()
+            .filter(|link| link.state == LinkState::Online)
+            .map(|link| link.received)
+            .min()
+            .unwrap_or(last);
+        let through = Offset(last.0.saturating_sub(retained).min(needed.0));
+        if through <= state.binlog.purged_through() {
+            return None;
+        }
+        state.binlog.purge_through(through);
+        Some(through)
+    }
+
+    /// Drops `replica`'s replication link, as a timed-out TCP connection would be dropped: the
+    /// sender stops, the connection closes and the replica reconnects with TrySync.
+    pub fn reset_link(&self, replica: &str) {
+        let connection = self.lock().links.get(replica).map(|link| link.connection);
+        if let Some(connection) = connection {
+            self.link_down(replica, connection, "link reset (fault)");
+        }
     }
 
     fn info(&self) -> PrimaryInfo {
@@ -169,11 +214,21 @@ impl Primary {
         let mut state = self.lock();
         state.connections_opened += 1;
         let connection = state.connections_opened;
+        let bug = self.config.bug;
         let (after, start) = if state.binlog.can_resume_after(offset) {
-            (offset, PrimaryMessage::Continue { after: offset })
+            // Planted: the stream resumes one entry late; the replica never gets `offset + 1`.
+            let resume = if Bug::TsyncOffByOne.is(bug) { offset.next() } else { offset };
+            (resume, PrimaryMessage::Continue { after: offset })
         } else {
             let snapshot_offset = state.binlog.last_offset();
-            (snapshot_offset, PrimaryMessage::FullSync { offset: snapshot_offset, store: state.store.clone() })
+            // Planted: the store reflects `snapshot_offset`, the announcement says one less.
+            let announced = match bug {
+                Some(Bug::SnapshotOffsetMismatch) if snapshot_offset > state.binlog.purged_through() => {
+                    Offset(snapshot_offset.0 - 1)
+                }
+                _ => snapshot_offset,
+            };
+            (announced, PrimaryMessage::FullSync { offset: announced, store: state.store.clone() })
         };
         let wake = Arc::new(Notify::new());
         let link = Link {
@@ -181,8 +236,10 @@ impl Primary {
             state: LinkState::Online,
             connection,
             sent: after,
+            sent_high: after,
             received: after,
             applied: Offset::ZERO,
+            progress_at: time::now(),
             wake: wake.clone(),
         };
         state.links.insert(replica.to_string(), link);
@@ -190,31 +247,51 @@ impl Primary {
     }
 
     async fn send_binlog(&self, sender: &Sender<PrimaryMessage>, replica: &str, connection: u64, wake: &Notify) {
+        let retransmit_after = self.config.replication.retransmit_after;
         loop {
-            let batch = {
-                let state = self.lock();
-                let Some(link) = state.links.get(replica).filter(|link| link.connection == connection) else {
+            let (cursor, batch, retransmit_at) = {
+                let mut state = self.lock();
+                let state = &mut *state;
+                let Some(link) = state.links.get_mut(replica).filter(|link| link.connection == connection) else {
                     return;
                 };
                 if link.state == LinkState::Offline {
                     return;
                 }
-                let unacknowledged = link.sent.0 - link.received.0;
+                let mut retransmit_at = None;
+                if let Some(after) = retransmit_after.filter(|_| link.sent_high > link.received) {
+                    let due = SimTime(link.progress_at.0 + after.as_nanos() as u64);
+                    if time::now() >= due {
+                        link.sent = link.received;
+                        link.progress_at = time::now();
+                        self.probe.event(&self.name, Event::Retransmit { replica: replica.to_string(), after: link.sent });
+                    }
+                    retransmit_at = Some(SimTime(link.progress_at.0 + after.as_nanos() as u64));
+                }
+                let unacknowledged = link.sent.0.saturating_sub(link.received.0);
                 let room = self.config.replication.window_entries_max.saturating_sub(unacknowledged) as usize;
-                state.binlog.entries_after(link.sent, room.min(self.config.replication.batch_entries_max))
+                let batch = state.binlog.entries_after(link.sent, room.min(self.config.replication.batch_entries_max));
+                (link.sent, batch, retransmit_at)
             };
             let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
-                wake.notified().await;
+                match retransmit_at {
+                    Some(due) => {
+                        let wait = std::time::Duration::from_nanos(due.0.saturating_sub(time::now().0));
+                        time::within(wait, wake.notified()).await;
+                    }
+                    None => wake.notified().await,
+                }
                 continue;
             };
             let (first, last) = (first.offset, last.offset);
+            sut_assert!(first == cursor.next(), "primary sends {first}..={last} after {cursor}");
             if sender.send(PrimaryMessage::Entries(batch)).await.is_err() {
                 self.link_down(replica, connection, "binlog batch not delivered");
                 return;
             }
             if let Some(link) = self.lock().links.get_mut(replica).filter(|link| link.connection == connection) {
-                sut_assert!(first == link.sent.next(), "primary sent {first}..={last} after {}", link.sent);
-                link.sent = last;
+                link.sent = link.sent.max(last);
+                link.sent_high = link.sent_high.max(last);
             }
             self.probe.event(&self.name, Event::BatchSent { replica: replica.to_string(), first, last });
         }
@@ -230,14 +307,19 @@ impl Primary {
                         return;
                     };
                     sut_assert!(
-                        received >= link.received && applied >= link.applied && received <= link.sent,
+                        received >= link.received && applied >= link.applied && received <= link.sent_high,
                         "{replica} acked received={received} applied={applied} after received={} applied={} with sent={}",
                         link.received,
                         link.applied,
-                        link.sent
+                        link.sent_high
                     );
+                    if received > link.received {
+                        link.progress_at = time::now();
+                    }
                     link.received = received;
                     link.applied = applied;
+                    // A late ack can overtake a rewound cursor: nothing below it needs re-sending.
+                    link.sent = link.sent.max(received);
                     link.wake.notify_one();
                     drop(state);
                     self.probe.event(&self.name, Event::AckReceived { replica: replica.clone(), received, applied });
@@ -274,7 +356,15 @@ impl Primary {
 /// key (Pika #1638, fixed by PR #1658); FLUSHALL becomes one FLUSHDB per database, so each is
 /// covered by that database's barrier (Pika PR #2846).
 pub fn binlog_commands(command: &Command, databases: u8) -> Vec<Command> {
+    binlog_commands_planted(command, databases, None)
+}
+
+/// [`binlog_commands`], or with a planted bug the way Pika logged before its fixes: multi-key DEL
+/// as one entry (#1638), FLUSHALL as one entry in the selected database (#2846).
+fn binlog_commands_planted(command: &Command, databases: u8, bug: Option<Bug>) -> Vec<Command> {
     match command {
+        Command::Del { .. } if Bug::MultiKeyDelByFirstKey.is(bug) => vec![command.clone()],
+        Command::FlushAll { .. } if Bug::FlushAllOneEntry.is(bug) => vec![command.clone()],
         Command::Del { db, keys } if keys.len() > 1 => {
             keys.iter().map(|key| Command::del(*db, [key.clone()])).collect()
         }

@@ -19,6 +19,7 @@ use replsim_model::history::Operation;
 use serde::Serialize;
 
 use crate::config::StableHasher;
+use crate::fault::Fault;
 use crate::time;
 use crate::workload::Target;
 
@@ -45,6 +46,14 @@ pub enum Event {
     LinkDown { peer: String, reason: String },
     PhaseStarted { phase: usize, clients: usize },
     CaughtUp { offset: Offset },
+    FaultInjected { fault: Fault },
+    FaultHealed { fault: Fault },
+    /// No ack advanced within the retransmit timeout: the primary goes back to `after`.
+    Retransmit { replica: String, after: Offset },
+    /// Binlog retention dropped entries up to `through`.
+    BinlogPurged { through: Offset },
+    /// A replica (re)started from its durable state, which reflects `offset`.
+    ReplicaStarted { offset: Offset, keys: usize },
 }
 
 impl Event {
@@ -57,7 +66,12 @@ impl Event {
             | Event::FullSyncLoaded { .. }
             | Event::LinkDown { .. }
             | Event::PhaseStarted { .. }
-            | Event::CaughtUp { .. } => tracing::Level::INFO,
+            | Event::CaughtUp { .. }
+            | Event::FaultInjected { .. }
+            | Event::FaultHealed { .. }
+            | Event::Retransmit { .. }
+            | Event::ReplicaStarted { .. } => tracing::Level::INFO,
+            Event::BinlogPurged { .. } => tracing::Level::DEBUG,
             Event::BinlogAppend { .. }
             | Event::Dispatched { .. }
             | Event::BarrierWait { .. }
@@ -112,6 +126,15 @@ impl fmt::Display for Event {
             Event::LinkDown { peer, reason } => write!(formatter, "link to {peer} down: {reason}"),
             Event::PhaseStarted { phase, clients } => write!(formatter, "phase {phase} starts with {clients} client(s)"),
             Event::CaughtUp { offset } => write!(formatter, "all replicas caught up at offset {offset}"),
+            Event::FaultInjected { fault } => write!(formatter, "fault: {fault}"),
+            Event::FaultHealed { fault } => write!(formatter, "healed: {fault}"),
+            Event::Retransmit { replica, after } => {
+                write!(formatter, "no ack progress from {replica}: re-sending after offset {after}")
+            }
+            Event::BinlogPurged { through } => write!(formatter, "binlog purged through offset {through}"),
+            Event::ReplicaStarted { offset, keys } => {
+                write!(formatter, "started from durable state: offset {offset}, {keys} keys")
+            }
         }
     }
 }

@@ -11,8 +11,14 @@
 //!
 //! The applied offset is a watermark: the highest `o` such that every entry up to `o` has been
 //! applied. A replica whose workers are all idle reports an idle point for prefix checking.
+//!
+//! Durability model: an idle point is also the replica's sync point. Its store and its binlog up
+//! to the idle point's offset are durable ([`Durable`]); the binlog tail received after it and any
+//! apply in flight are lost when the node crashes. A restarted replica starts from its durable
+//! state and resumes with TrySync from its offset.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use replsim_model::binlog::{Binlog, BinlogEntry, Offset};
@@ -21,7 +27,8 @@ use replsim_model::command::Db;
 use replsim_model::store::Store;
 use tokio::sync::{mpsc, watch, Notify};
 
-use crate::config::{ApplyConfig, Dispatch};
+use crate::bug::Bug;
+use crate::config::{ApplyConfig, ApplyMode, Dispatch};
 use crate::probe::{Event, Probe};
 use crate::sut_assert;
 use crate::time;
@@ -32,6 +39,17 @@ pub struct Progress {
     pub received: Offset,
     pub applied: Offset,
 }
+
+/// What survives a crash of the replica: its store as of its last idle point, which reflects
+/// exactly `offset`.
+#[derive(Clone, Debug, Default)]
+pub struct Durable {
+    pub offset: Offset,
+    pub store: Store,
+}
+
+/// An entry queued for a worker, tagged with the replication session that delivered it.
+type Queued = (BinlogEntry, u64);
 
 /// A replica's data: what it received (binlog) and what it applied (store, watermark).
 #[derive(Default)]
@@ -63,12 +81,31 @@ pub struct Pipeline {
     progress: watch::Sender<Progress>,
     /// Publish the applied offset at least every this many entries while busy.
     ack_applied_every: u64,
-    workers: Vec<mpsc::Sender<BinlogEntry>>,
+    workers: Vec<mpsc::Sender<Queued>>,
+    bug: Option<Bug>,
+    durable: Arc<Mutex<Durable>>,
+    /// Counts replication sessions (connections to the primary).
+    session: AtomicU64,
 }
 
 impl Pipeline {
-    /// Starts `config.workers` apply workers on the current node.
-    pub fn start(node: &str, config: &ApplyConfig, ack_applied_every: u64, probe: Probe) -> Arc<Pipeline> {
+    /// Starts `config.workers` apply workers on the current node, from the durable state.
+    pub fn start(
+        node: &str,
+        config: &ApplyConfig,
+        ack_applied_every: u64,
+        bug: Option<Bug>,
+        durable: Arc<Mutex<Durable>>,
+        probe: Probe,
+    ) -> Arc<Pipeline> {
+        let recovered = durable.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        let data = ReplicaData {
+            binlog: Binlog::starting_after(recovered.offset),
+            applied: recovered.offset,
+            last_idle_point: recovered.offset,
+            store: recovered.store,
+            ..ReplicaData::default()
+        };
         let mut queues = Vec::with_capacity(config.workers);
         let mut workers = Vec::with_capacity(config.workers);
         for _ in 0..config.workers {
@@ -80,11 +117,14 @@ impl Pipeline {
             node: node.to_string(),
             config: config.clone(),
             probe,
-            data: Mutex::default(),
+            progress: watch::Sender::new(Progress { received: data.applied, applied: data.applied }),
+            data: Mutex::new(data),
             drained: Notify::new(),
-            progress: watch::Sender::new(Progress::default()),
             ack_applied_every: ack_applied_every.max(1),
             workers,
+            bug,
+            durable,
+            session: AtomicU64::new(0),
         });
         for (worker, queue) in queues.into_iter().enumerate() {
             madsim::task::spawn(pipeline.clone().run_worker(worker, queue));
@@ -100,6 +140,17 @@ impl Pipeline {
         self.progress.subscribe()
     }
 
+    /// A replication session ended. Entries already queued stay queued: they are in the binlog,
+    /// so TrySync will not fetch them again.
+    pub fn session_ended(&self) {
+        self.session.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The node's durable state as of now (for the idle point it was last written at).
+    pub fn restart_point(&self) -> NodeSnapshot {
+        self.snapshot(&self.lock())
+    }
+
     /// Appends `entry` to the replica's binlog and dispatches it. Entries already held (a batch
     /// re-sent after a reconnect) are ignored. Waits while the chosen queue is full or a barrier
     /// drains.
@@ -107,20 +158,36 @@ impl Pipeline {
         {
             let mut data = self.lock();
             let last = data.binlog.last_offset();
-            if entry.offset <= last {
+            // A re-sent entry is already held. Planted bug: it is dispatched again anyway.
+            if entry.offset <= last && !Bug::DuplicateApplyOnResend.is(self.bug) {
                 return;
             }
-            if let Err(error) = data.binlog.append_entry(entry.clone()) {
-                sut_assert!(false, "{}: {error}", self.node);
+            if entry.offset > last {
+                if let Err(error) = data.binlog.append_entry(entry.clone()) {
+                    sut_assert!(false, "{}: {error}", self.node);
+                }
+                let received = data.binlog.last_offset();
+                // Planted bug: acknowledge as applied what has only been received.
+                let claims_applied = Bug::AckBeforeApply.is(self.bug);
+                self.progress.send_modify(|progress| {
+                    progress.received = received;
+                    if claims_applied {
+                        progress.applied = received;
+                    }
+                });
             }
-            let received = data.binlog.last_offset();
-            self.progress.send_modify(|progress| progress.received = received);
         }
-        match self.config.mode.dispatch(&entry.command, self.workers.len()) {
+        let dispatch = if Bug::FlushDbByKey.is(self.bug) && entry.command.is_global() {
+            ApplyMode::HashByKey.dispatch(&entry.command, self.workers.len())
+        } else {
+            self.config.mode.dispatch(&entry.command, self.workers.len())
+        };
+        match dispatch {
             Dispatch::Worker(worker) => {
                 self.begin(&entry);
                 self.probe.event(&self.node, Event::Dispatched { offset: entry.offset, worker });
-                let queued = self.workers[worker].send(entry).await;
+                let session = self.session.load(Ordering::Relaxed);
+                let queued = self.workers[worker].send((entry, session)).await;
                 sut_assert!(queued.is_ok(), "{}: apply worker {worker} is gone", self.node);
             }
             Dispatch::Barrier => {
@@ -169,6 +236,7 @@ impl Pipeline {
             self.progress.send_replace(Progress { received: offset, applied: offset });
             self.snapshot(&data)
         };
+        self.make_durable(&snapshot);
         self.probe.event(&self.node, Event::FullSyncLoaded { offset, keys });
         self.probe.idle_point(snapshot);
     }
@@ -183,6 +251,12 @@ impl Pipeline {
             let applied = data.applied;
             self.progress.send_modify(|progress| progress.applied = applied);
         }
+    }
+
+    fn make_durable(&self, snapshot: &NodeSnapshot) {
+        let mut durable = self.durable.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        durable.offset = snapshot.offset;
+        durable.store.clone_from(&snapshot.store);
     }
 
     fn snapshot(&self, data: &ReplicaData) -> NodeSnapshot {
@@ -205,11 +279,36 @@ impl Pipeline {
         );
     }
 
-    async fn run_worker(self: Arc<Pipeline>, worker: usize, mut queue: mpsc::Receiver<BinlogEntry>) {
-        while let Some(entry) = queue.recv().await {
+    async fn run_worker(self: Arc<Pipeline>, worker: usize, mut queue: mpsc::Receiver<Queued>) {
+        while let Some((entry, session)) = queue.recv().await {
             madsim::time::sleep(self.apply_delay()).await;
+            // Planted bug: a reconnect "resets" the workers, throwing away what they still held.
+            if Bug::DropEntriesOnReconnect.is(self.bug) && session != self.session.load(Ordering::Relaxed) {
+                self.discard(&entry);
+                continue;
+            }
             self.apply(&entry, Some(worker));
         }
+    }
+
+    /// Forgets a dispatched entry without applying it (only the planted bug does this).
+    fn discard(&self, entry: &BinlogEntry) {
+        let mut data = self.lock();
+        self.finish(&mut data, entry);
+    }
+
+    /// Bookkeeping when a dispatched entry leaves the pipeline.
+    fn finish(&self, data: &mut ReplicaData, entry: &BinlogEntry) {
+        let offset = entry.offset;
+        let db = entry.command.db();
+        let in_flight_db = data.in_flight_by_db.entry(db).or_default();
+        sut_assert!(*in_flight_db > 0, "{}: applied {offset} that was never dispatched", self.node);
+        *in_flight_db -= 1;
+        if *in_flight_db == 0 {
+            data.in_flight_by_db.remove(&db);
+            self.drained.notify_one();
+        }
+        data.in_flight -= 1;
     }
 
     /// Applies one entry to the store and advances the watermark.
@@ -232,15 +331,7 @@ impl Pipeline {
                 }
                 data.applied = next;
             }
-            let db = entry.command.db();
-            let in_flight_db = data.in_flight_by_db.entry(db).or_default();
-            sut_assert!(*in_flight_db > 0, "{}: applied {offset} that was never dispatched", self.node);
-            *in_flight_db -= 1;
-            if *in_flight_db == 0 {
-                data.in_flight_by_db.remove(&db);
-                self.drained.notify_one();
-            }
-            data.in_flight -= 1;
+            self.finish(&mut data, entry);
             self.publish_applied(&data);
             if data.idle() && data.applied > data.last_idle_point {
                 data.last_idle_point = data.applied;
@@ -251,6 +342,7 @@ impl Pipeline {
         };
         self.probe.event(&self.node, Event::Applied { offset, worker });
         if let Some(snapshot) = idle_snapshot {
+            self.make_durable(&snapshot);
             self.probe.idle_point(snapshot);
         }
     }

@@ -4,13 +4,15 @@
 //! `INFO replication` and snapshots on the client port.
 //!
 //! A lost connection is retried with bounded exponential backoff for as long as the node lives.
+//! A crash loses everything but the [`apply::Durable`] state of the last idle point; the restarted
+//! replica resumes from there with TrySync.
 
 pub mod apply;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use replsim_model::command::Response;
@@ -18,7 +20,7 @@ use replsim_model::command::Response;
 use crate::config::ClusterConfig;
 use crate::info::render_replica_info;
 use crate::probe::{Event, Probe};
-use crate::replica::apply::{Pipeline, Progress};
+use crate::replica::apply::{Durable, Pipeline, Progress};
 use crate::sut_assert;
 use crate::wire::{Connection, Listener, PrimaryMessage, ReplicaMessage, Reply, Request, Sender};
 use crate::wire::{CLIENT_PORT, REPLICATION_PORT};
@@ -34,18 +36,30 @@ pub struct Replica {
     probe: Probe,
     /// Whether a replication session is established (`master_link_status`).
     link_up: Arc<AtomicBool>,
+    /// Survives restarts of the node (the init closure holds this clone).
+    durable: Arc<Mutex<Durable>>,
 }
 
 impl Replica {
     pub fn new(name: &str, primary_ip: IpAddr, config: Arc<ClusterConfig>, probe: Probe) -> Replica {
-        Replica { name: name.to_string(), primary_ip, config, probe, link_up: Arc::default() }
+        Replica { name: name.to_string(), primary_ip, config, probe, link_up: Arc::default(), durable: Arc::default() }
     }
 
-    /// The node's main task. Nothing survives a restart: the replica starts empty and resyncs.
+    /// The node's main task, also after a restart: recover the durable state, then replicate.
     pub async fn serve(self) {
         self.link_up.store(false, Ordering::Relaxed);
         let ack_applied_every = self.config.replication.batch_entries_max as u64;
-        let pipeline = Pipeline::start(&self.name, &self.config.apply, ack_applied_every, self.probe.clone());
+        let pipeline = Pipeline::start(
+            &self.name,
+            &self.config.apply,
+            ack_applied_every,
+            self.config.bug,
+            self.durable.clone(),
+            self.probe.clone(),
+        );
+        let recovered = pipeline.restart_point();
+        self.probe.event(&self.name, Event::ReplicaStarted { offset: recovered.offset, keys: recovered.store.len() });
+        self.probe.idle_point(recovered);
         let clients = Listener::bind(CLIENT_PORT).await.expect("bind client port");
         madsim::task::spawn(self.clone().serve_clients(clients, pipeline.clone()));
         let mut backoff = RECONNECT_BACKOFF_MIN;
@@ -54,7 +68,9 @@ impl Replica {
             let reason = match Connection::connect(primary).await {
                 Ok(link) => {
                     backoff = RECONNECT_BACKOFF_MIN;
-                    self.replicate(link, &pipeline).await
+                    let reason = self.replicate(link, &pipeline).await;
+                    pipeline.session_ended();
+                    reason
                 }
                 Err(error) => error,
             };
