@@ -5,12 +5,14 @@
 //! - [`runner`]: (scenario, mode, seed) → verdict, with every checker applied.
 //! - [`seeds`]: which seeds `cargo test` runs (`REPLSIM_SEED`, `REPLSIM_SEEDS`).
 //! - [`bench`]: seeds/s of a scenario and of a bare madsim baseline.
+//! - [`fuzz`]: a fuzz campaign's runs, shards and parallel workers, results in seed order.
 //! - [`regression`]: regression cases as one line of text each (`tests/regressions/*.txt`).
 //! - [`shrink`]: shrinking a failing case to a minimal one that fails the same check.
 //! - [`cli`]: the `replsim` command line.
 
 pub mod bench;
 pub mod cli;
+pub mod fuzz;
 pub mod generate;
 pub mod regression;
 pub mod runner;

@@ -43,7 +43,7 @@ impl Case {
 
     /// The one command that reproduces this case.
     pub fn repro_command(&self) -> String {
-        format!("cargo run --release -- run --scenario {} --mode {} --seed {}", self.scenario, self.mode, self.seed)
+        format!("cargo run --release -- replay --scenario {} --mode {} --seed {}", self.scenario, self.mode, self.seed)
     }
 }
 

@@ -1,12 +1,34 @@
-//! `replsim fuzz`: many seeds over scenarios and modes, a summary, exit 1 on any failure.
+//! `replsim fuzz`: many seeds over scenarios and modes on every core, progress while it runs, a
+//! summary table at the end, and exit 1 on any failure.
+//!
+//! ```text
+//! $ replsim fuzz --scenario flushdb-race --mode hash-by-key --seeds 200 --keep-going --out failures.jsonl
+//! FAIL [convergence] scenario=flushdb-race mode=hash-by-key seed=7 trace=…
+//! reproduce: cargo run --release -- replay --scenario flushdb-race --mode hash-by-key --seed 7
+//! …
+//! scenario       mode          seeds    pass    fail unknown  first failing seed
+//! flushdb-race   hash-by-key     200     151      49       0  7
+//! ```
+//!
+//! Without `--keep-going` the run stops at its first failure (the lowest failing run in seed
+//! order, whatever `--jobs`). Ctrl-C stops taking new seeds and prints the summary so far (exit 3
+//! unless a failure was already found); a second Ctrl-C exits at once.
 
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value};
 
-use super::{scenario_named, ModeSet, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
-use crate::runner::{self, Outcome};
+use super::{parse_duration, scenario_named, ModeSet, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
+use crate::fuzz::{self, Ending, Finished, Limit, Plan, Shard};
+use crate::runner::{Outcome, Verdict};
 use crate::scenario::Scenario;
 
 #[derive(Debug, Args)]
@@ -17,55 +39,369 @@ pub struct FuzzArgs {
     /// A mode, `fixed` (barrier, serial), `all`, or a comma-separated list.
     #[arg(long, default_value = "fixed")]
     mode: ModeSet,
-    /// Seeds per scenario and mode.
-    #[arg(long, default_value_t = 1000)]
-    seeds: u64,
+    /// Seeds of the whole run (every shard together): `start-seed .. start-seed + N` [default: 1000].
+    #[arg(long, conflicts_with = "duration")]
+    seeds: Option<u64>,
+    /// Instead of a seed count, take seeds until this much time has passed (`90s`, `10m`, `1h`).
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<Duration>,
     #[arg(long, default_value_t = 0)]
     start_seed: u64,
+    /// Worker threads, each running whole seeds [default: every core].
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Run only shard I of N: the seeds s with s mod N = I - 1, so N machines share one run.
+    #[arg(long, value_parser = str::parse::<Shard>)]
+    shard: Option<Shard>,
+    /// Append one JSON line per failure to this file (created or truncated at the start).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Run every seed and report every failure, instead of stopping at the first.
+    #[arg(long)]
+    keep_going: bool,
+    /// Print the summary as one JSON object on stdout (failures and progress go to stderr).
+    #[arg(long)]
+    json: bool,
 }
 
+/// Raised by Ctrl-C; the workers stop taking runs when they see it.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+const DEFAULT_SEEDS: u64 = 1000;
+
 pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
-    let scenarios = if args.scenario == "all" { Scenario::all() } else { vec![scenario_named(&args.scenario)?] };
-    if args.seeds == 0 {
-        return Err(UsageError::Invalid("--seeds must be at least 1".to_string()));
-    }
-    let end_seed = args
-        .start_seed
-        .checked_add(args.seeds)
-        .ok_or_else(|| UsageError::Invalid("--start-seed + --seeds overflows u64".to_string()))?;
-    let mut any_failed = false;
-    let mut any_unknown = false;
-    println!("{:<14} {:<12} {:>7} {:>7} {:>7} {:>9}", "scenario", "mode", "pass", "fail", "unknown", "seeds/s");
-    for scenario in &scenarios {
-        for mode in &args.mode.0 {
-            let started = Instant::now();
-            let (mut passed, mut failed, mut unknown) = (0u64, 0u64, 0u64);
-            let mut first_failure = None;
-            for seed in args.start_seed..end_seed {
-                let verdict = runner::run(scenario, *mode, seed);
-                match verdict.outcome {
-                    Outcome::Pass => passed += 1,
-                    Outcome::Fail(_) => {
-                        failed += 1;
-                        first_failure.get_or_insert(verdict);
+    let plan = plan_of(&args)?;
+    let mut failures_file = match &args.out {
+        Some(path) => Some(File::create(path).map_err(|error| {
+            UsageError::Invalid(format!("cannot write failures file {}: {error}", path.display()))
+        })?),
+        None => None,
+    };
+    install_interrupt_handler();
+    let tally = RefCell::new(Tally::new(&plan));
+    let progress = Progress::start(&plan);
+    let started = Instant::now();
+    let ending = fuzz::run(
+        &plan,
+        &INTERRUPTED,
+        |finished| {
+            let mut tally = tally.borrow_mut();
+            if let Some(line) = tally.record(&plan, finished) {
+                progress.print(&line.text, args.json);
+                if let (Some(file), Some(json)) = (failures_file.as_mut(), &line.json) {
+                    if let Err(error) = writeln!(file, "{json}").and_then(|()| file.flush()) {
+                        progress.print(&format!("warning: cannot append to the failures file: {error}"), true);
                     }
-                    Outcome::Unknown(_) => unknown += 1,
                 }
             }
-            let rate = args.seeds as f64 / started.elapsed().as_secs_f64();
-            println!("{:<14} {:<12} {passed:>7} {failed:>7} {unknown:>7} {rate:>9.0}", scenario.name, mode.to_string());
-            if let Some(verdict) = first_failure {
-                println!("first failure:\n{verdict}");
-            }
-            any_failed |= failed > 0;
-            any_unknown |= unknown > 0;
-        }
+        },
+        progress.interval(),
+        |delivered| progress.update(delivered, tally.borrow().failed, started),
+    );
+    progress.finish();
+    let tally = tally.into_inner();
+    let elapsed = started.elapsed();
+    if args.json {
+        println!("{}", tally.json(&plan, ending, elapsed));
+    } else {
+        tally.print_table(&plan, ending, elapsed);
     }
-    Ok(if any_failed {
+    Ok(if tally.failed > 0 {
         ExitCode::from(EXIT_FAILURE_FOUND)
-    } else if any_unknown {
+    } else if tally.unknown > 0 || ending == Ending::Interrupted {
         ExitCode::from(EXIT_UNKNOWN)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn plan_of(args: &FuzzArgs) -> Result<Plan, UsageError> {
+    let scenarios = if args.scenario == "all" { Scenario::all() } else { vec![scenario_named(&args.scenario)?] };
+    let limit = match (args.seeds, args.duration) {
+        (_, Some(duration)) if duration.is_zero() => return Err(UsageError::Invalid("--duration must be positive".into())),
+        (_, Some(duration)) => Limit::Duration(duration),
+        (Some(0), None) => return Err(UsageError::Invalid("--seeds must be at least 1".to_string())),
+        (seeds, None) => Limit::Seeds(seeds.unwrap_or(DEFAULT_SEEDS)),
+    };
+    if let Limit::Seeds(seeds) = limit {
+        if args.start_seed.checked_add(seeds).is_none() {
+            return Err(UsageError::Invalid("--start-seed + --seeds overflows u64".to_string()));
+        }
+    }
+    let jobs = match args.jobs {
+        Some(0) => return Err(UsageError::Invalid("--jobs must be at least 1".to_string())),
+        Some(jobs) => jobs,
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    Ok(Plan {
+        scenarios,
+        modes: args.mode.0.clone(),
+        start_seed: args.start_seed,
+        limit,
+        shard: args.shard.unwrap_or(Shard::WHOLE),
+        keep_going: args.keep_going,
+        jobs,
+    })
+}
+
+fn install_interrupt_handler() {
+    let installed = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+    });
+    // Without a handler Ctrl-C still stops the run, only without a summary.
+    if let Err(error) = installed {
+        eprintln!("warning: Ctrl-C will not print a summary: {error}");
+    }
+}
+
+/// Counts for one (scenario, mode) row of the summary.
+#[derive(Clone, Debug, Default)]
+struct Row {
+    passed: u64,
+    failed: u64,
+    unknown: u64,
+    first_failing_seed: Option<u64>,
+}
+
+/// What the delivered runs add up to.
+struct Tally {
+    /// Indexed `scenario * modes + mode`, the plan's order.
+    rows: Vec<Row>,
+    runs: u64,
+    failed: u64,
+    unknown: u64,
+    /// The seeds run, as arithmetic progressions `(first, last, step)`: runs arrive in seed order.
+    seed_ranges: Vec<(u64, u64, u64)>,
+    failures: Vec<Value>,
+}
+
+/// A failure as printed and as written to the failures file.
+struct FailureLine {
+    text: String,
+    /// `None` for a run without a verdict.
+    json: Option<Value>,
+}
+
+impl Tally {
+    fn new(plan: &Plan) -> Tally {
+        let rows = vec![Row::default(); plan.scenarios.len() * plan.modes.len()];
+        Tally { rows, runs: 0, failed: 0, unknown: 0, seed_ranges: Vec::new(), failures: Vec::new() }
+    }
+
+    fn record(&mut self, plan: &Plan, finished: Finished) -> Option<FailureLine> {
+        let verdict = finished.verdict;
+        let case = &verdict.case;
+        let scenario = plan.scenarios.iter().position(|scenario| scenario.name == case.scenario).unwrap_or(0);
+        let mode = plan.modes.iter().position(|mode| *mode == case.mode).unwrap_or(0);
+        self.runs += 1;
+        self.note_seed(case.seed);
+        let row = &mut self.rows[scenario * plan.modes.len() + mode];
+        match &verdict.outcome {
+            Outcome::Pass => {
+                row.passed += 1;
+                None
+            }
+            Outcome::Unknown(_) => {
+                row.unknown += 1;
+                self.unknown += 1;
+                // No verdict is not a failure: shown, but not written to the failures file.
+                Some(FailureLine { text: format!("{}\nreproduce: {}", verdict.headline(), case.repro_command()), json: None })
+            }
+            Outcome::Fail(_) => {
+                row.failed += 1;
+                row.first_failing_seed.get_or_insert(case.seed);
+                self.failed += 1;
+                // The first failure in full (with its diff); later ones as headline and repro line.
+                let text = if self.failed == 1 {
+                    verdict.to_string()
+                } else {
+                    format!("{}\nreproduce: {}", verdict.headline(), case.repro_command())
+                };
+                let json = failure_json(&verdict);
+                self.failures.push(json.clone());
+                Some(FailureLine { text, json: Some(json) })
+            }
+        }
+    }
+
+    fn note_seed(&mut self, seed: u64) {
+        match self.seed_ranges.last_mut() {
+            Some((_, last, _)) if *last == seed => {}
+            Some((first, last, step)) if *first == *last && seed > *last => {
+                *step = seed - *last;
+                *last = seed;
+            }
+            Some((_, last, step)) if seed > *last && seed - *last == *step => *last = seed,
+            _ => self.seed_ranges.push((seed, seed, 1)),
+        }
+    }
+
+    fn print_table(&self, plan: &Plan, ending: Ending, elapsed: Duration) {
+        println!(
+            "{:<14} {:<12} {:>8} {:>8} {:>8} {:>8}  first failing seed",
+            "scenario", "mode", "seeds", "pass", "fail", "unknown"
+        );
+        for (index, row) in self.rows.iter().enumerate() {
+            let scenario = plan.scenarios[index / plan.modes.len()].name;
+            let mode = plan.modes[index % plan.modes.len()].to_string();
+            let seeds = row.passed + row.failed + row.unknown;
+            let first = row.first_failing_seed.map_or("-".to_string(), |seed| seed.to_string());
+            println!(
+                "{scenario:<14} {mode:<12} {seeds:>8} {:>8} {:>8} {:>8}  {first}",
+                row.passed, row.failed, row.unknown
+            );
+        }
+        let rate = self.runs as f64 / elapsed.as_secs_f64().max(1e-9);
+        let shard = if plan.shard == Shard::WHOLE { String::new() } else { format!(", shard {}", plan.shard) };
+        println!(
+            "{} runs in {:.1}s ({rate:.0} runs/s on {} jobs{shard}){}",
+            self.runs,
+            elapsed.as_secs_f64(),
+            plan.jobs,
+            match ending {
+                Ending::Completed => "",
+                Ending::StoppedAtFailure => "; stopped at the first failure (--keep-going runs every seed)",
+                Ending::Interrupted => "; interrupted: the summary so far",
+            }
+        );
+    }
+
+    fn json(&self, plan: &Plan, ending: Ending, elapsed: Duration) -> Value {
+        let groups: Vec<Value> = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(index, row)| {
+                json!({
+                    "scenario": plan.scenarios[index / plan.modes.len()].name,
+                    "mode": plan.modes[index % plan.modes.len()].to_string(),
+                    "passed": row.passed,
+                    "failed": row.failed,
+                    "unknown": row.unknown,
+                    "first_failing_seed": row.first_failing_seed,
+                })
+            })
+            .collect();
+        json!({
+            "runs": self.runs,
+            "passed": self.runs - self.failed - self.unknown,
+            "failed": self.failed,
+            "unknown": self.unknown,
+            "ending": match ending {
+                Ending::Completed => "completed",
+                Ending::StoppedAtFailure => "stopped-at-first-failure",
+                Ending::Interrupted => "interrupted",
+            },
+            "elapsed_seconds": elapsed.as_secs_f64(),
+            "runs_per_second": self.runs as f64 / elapsed.as_secs_f64().max(1e-9),
+            "jobs": plan.jobs,
+            "shard": plan.shard.to_string(),
+            "seed_ranges": self.seed_ranges.iter().map(|(first, last, step)| json!({"first": first, "last": last, "step": step})).collect::<Vec<_>>(),
+            "groups": groups,
+            "failures": self.failures,
+        })
+    }
+}
+
+/// One line of the failures file: enough to understand the failure and to reproduce it.
+fn failure_json(verdict: &Verdict) -> Value {
+    let case = &verdict.case;
+    let mut checks: Vec<String> = verdict.violations().iter().map(|violation| violation.check().to_string()).collect();
+    checks.dedup();
+    json!({
+        "scenario": case.scenario,
+        "mode": case.mode.to_string(),
+        "bug": Value::Null,
+        "seed": case.seed,
+        "checks": checks,
+        "violations": verdict.violations().iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "trace_hash": format!("{:016x}", verdict.trace_hash),
+        "client_ops": case.workload.op_count(),
+        "configuration": serde_json::to_value(&case.cluster).unwrap_or(Value::Null),
+        "repro": case.repro_command(),
+    })
+}
+
+/// A progress bar on a terminal, a plain line every few seconds otherwise (CI logs).
+struct Progress {
+    bar: Option<ProgressBar>,
+    plan_runs: Option<u64>,
+    duration: Option<Duration>,
+}
+
+impl Progress {
+    fn start(plan: &Plan) -> Progress {
+        let duration = match plan.limit {
+            Limit::Duration(duration) => Some(duration),
+            Limit::Seeds(_) => None,
+        };
+        let plan_runs = plan.run_count();
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let length = plan_runs.unwrap_or_else(|| duration.map_or(0, |duration| duration.as_secs()));
+            let bar = ProgressBar::new(length);
+            let template = if plan_runs.is_some() {
+                "{elapsed_precise} [{wide_bar}] {pos}/{len} runs, {per_sec}, {msg}, ETA {eta}"
+            } else {
+                "{elapsed_precise} [{wide_bar}] {pos}/{len}s, {msg}"
+            };
+            bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
+            bar
+        });
+        Progress { bar, plan_runs, duration }
+    }
+
+    fn interval(&self) -> Duration {
+        if self.bar.is_some() {
+            Duration::from_millis(200)
+        } else {
+            Duration::from_secs(10)
+        }
+    }
+
+    fn update(&self, delivered: u64, failures: u64, started: Instant) {
+        let elapsed = started.elapsed();
+        let rate = delivered as f64 / elapsed.as_secs_f64().max(1e-9);
+        match &self.bar {
+            Some(bar) if self.plan_runs.is_some() => {
+                bar.set_position(delivered);
+                bar.set_message(format!("{failures} failures"));
+            }
+            Some(bar) => {
+                bar.set_position(elapsed.as_secs());
+                bar.set_message(format!("{delivered} runs, {rate:.0} runs/s, {failures} failures"));
+            }
+            None => {
+                let remaining = match (self.plan_runs, self.duration) {
+                    (Some(total), _) if rate > 0.0 => format!(", ETA {:.0}s", total.saturating_sub(delivered) as f64 / rate),
+                    (_, Some(duration)) => format!(", {:.0}s left", duration.saturating_sub(elapsed).as_secs_f64()),
+                    _ => String::new(),
+                };
+                let of_total = self.plan_runs.map_or(String::new(), |total| format!("/{total}"));
+                eprintln!("progress: {delivered}{of_total} runs, {rate:.0} runs/s, {failures} failures{remaining}");
+            }
+        }
+    }
+
+    /// Prints above the bar (stdout, or stderr when stdout carries JSON).
+    fn print(&self, text: &str, to_stderr: bool) {
+        let print = || {
+            if to_stderr {
+                eprintln!("{text}");
+            } else {
+                println!("{text}");
+            }
+        };
+        match &self.bar {
+            Some(bar) => bar.suspend(print),
+            None => print(),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }

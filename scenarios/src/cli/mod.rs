@@ -2,8 +2,10 @@
 //! exit code 2; a found bug is exit 1; a clean run exit 0.
 
 mod bench;
+mod duration;
 mod fuzz;
-mod run;
+mod replay;
+mod shrink;
 
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -12,6 +14,7 @@ use clap::{Parser, Subcommand};
 use replsim_sim::config::ApplyMode;
 
 use crate::scenario::Scenario;
+pub use duration::parse_duration;
 
 #[derive(Debug, Parser)]
 #[command(name = "replsim", version, about = "Deterministic simulation testing of Pika-style primary/replica replication")]
@@ -24,8 +27,11 @@ struct Cli {
 enum Command {
     /// Run many seeds and summarise; exit 1 if any seed fails.
     Fuzz(fuzz::FuzzArgs),
-    /// Run one seed and print its verdict, the diff of any divergence and the repro line.
-    Run(run::RunArgs),
+    /// Re-run one seed: its event trace, its verdict with the diff of any violation.
+    #[command(alias = "run")]
+    Replay(replay::ReplayArgs),
+    /// Minimise a failing seed's workload and append it to a regression file.
+    Shrink(shrink::ShrinkArgs),
     /// List the scenarios and apply modes.
     List,
     /// Measure seeds/s of a scenario against a bare madsim baseline (use --release).
@@ -55,7 +61,8 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Fuzz(args) => fuzz::fuzz(args),
-        Command::Run(args) => run::run(args),
+        Command::Replay(args) => replay::replay(args),
+        Command::Shrink(args) => shrink::shrink(args),
         Command::Bench(args) => bench::bench(args),
         Command::List => {
             list();

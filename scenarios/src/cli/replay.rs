@@ -1,0 +1,179 @@
+//! `replsim replay`: re-runs exactly one case, prints its ordered event trace (node, simulated
+//! time, event) through tracing-subscriber, then the verdict with the diff of any violation.
+//!
+//! ```text
+//! $ replsim replay --scenario flushdb-race --mode hash-by-key --seed 7 --log replsim=debug
+//!  INFO 0.000000s client-1   client-1 invoke SET f v1
+//!  DEBUG 0.002113s primary   binlog-append 1 SET f v1
+//! …
+//! FAIL [convergence] scenario=flushdb-race mode=hash-by-key seed=7 trace=…
+//! ```
+//!
+//! This is the command every failure prints (`Case::repro_command`). A shrunk case is replayed
+//! from its regression line: `replsim replay --regression tests/regressions/flushdb-race.txt:4`.
+//! The trace filter is `--log`, else `RUST_LOG`, else `replsim=info` (client operations, syncs,
+//! phases, faults); `--log off` prints the verdict alone.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use replsim_sim::config::ApplyMode;
+use tracing_subscriber::EnvFilter;
+
+use super::{scenario_named, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
+use crate::regression;
+use crate::runner::{run_case, Case, Outcome, RunOptions, Verdict};
+
+const DEFAULT_FILTER: &str = "replsim=info";
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The scenario [default: flushdb-race].
+    #[arg(long, conflicts_with = "regression")]
+    scenario: Option<String>,
+    /// The apply mode (with --regression: replay the entry under this mode instead of its own).
+    #[arg(long, required_unless_present = "regression")]
+    mode: Option<ApplyMode>,
+    #[arg(long, required_unless_present = "regression", conflicts_with = "regression")]
+    seed: Option<u64>,
+    /// Replay a regression entry (a shrunk case) instead: FILE:LINE.
+    #[arg(long, value_name = "FILE:LINE")]
+    regression: Option<String>,
+    /// Which events to print, as a tracing filter: `replsim=debug` adds binlog appends, dispatch
+    /// and applies; `replsim=trace` adds batches and acks; `off` prints none [default: RUST_LOG,
+    /// else replsim=info].
+    #[arg(long, value_name = "FILTER")]
+    log: Option<String>,
+    /// Write the whole ordered trace here, one JSON object per event.
+    #[arg(long, value_name = "FILE.jsonl")]
+    trace_out: Option<PathBuf>,
+    /// Run the case twice and compare trace hashes; exit 1 if they differ.
+    #[arg(long)]
+    check_determinism: bool,
+}
+
+pub fn replay(args: ReplayArgs) -> Result<ExitCode, UsageError> {
+    let (case, repro) = case_of(&args)?;
+    let filter = trace_filter(args.log.as_deref())?;
+    let mut trace_file = match &args.trace_out {
+        Some(path) => Some(BufWriter::new(File::create(path).map_err(|error| {
+            UsageError::Invalid(format!("cannot write trace file {}: {error}", path.display()))
+        })?)),
+        None => None,
+    };
+    // The probe's message already names the simulated time and the node: print it alone.
+    let message_only = tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
+        if field.name() == "message" {
+            write!(writer, "{value:?}")
+        } else {
+            Ok(())
+        }
+    });
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .without_time()
+        .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal())
+        .fmt_fields(message_only)
+        .with_writer(|| QuietStdout)
+        .finish();
+    // Scoped to this thread (madsim runs the whole simulation on it): a determinism re-run is silent.
+    let options = RunOptions { keep_trace: trace_file.is_some() };
+    let verdict = tracing::subscriber::with_default(subscriber, || run_case(&case, options));
+    if let (Some(file), Some(trace)) = (trace_file.as_mut(), &verdict.trace) {
+        let written = trace.iter().try_for_each(|line| {
+            serde_json::to_writer(&mut *file, line).map_err(std::io::Error::from)?;
+            file.write_all(b"\n")
+        });
+        if let Err(error) = written.and_then(|()| file.flush()) {
+            return Err(UsageError::Invalid(format!("cannot write trace file: {error}")));
+        }
+    }
+    print_verdict(&verdict, &repro);
+    let mut deterministic = true;
+    if args.check_determinism {
+        let again = run_case(&case, RunOptions::default());
+        deterministic = again.trace_hash == verdict.trace_hash && again.outcome == verdict.outcome;
+        let line = format!(
+            "determinism: {} (trace {:016x} then {:016x})\n",
+            if deterministic { "same trace twice" } else { "NOT DETERMINISTIC: the two runs differ" },
+            verdict.trace_hash,
+            again.trace_hash
+        );
+        let _ = QuietStdout.write_all(line.as_bytes());
+    }
+    Ok(match (&verdict.outcome, deterministic) {
+        (Outcome::Fail(_), _) | (_, false) => ExitCode::from(EXIT_FAILURE_FOUND),
+        (Outcome::Unknown(_), true) => ExitCode::from(EXIT_UNKNOWN),
+        (Outcome::Pass, true) => ExitCode::SUCCESS,
+    })
+}
+
+/// The case to run and the command that reproduces it.
+fn case_of(args: &ReplayArgs) -> Result<(Case, String), UsageError> {
+    if let Some(location) = &args.regression {
+        let located = regression::load_located(location).map_err(|error| UsageError::Invalid(error.to_string()))?;
+        let entry = &located.entry;
+        let mode = args.mode.unwrap_or(entry.mode);
+        // The entry's bug belongs to the mode it was found with; another mode replays bug-free.
+        let case = entry.case(mode, mode == entry.mode).map_err(UsageError::Invalid)?;
+        let mode_flag = args.mode.map(|mode| format!(" --mode {mode}")).unwrap_or_default();
+        return Ok((case, format!("cargo run --release -- replay --regression {}{mode_flag}", located.location())));
+    }
+    let scenario = scenario_named(args.scenario.as_deref().unwrap_or("flushdb-race"))?;
+    // clap requires both without --regression.
+    let (Some(mode), Some(seed)) = (args.mode, args.seed) else {
+        return Err(UsageError::Invalid("replay needs --mode and --seed (or --regression FILE:LINE)".to_string()));
+    };
+    let case = Case::new(&scenario, mode, seed);
+    let repro = case.repro_command();
+    Ok((case, repro))
+}
+
+fn trace_filter(log: Option<&str>) -> Result<EnvFilter, UsageError> {
+    let directives = match log {
+        Some(directives) => directives.to_string(),
+        None => std::env::var("RUST_LOG").unwrap_or_else(|_| DEFAULT_FILTER.to_string()),
+    };
+    EnvFilter::try_new(&directives)
+        .map_err(|error| UsageError::Invalid(format!("invalid log filter '{directives}': {error}")))
+}
+
+fn print_verdict(verdict: &Verdict, repro: &str) {
+    let mut text = format!("{}\n", verdict.headline());
+    for violation in verdict.violations() {
+        text.push_str(&format!("{violation}\n"));
+    }
+    let stats = &verdict.stats;
+    text.push_str(&format!(
+        "{} client ops, {} binlog entries, {} idle points checked, {} checkpoints, {} trace events\n",
+        stats.client_ops, stats.binlog_entries, stats.idle_points, stats.checkpoints, stats.trace_events
+    ));
+    if !verdict.is_pass() {
+        text.push_str(&format!("reproduce: {repro}\n"));
+    }
+    let _ = QuietStdout.write_all(text.as_bytes());
+}
+
+/// Stdout that stops printing quietly when the reader goes away (`replsim replay … | head`),
+/// instead of a panic or a complaint per trace event.
+struct QuietStdout;
+
+impl Write for QuietStdout {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match std::io::stdout().write(bytes) {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(bytes.len()),
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match std::io::stdout().flush() {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
+}

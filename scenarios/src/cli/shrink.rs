@@ -1,0 +1,151 @@
+//! `replsim shrink`: minimises a failing seed's workload, keeping only reductions that still fail
+//! the same check, prints the minimal case and appends it to a regression file.
+//!
+//! ```text
+//! $ replsim shrink --scenario flushdb-race --mode hash-by-key --seed 7
+//! shrinking flushdb-race hash-by-key seed 7: 200 client ops, fails [convergence]
+//! minimal case: 2 client ops (from 200), 312 steps in 0.4s
+//!   phase 1  client-1: SET a v1; FLUSHDB
+//! [convergence] after phase 1: …
+//! regression: tests/regressions/flushdb-race.txt:4
+//! replay it:  cargo run --release -- replay --regression tests/regressions/flushdb-race.txt:4
+//! ```
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use replsim_sim::config::ApplyMode;
+
+use super::{parse_duration, scenario_named, UsageError};
+use crate::regression::{self, op_text, Entry};
+use crate::runner::Case;
+use crate::shrink::{self, Budget, Progress, Shrunk};
+
+#[derive(Debug, Args)]
+pub struct ShrinkArgs {
+    #[arg(long, default_value = "flushdb-race")]
+    scenario: String,
+    #[arg(long)]
+    mode: ApplyMode,
+    #[arg(long)]
+    seed: u64,
+    /// Stop after this many candidate runs, keeping the smallest failure so far.
+    #[arg(long, default_value_t = 20_000)]
+    max_steps: u64,
+    /// Stop after this much time (`30s`, `5m`), keeping the smallest failure so far.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Where the regression entry is appended [default: tests/regressions/SCENARIO.txt].
+    #[arg(long, value_name = "FILE")]
+    regression_file: Option<PathBuf>,
+    /// Print the minimal case without writing a regression entry.
+    #[arg(long)]
+    no_regression: bool,
+}
+
+pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
+    let scenario = scenario_named(&args.scenario)?;
+    if args.max_steps == 0 {
+        return Err(UsageError::Invalid("--max-steps must be at least 1".to_string()));
+    }
+    let case = Case::new(&scenario, args.mode, args.seed);
+    println!(
+        "shrinking {} {} seed {}: {} client ops",
+        case.scenario,
+        case.mode,
+        case.seed,
+        case.workload.op_count()
+    );
+    let budget = Budget { steps_max: args.max_steps, duration_max: args.duration };
+    let reporter = Reporter::new();
+    let shrunk = shrink::shrink(&case, budget, |progress| reporter.report(progress))
+        .map_err(|error| UsageError::Invalid(error.to_string()))?;
+    reporter.finish();
+    print_minimal(&shrunk);
+    if args.no_regression {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = args
+        .regression_file
+        .unwrap_or_else(|| PathBuf::from(format!("tests/regressions/{}.txt", case.scenario)));
+    let entry = Entry {
+        scenario: case.scenario.clone(),
+        mode: case.mode,
+        seed: case.seed,
+        bug: None,
+        fails: shrunk.check,
+        workload: shrunk.minimal.case.workload.clone(),
+    };
+    let first_violation = shrunk.minimal.violations().first().map(ToString::to_string).unwrap_or_default();
+    let comment = vec![
+        format!("{} {} seed {}: {}", case.scenario, case.mode, case.seed, first_violation.lines().next().unwrap_or("")),
+        format!("shrunk from {} to {} client ops by `replsim shrink`", shrunk.ops_before, shrunk.minimal.case.workload.op_count()),
+    ];
+    let line = regression::append(&path, &comment, &entry).map_err(|error| UsageError::Invalid(error.to_string()))?;
+    println!("regression: {}:{line}", path.display());
+    println!("replay it:  cargo run --release -- replay --regression {}:{line}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_minimal(shrunk: &Shrunk) {
+    let workload = &shrunk.minimal.case.workload;
+    println!(
+        "minimal case: {} client ops (from {}), {} steps ({} kept) in {:.1}s{}; still fails [{}]",
+        workload.op_count(),
+        shrunk.ops_before,
+        shrunk.steps,
+        shrunk.accepted,
+        shrunk.elapsed.as_secs_f64(),
+        if shrunk.complete { "" } else { ", budget reached" },
+        shrunk.check
+    );
+    for (phase_index, phase) in workload.phases.iter().enumerate() {
+        for (client_index, client) in phase.clients.iter().enumerate() {
+            let ops: Vec<String> =
+                client.ops.iter().map(|op| op_text(op).unwrap_or_else(|_| op.command.to_string())).collect();
+            println!("  phase {}  client-{}: {}", phase_index + 1, client_index + 1, ops.join("; "));
+        }
+    }
+    for violation in shrunk.minimal.violations() {
+        println!("{violation}");
+    }
+}
+
+/// A spinner on a terminal; a line every few seconds otherwise.
+struct Reporter {
+    bar: Option<ProgressBar>,
+    last_line: std::cell::Cell<Instant>,
+}
+
+impl Reporter {
+    fn new() -> Reporter {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar
+        });
+        Reporter { bar, last_line: std::cell::Cell::new(Instant::now()) }
+    }
+
+    fn report(&self, progress: Progress) {
+        let message = format!("step {}: {} kept, smallest failing case {} client ops", progress.steps, progress.accepted, progress.ops);
+        match &self.bar {
+            Some(bar) => bar.set_message(message),
+            None if self.last_line.get().elapsed() >= Duration::from_secs(5) => {
+                eprintln!("shrink: {message}");
+                self.last_line.set(Instant::now());
+            }
+            None => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
