@@ -7,9 +7,11 @@
 //! flushdb-race hash-by-key seed=7 fails=convergence :: SET a v1; FLUSHDB
 //! ```
 //!
-//! A line is `SCENARIO MODE seed=S [bug=B] fails=CHECK :: WORKLOAD`. The seed still seeds madsim's
-//! scheduling (and whatever else `Case::new` derives from it); the workload is given explicitly,
-//! because a shrunk workload is no longer the one the seed generates. The workload is written
+//! A line is `SCENARIO MODE seed=S [schedule=T] [bug=B] fails=CHECK :: WORKLOAD`. The seed builds
+//! the case as `Case::new` does (the cluster, and a swarm scenario's configuration and faults);
+//! the workload is given explicitly, because a shrunk workload is no longer the one the seed
+//! generates; `schedule`, when the shrinker had to pick another one, seeds madsim's scheduling
+//! instead of the seed. The workload is written
 //! phase by phase, client by client:
 //!
 //! ```text
@@ -51,6 +53,8 @@ pub struct Entry {
     pub scenario: String,
     pub mode: ApplyMode,
     pub seed: u64,
+    /// The seed of madsim's scheduler, when it is not `seed`.
+    pub schedule: Option<u64>,
     /// A planted bug's name (see `replsim list`), when the case was found with one.
     pub bug: Option<String>,
     pub fails: Check,
@@ -97,14 +101,16 @@ impl Entry {
             return Err(format!("planted bug '{bug}' cannot be replayed: this build has no planted bugs"));
         }
         case.workload = self.workload.clone();
+        case.seed = self.schedule.unwrap_or(self.seed);
         Ok(case)
     }
 
     /// The line this entry is written as. Fails when a key or value cannot be written unambiguously.
     pub fn to_line(&self) -> Result<String, String> {
+        let schedule = self.schedule.map(|schedule| format!(" schedule={schedule}")).unwrap_or_default();
         let bug = self.bug.as_ref().map(|bug| format!(" bug={bug}")).unwrap_or_default();
         Ok(format!(
-            "{} {} seed={}{bug} fails={} :: {}",
+            "{} {} seed={}{schedule}{bug} fails={} :: {}",
             self.scenario,
             self.mode,
             self.seed,
@@ -123,19 +129,23 @@ impl FromStr for Entry {
         let mut words = head.split_whitespace();
         let scenario = words.next().ok_or("missing scenario")?.to_string();
         let mode = words.next().ok_or("missing mode")?.parse::<ApplyMode>().map_err(|error| error.to_string())?;
-        let (mut seed, mut bug, mut fails) = (None, None, None);
+        let (mut seed, mut schedule, mut bug, mut fails) = (None, None, None, None);
         for word in words {
             match word.split_once('=') {
                 Some(("seed", value)) => seed = Some(value.parse::<u64>().map_err(|_| format!("bad seed '{value}'"))?),
+                Some(("schedule", value)) => {
+                    schedule = Some(value.parse::<u64>().map_err(|_| format!("bad schedule '{value}'"))?)
+                }
                 Some(("bug", value)) => bug = Some(value.to_string()),
                 Some(("fails", value)) => fails = Some(value.parse::<Check>()?),
-                _ => return Err(format!("unexpected '{word}' (expected seed=, bug= or fails=)")),
+                _ => return Err(format!("unexpected '{word}' (expected seed=, schedule=, bug= or fails=)")),
             }
         }
         Ok(Entry {
             scenario,
             mode,
             seed: seed.ok_or("missing seed=S")?,
+            schedule,
             bug,
             fails: fails.ok_or("missing fails=CHECK")?,
             workload: parse_workload(workload)?,
@@ -349,7 +359,7 @@ mod tests {
 
     #[test]
     fn an_entry_survives_writing_and_reading_back() {
-        let line = "flushdb-race hash-by-key seed=7 fails=convergence :: SET a v1 | +3ms FLUSHDB || - | [db2] DEL a k27";
+        let line = "flushdb-race hash-by-key seed=7 schedule=9 fails=convergence :: SET a v1 | +3ms FLUSHDB || - | [db2] DEL a k27";
         let entry: Entry = line.parse().unwrap();
         assert_eq!(entry.seed, 7);
         assert_eq!(entry.fails, Check::Convergence);

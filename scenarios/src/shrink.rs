@@ -14,8 +14,12 @@
 //! proptest's collection trees never shrink below a strategy's minimum size, so the generator's
 //! tree could simplify commands but never remove one.
 //!
-//! The seed keeps seeding madsim's scheduling, so every candidate is one deterministic run; the
-//! result is replayed from its regression line (see [`crate::regression`]).
+//! Every candidate run is deterministic, but removing an operation changes what madsim's seeded
+//! scheduler draws, so a smaller workload can lose the interleaving that made the bug visible. A
+//! candidate is therefore run under the current schedule seed and, if that passes, under a few
+//! more (`Budget::schedules_per_candidate`); the first schedule that still fails is kept with it.
+//! The minimal case is a workload *and* a schedule seed, and its regression line records both (see
+//! [`crate::regression`]).
 
 use std::time::{Duration, Instant};
 
@@ -284,8 +288,22 @@ fn renumber_values(workload: &mut Workload) {
 /// Limits of one shrink: whichever is reached first ends it with the smallest failure so far.
 #[derive(Clone, Copy, Debug)]
 pub struct Budget {
+    /// Candidate runs, counting every schedule tried.
     pub steps_max: u64,
     pub duration_max: Duration,
+    /// Extra schedule seeds tried for a candidate that passes under the current one.
+    pub schedules_per_candidate: u64,
+}
+
+impl Budget {
+    fn spent(&self, steps: u64, started: Instant) -> bool {
+        steps >= self.steps_max || started.elapsed() >= self.duration_max
+    }
+}
+
+/// The `attempt`-th schedule seed for candidates of a case found with `seed` (0: none new).
+fn schedule_seed(seed: u64, attempt: u64) -> u64 {
+    seed.wrapping_add(attempt.wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
 /// Where a shrink is, for progress output.
@@ -333,18 +351,29 @@ pub fn shrink(case: &Case, budget: Budget, mut report: impl FnMut(Progress)) -> 
     let (mut steps, mut accepted) = (0u64, 0u64);
     let mut more = tree.simplify();
     while more {
-        if steps >= budget.steps_max || started.elapsed() >= budget.duration_max {
-            return Ok(Shrunk { minimal, check, ops_before, steps, accepted, elapsed: started.elapsed(), complete: false });
+        let workload = tree.current();
+        let mut still_failing = None;
+        // The current schedule first, then fresh ones.
+        let seeds = std::iter::once(minimal.case.seed)
+            .chain((1..=budget.schedules_per_candidate).map(|attempt| schedule_seed(case.seed, attempt)));
+        for seed in seeds {
+            if budget.spent(steps, started) {
+                return Ok(Shrunk { minimal, check, ops_before, steps, accepted, elapsed: started.elapsed(), complete: false });
+            }
+            let verdict = run_case(&Case { workload: workload.clone(), seed, ..case.clone() }, RunOptions::default());
+            steps += 1;
+            if fails_same_check(&verdict) {
+                still_failing = Some(verdict);
+                break;
+            }
         }
-        let candidate = Case { workload: tree.current(), ..case.clone() };
-        let verdict = run_case(&candidate, RunOptions::default());
-        steps += 1;
-        if fails_same_check(&verdict) {
-            accepted += 1;
-            minimal = verdict;
-            more = tree.simplify();
-        } else {
-            more = tree.complicate();
+        match still_failing {
+            Some(verdict) => {
+                accepted += 1;
+                minimal = verdict;
+                more = tree.simplify();
+            }
+            None => more = tree.complicate(),
         }
         report(Progress { steps, accepted, ops: minimal.case.workload.op_count() });
     }

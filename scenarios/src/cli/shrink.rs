@@ -36,6 +36,9 @@ pub struct ShrinkArgs {
     /// Stop after this many candidate runs, keeping the smallest failure so far.
     #[arg(long, default_value_t = 20_000)]
     max_steps: u64,
+    /// Extra schedule seeds to try when a smaller workload passes under the current one.
+    #[arg(long, default_value_t = 32)]
+    schedules: u64,
     /// Stop after this much time (`30s`, `5m`), keeping the smallest failure so far.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     duration: Duration,
@@ -60,7 +63,7 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
         case.seed,
         case.workload.op_count()
     );
-    let budget = Budget { steps_max: args.max_steps, duration_max: args.duration };
+    let budget = Budget { steps_max: args.max_steps, duration_max: args.duration, schedules_per_candidate: args.schedules };
     let reporter = Reporter::new();
     let shrunk = shrink::shrink(&case, budget, |progress| reporter.report(progress))
         .map_err(|error| UsageError::Invalid(error.to_string()))?;
@@ -76,6 +79,7 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
         scenario: case.scenario.clone(),
         mode: case.mode,
         seed: case.seed,
+        schedule: Some(shrunk.minimal.case.seed).filter(|schedule| *schedule != case.seed),
         bug: None,
         fails: shrunk.check,
         workload: shrunk.minimal.case.workload.clone(),

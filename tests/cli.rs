@@ -1,0 +1,125 @@
+//! The `replsim` binary driven as a user drives it: every bad invocation is one line on stderr and
+//! exit 2; shards add up to the unsharded run; a printed repro line reproduces its failure;
+//! shrink brings the FLUSHDB race down to a handful of operations.
+
+use std::collections::BTreeSet;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn replsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_replsim"))
+        .args(args)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("the replsim binary runs")
+}
+
+fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).trim_end().to_string()
+}
+
+/// Asserts a usage error: exit 2 and exactly one line on stderr that mentions `mentions`.
+fn assert_usage_error(args: &[&str], mentions: &str) {
+    let output = replsim(args);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "replsim {args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "replsim {args:?} should say one line, said:\n{stderr}");
+    assert!(stderr.contains(mentions), "replsim {args:?}: '{stderr}' should mention '{mentions}'");
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("stdout is not JSON ({error}): {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+/// The seeds a `fuzz --json` summary says it ran.
+fn seeds_run(summary: &Value) -> BTreeSet<u64> {
+    let mut seeds = BTreeSet::new();
+    for range in summary["seed_ranges"].as_array().expect("seed_ranges") {
+        let (first, last, step) = (range["first"].as_u64().unwrap(), range["last"].as_u64().unwrap(), range["step"].as_u64().unwrap());
+        seeds.extend((first..=last).step_by(step as usize));
+    }
+    seeds
+}
+
+#[test]
+fn an_unknown_flag_is_one_line_and_exit_2() {
+    assert_usage_error(&["fuzz", "--bogus"], "--bogus");
+}
+
+#[test]
+fn an_unknown_scenario_is_named_with_the_known_ones() {
+    assert_usage_error(&["fuzz", "--scenario", "nope"], "unknown scenario 'nope'");
+    assert_usage_error(&["replay", "--scenario", "nope", "--mode", "barrier", "--seed", "1"], "flushdb-race");
+}
+
+#[test]
+fn a_seed_that_is_not_a_number_is_refused() {
+    assert_usage_error(&["replay", "--mode", "barrier", "--seed", "seven"], "--seed");
+    assert_usage_error(&["fuzz", "--seeds", "ten"], "--seeds");
+}
+
+#[test]
+fn a_shard_beyond_its_count_is_refused() {
+    assert_usage_error(&["fuzz", "--shard", "3/2"], "invalid shard '3/2'");
+}
+
+#[test]
+fn seeds_and_duration_together_are_refused() {
+    assert_usage_error(&["fuzz", "--seeds", "10", "--duration", "1m"], "--duration");
+}
+
+#[test]
+fn an_unwritable_failures_file_is_refused_before_any_seed_runs() {
+    assert_usage_error(&["fuzz", "--seeds", "1", "--out", "/nonexistent-directory/failures.jsonl"], "cannot write failures file");
+}
+
+#[test]
+fn two_shards_cover_exactly_the_seeds_of_the_unsharded_run() {
+    let run = |shard: Option<&str>| {
+        let mut args = vec!["fuzz", "--scenario", "pika-steps", "--mode", "serial", "--seeds", "7", "--start-seed", "10"];
+        args.extend(["--keep-going", "--json", "--jobs", "2"]);
+        if let Some(shard) = shard {
+            args.extend(["--shard", shard]);
+        }
+        let output = replsim(&args);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        seeds_run(&json_of(&output))
+    };
+    let whole = run(None);
+    let (first, second) = (run(Some("1/2")), run(Some("2/2")));
+    assert_eq!(whole, (10..17).collect::<BTreeSet<u64>>());
+    assert!(first.is_disjoint(&second), "shards overlap: {first:?} {second:?}");
+    assert_eq!(first.union(&second).copied().collect::<BTreeSet<u64>>(), whole);
+}
+
+#[test]
+fn the_printed_replay_line_reproduces_a_hash_by_key_failure() {
+    let output = replsim(&["fuzz", "--scenario", "flushdb-race", "--mode", "hash-by-key", "--seeds", "20", "--json"]);
+    assert_eq!(output.status.code(), Some(1), "hash-by-key should fail within 20 seeds: {}", stderr_of(&output));
+    let failure = &json_of(&output)["failures"][0];
+    let repro = failure["repro"].as_str().expect("a repro line");
+    let args = repro.strip_prefix("cargo run --release -- ").expect("the repro line is a cargo run command");
+    let mut args: Vec<&str> = args.split_whitespace().collect();
+    assert_eq!(args[0], "replay");
+    args.extend(["--log", "off"]);
+    let replayed = replsim(&args);
+    let stdout = String::from_utf8_lossy(&replayed.stdout);
+    assert_eq!(replayed.status.code(), Some(1), "{repro} should fail again:\n{stdout}");
+    let trace = format!("trace={}", failure["trace_hash"].as_str().expect("a trace hash"));
+    assert!(stdout.lines().next().is_some_and(|headline| headline.starts_with("FAIL") && headline.contains(&trace)),
+        "{repro} should fail with the same {trace}:\n{stdout}");
+    assert!(stdout.contains(&format!("reproduce: {repro}")), "replay prints the same repro line:\n{stdout}");
+}
+
+#[test]
+fn shrink_reduces_the_flushdb_race_to_at_most_four_operations() {
+    let output = replsim(&["shrink", "--scenario", "flushdb-race", "--mode", "hash-by-key", "--seed", "7", "--no-regression"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", stderr_of(&output));
+    let summary = stdout.lines().find(|line| line.starts_with("minimal case:")).expect("a minimal case line");
+    let ops: usize = summary["minimal case: ".len()..].split_whitespace().next().unwrap().parse().unwrap();
+    assert!((1..=4).contains(&ops), "{stdout}");
+    assert!(stdout.contains("FLUSHDB"), "the minimal case keeps the FLUSHDB:\n{stdout}");
+}
