@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 
 use crate::runner::{run_case, Case, RunOptions, Verdict};
@@ -84,6 +85,8 @@ pub enum Limit {
 pub struct Plan {
     pub scenarios: Vec<Scenario>,
     pub modes: Vec<ApplyMode>,
+    /// Planted in every case (`None`: the system as designed).
+    pub bug: Option<Bug>,
     pub start_seed: u64,
     pub limit: Limit,
     pub shard: Shard,
@@ -124,7 +127,9 @@ impl Plan {
         let combination = (run % per_seed) as usize;
         let scenario = &self.scenarios[combination / self.modes.len()];
         let mode = self.modes[combination % self.modes.len()];
-        Some(Case::new(scenario, mode, seed))
+        let mut case = Case::new(scenario, mode, seed);
+        case.cluster.bug = self.bug;
+        Some(case)
     }
 }
 

@@ -41,6 +41,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use replsim_model::command::{Command, Db};
+use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 use replsim_sim::workload::{ClientScript, Phase, ScriptedOp, Target, Workload};
 
@@ -55,8 +56,8 @@ pub struct Entry {
     pub seed: u64,
     /// The seed of madsim's scheduler, when it is not `seed`.
     pub schedule: Option<u64>,
-    /// A planted bug's name (see `replsim list`), when the case was found with one.
-    pub bug: Option<String>,
+    /// The planted bug the case was found with, if any.
+    pub bug: Option<Bug>,
     pub fails: Check,
     pub workload: Workload,
 }
@@ -97,9 +98,7 @@ impl Entry {
         let scenario = Scenario::by_name(&self.scenario)
             .ok_or_else(|| format!("unknown scenario '{}' (known: {})", self.scenario, Scenario::names().join(", ")))?;
         let mut case = Case::new(&scenario, mode, self.seed);
-        if let (true, Some(bug)) = (with_bug, &self.bug) {
-            return Err(format!("planted bug '{bug}' cannot be replayed: this build has no planted bugs"));
-        }
+        case.cluster.bug = if with_bug { self.bug } else { None };
         case.workload = self.workload.clone();
         case.seed = self.schedule.unwrap_or(self.seed);
         Ok(case)
@@ -136,7 +135,7 @@ impl FromStr for Entry {
                 Some(("schedule", value)) => {
                     schedule = Some(value.parse::<u64>().map_err(|_| format!("bad schedule '{value}'"))?)
                 }
-                Some(("bug", value)) => bug = Some(value.to_string()),
+                Some(("bug", value)) => bug = Some(value.parse::<Bug>().map_err(|error| error.to_string())?),
                 Some(("fails", value)) => fails = Some(value.parse::<Check>()?),
                 _ => return Err(format!("unexpected '{word}' (expected seed=, schedule=, bug= or fails=)")),
             }

@@ -41,9 +41,10 @@ impl Case {
         Case { scenario: scenario.name.to_string(), mode, seed, cluster: scenario.cluster_for(mode), workload }
     }
 
-    /// The one command that reproduces this case.
+    /// The one command that reproduces this case (`replsim replay`, with `--bug` when one is planted).
     pub fn repro_command(&self) -> String {
-        format!("cargo run --release -- replay --scenario {} --mode {} --seed {}", self.scenario, self.mode, self.seed)
+        let bug = self.cluster.bug.map(|bug| format!(" --bug {bug}")).unwrap_or_default();
+        format!("cargo run --release -- replay --scenario {} --mode {} --seed {}{bug}", self.scenario, self.mode, self.seed)
     }
 }
 

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use replsim_sim::bug::Bug;
 use serde_json::{json, Value};
 
 use super::{parse_duration, scenario_named, ModeSet, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
@@ -39,6 +40,9 @@ pub struct FuzzArgs {
     /// A mode, `fixed` (barrier, serial), `all`, or a comma-separated list.
     #[arg(long, default_value = "fixed")]
     mode: ModeSet,
+    /// Plant this bug in every run (a wrong name lists the known ones).
+    #[arg(long)]
+    bug: Option<Bug>,
     /// Seeds of the whole run (every shard together): `start-seed .. start-seed + N` [default: 1000].
     #[arg(long, conflicts_with = "duration")]
     seeds: Option<u64>,
@@ -136,6 +140,7 @@ fn plan_of(args: &FuzzArgs) -> Result<Plan, UsageError> {
     Ok(Plan {
         scenarios,
         modes: args.mode.0.clone(),
+        bug: args.bug,
         start_seed: args.start_seed,
         limit,
         shard: args.shard.unwrap_or(Shard::WHOLE),
@@ -255,8 +260,9 @@ impl Tally {
         }
         let rate = self.runs as f64 / elapsed.as_secs_f64().max(1e-9);
         let shard = if plan.shard == Shard::WHOLE { String::new() } else { format!(", shard {}", plan.shard) };
+        let bug = plan.bug.map(|bug| format!(", planted bug {bug}")).unwrap_or_default();
         println!(
-            "{} runs in {:.1}s ({rate:.0} runs/s on {} jobs{shard}){}",
+            "{} runs in {:.1}s ({rate:.0} runs/s on {} jobs{shard}{bug}){}",
             self.runs,
             elapsed.as_secs_f64(),
             plan.jobs,
@@ -298,6 +304,7 @@ impl Tally {
             "runs_per_second": self.runs as f64 / elapsed.as_secs_f64().max(1e-9),
             "jobs": plan.jobs,
             "shard": plan.shard.to_string(),
+            "bug": plan.bug.map(|bug| bug.to_string()),
             "seed_ranges": self.seed_ranges.iter().map(|(first, last, step)| json!({"first": first, "last": last, "step": step})).collect::<Vec<_>>(),
             "groups": groups,
             "failures": self.failures,
@@ -313,7 +320,7 @@ fn failure_json(verdict: &Verdict) -> Value {
     json!({
         "scenario": case.scenario,
         "mode": case.mode.to_string(),
-        "bug": Value::Null,
+        "bug": case.cluster.bug.map(|bug| bug.to_string()),
         "seed": case.seed,
         "checks": checks,
         "violations": verdict.violations().iter().map(ToString::to_string).collect::<Vec<_>>(),

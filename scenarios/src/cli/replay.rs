@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 use tracing_subscriber::EnvFilter;
 
@@ -39,6 +40,9 @@ pub struct ReplayArgs {
     mode: Option<ApplyMode>,
     #[arg(long, required_unless_present = "regression", conflicts_with = "regression")]
     seed: Option<u64>,
+    /// Plant this bug (a wrong name lists the known ones).
+    #[arg(long, conflicts_with = "regression")]
+    bug: Option<Bug>,
     /// Replay a regression entry (a shrunk case) instead: FILE:LINE.
     #[arg(long, value_name = "FILE:LINE")]
     regression: Option<String>,
@@ -128,7 +132,8 @@ fn case_of(args: &ReplayArgs) -> Result<(Case, String), UsageError> {
     let (Some(mode), Some(seed)) = (args.mode, args.seed) else {
         return Err(UsageError::Invalid("replay needs --mode and --seed (or --regression FILE:LINE)".to_string()));
     };
-    let case = Case::new(&scenario, mode, seed);
+    let mut case = Case::new(&scenario, mode, seed);
+    case.cluster.bug = args.bug;
     let repro = case.repro_command();
     Ok((case, repro))
 }

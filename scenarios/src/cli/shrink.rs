@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 
 use super::{parse_duration, scenario_named, UsageError};
@@ -33,6 +34,9 @@ pub struct ShrinkArgs {
     mode: ApplyMode,
     #[arg(long)]
     seed: u64,
+    /// Plant this bug (a wrong name lists the known ones).
+    #[arg(long)]
+    bug: Option<Bug>,
     /// Stop after this many candidate runs, keeping the smallest failure so far.
     #[arg(long, default_value_t = 20_000)]
     max_steps: u64,
@@ -55,14 +59,10 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     if args.max_steps == 0 {
         return Err(UsageError::Invalid("--max-steps must be at least 1".to_string()));
     }
-    let case = Case::new(&scenario, args.mode, args.seed);
-    println!(
-        "shrinking {} {} seed {}: {} client ops",
-        case.scenario,
-        case.mode,
-        case.seed,
-        case.workload.op_count()
-    );
+    let mut case = Case::new(&scenario, args.mode, args.seed);
+    case.cluster.bug = args.bug;
+    let bug = args.bug.map(|bug| format!(" bug {bug}")).unwrap_or_default();
+    println!("shrinking {} {} seed {}{bug}: {} client ops", case.scenario, case.mode, case.seed, case.workload.op_count());
     let budget = Budget { steps_max: args.max_steps, duration_max: args.duration, schedules_per_candidate: args.schedules };
     let reporter = Reporter::new();
     let shrunk = shrink::shrink(&case, budget, |progress| reporter.report(progress))
@@ -80,13 +80,13 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
         mode: case.mode,
         seed: case.seed,
         schedule: Some(shrunk.minimal.case.seed).filter(|schedule| *schedule != case.seed),
-        bug: None,
+        bug: args.bug,
         fails: shrunk.check,
         workload: shrunk.minimal.case.workload.clone(),
     };
     let first_violation = shrunk.minimal.violations().first().map(ToString::to_string).unwrap_or_default();
     let comment = vec![
-        format!("{} {} seed {}: {}", case.scenario, case.mode, case.seed, first_violation.lines().next().unwrap_or("")),
+        format!("{} {} seed {}{bug}: {}", case.scenario, case.mode, case.seed, first_violation.lines().next().unwrap_or("")),
         format!("shrunk from {} to {} client ops by `replsim shrink`", shrunk.ops_before, shrunk.minimal.case.workload.op_count()),
     ];
     let line = regression::append(&path, &comment, &entry).map_err(|error| UsageError::Invalid(error.to_string()))?;
