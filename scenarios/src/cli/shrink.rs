@@ -84,9 +84,11 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
         fails: shrunk.check,
         workload: shrunk.minimal.case.workload.clone(),
     };
+    // The comment names the check and its most telling line: the evidence under the headline.
     let first_violation = shrunk.minimal.violations().first().map(ToString::to_string).unwrap_or_default();
+    let evidence = first_violation.lines().nth(1).or(first_violation.lines().next()).unwrap_or("").trim();
     let comment = vec![
-        format!("{} {} seed {}{bug}: {}", case.scenario, case.mode, case.seed, first_violation.lines().next().unwrap_or("")),
+        format!("{} {} seed {}{bug}: [{}] {evidence}", case.scenario, case.mode, case.seed, shrunk.check),
         format!("shrunk from {} to {} client ops by `replsim shrink`", shrunk.ops_before, shrunk.minimal.case.workload.op_count()),
     ];
     let line = regression::append(&path, &comment, &entry).map_err(|error| UsageError::Invalid(error.to_string()))?;
