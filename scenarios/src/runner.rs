@@ -24,6 +24,7 @@ use replsim_sim::SUT_INVARIANT_PREFIX;
 
 use crate::generate::generate;
 use crate::scenario::Scenario;
+use crate::swarm::SwarmConfig;
 
 /// Everything that determines a run. Built from (scenario, mode, seed), or by shrinking.
 #[derive(Clone, Debug)]
@@ -33,12 +34,28 @@ pub struct Case {
     pub seed: u64,
     pub cluster: ClusterConfig,
     pub workload: Workload,
+    /// The seed's swarm configuration, for swarm scenarios (already applied to `cluster` and
+    /// `workload`; kept to print with a failure).
+    pub swarm: Option<SwarmConfig>,
 }
 
 impl Case {
     pub fn new(scenario: &Scenario, mode: ApplyMode, seed: u64) -> Case {
+        if let Some(kind) = scenario.swarm {
+            let swarm = SwarmConfig::for_scenario(seed, kind);
+            let workload = generate(&swarm.profile().strategy(), seed).current();
+            let mut cluster = scenario.cluster_for(mode);
+            swarm.configure(&mut cluster, swarm.fault_schedule(seed));
+            return Case { scenario: scenario.name.to_string(), mode, seed, cluster, workload, swarm: Some(swarm) };
+        }
         let workload = generate(&scenario.profile.strategy(), seed).current();
-        Case { scenario: scenario.name.to_string(), mode, seed, cluster: scenario.cluster_for(mode), workload }
+        Case { scenario: scenario.name.to_string(), mode, seed, cluster: scenario.cluster_for(mode), workload, swarm: None }
+    }
+
+    /// The same case with a planted bug.
+    pub fn with_bug(mut self, bug: Option<replsim_sim::bug::Bug>) -> Case {
+        self.cluster.bug = bug;
+        self
     }
 
     /// The one command that reproduces this case (`replsim replay`, with `--bug` when one is planted).
@@ -171,6 +188,12 @@ impl fmt::Display for Verdict {
             write!(formatter, "\n{violation}")?;
         }
         if !self.is_pass() {
+            if let Some(bug) = self.case.cluster.bug {
+                write!(formatter, "\nplanted bug: {bug}")?;
+            }
+            if let Some(swarm) = &self.case.swarm {
+                write!(formatter, "\n{swarm}")?;
+            }
             write!(formatter, "\nreproduce: {}", self.case.repro_command())?;
         }
         Ok(())
@@ -222,7 +245,10 @@ fn simulate(case: &Case, probe: Probe) -> (Record, Ending) {
         panic!("invalid cluster configuration: {problem}");
     }
     let mut config = madsim::Config::default();
-    config.net.send_latency = case.cluster.network.latency_min..case.cluster.network.latency_max;
+    // madsim samples `send_latency` from a half-open range: keep it non-empty.
+    let network = &case.cluster.network;
+    config.net.send_latency = network.latency_min..network.latency_max.max(network.latency_min + std::time::Duration::from_nanos(1));
+    config.net.packet_loss_rate = network.packet_loss_rate();
     let runtime = madsim::runtime::Runtime::with_seed_and_config(case.seed, config);
     runtime.block_on(replsim_sim::cluster::run(&case.cluster, &case.workload, probe))
 }

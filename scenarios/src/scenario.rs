@@ -13,12 +13,24 @@ pub struct Scenario {
     pub summary: &'static str,
     pub profile: WorkloadProfile,
     pub cluster: ClusterConfig,
+    /// Swarm testing: each seed draws its own configuration and fault schedule
+    /// ([`crate::swarm::SwarmConfig`]), overriding `profile` and parts of `cluster`.
+    pub swarm: Option<Swarm>,
+}
+
+/// How a swarm scenario picks its fault kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Swarm {
+    /// Each seed turns each fault kind on or off.
+    Drawn,
+    /// Every fault kind is on for every seed; the rest is drawn as usual.
+    EveryFault,
 }
 
 impl Scenario {
     /// Every scenario, in the order `fuzz --scenario all` runs them.
     pub fn all() -> Vec<Scenario> {
-        vec![flushdb_race(), pika_steps(), multi_db()]
+        vec![flushdb_race(), pika_steps(), multi_db(), swarm(), swarm_every_fault()]
     }
 
     pub fn names() -> Vec<&'static str> {
@@ -47,6 +59,7 @@ fn flushdb_race() -> Scenario {
         summary: "4 clients x 50 ops on 8 keys with FLUSHDB, 1 replica with 4 apply workers",
         profile: WorkloadProfile::default(),
         cluster: ClusterConfig::default(),
+        swarm: None,
     }
 }
 
@@ -66,6 +79,7 @@ fn pika_steps() -> Scenario {
             ..WorkloadProfile::default()
         },
         cluster: ClusterConfig::default(),
+        swarm: None,
     }
 }
 
@@ -84,5 +98,31 @@ fn multi_db() -> Scenario {
             ..WorkloadProfile::default()
         },
         cluster: ClusterConfig::default(),
+        swarm: None,
+    }
+}
+
+/// Faults and swarm testing: every seed picks its replica count (1-3), databases, op mix, apply
+/// pipeline, latency and packet loss, binlog retention, re-sends and which fault kinds (partition,
+/// replica kill, primary restart, link reset) strike when. The default configuration for planted
+/// bugs: every bug's preconditions hold on a good share of seeds.
+fn swarm() -> Scenario {
+    Scenario {
+        name: "swarm",
+        summary: "per seed: 1-3 replicas, op mix, latency/loss, retention, partitions, kills, restarts, resets",
+        profile: WorkloadProfile::default(),
+        cluster: ClusterConfig::default(),
+        swarm: Some(Swarm::Drawn),
+    }
+}
+
+/// The swarm with every fault kind on for every seed: the release soak of the fixed modes.
+fn swarm_every_fault() -> Scenario {
+    Scenario {
+        name: "swarm-every-fault",
+        summary: "swarm with partitions, replica kills, primary restarts and link resets on every seed",
+        profile: WorkloadProfile::default(),
+        cluster: ClusterConfig::default(),
+        swarm: Some(Swarm::EveryFault),
     }
 }

@@ -39,12 +39,15 @@ impl Directory {
 /// as indeterminate and the connection is dropped (a late reply must not be taken for the next).
 pub async fn run_client(client: u64, script: ClientScript, directory: Directory, probe: Probe, request_deadline: Duration) {
     let mut connections: BTreeMap<IpAddr, ClientConnection> = BTreeMap::new();
+    // Per node: how many connections this client has given up (the current session's number).
+    let mut sessions: BTreeMap<IpAddr, u64> = BTreeMap::new();
     for op in script.ops {
         if !op.think.is_zero() {
             madsim::time::sleep(op.think).await;
         }
         let (node, ip) = directory.resolve(op.target).clone();
-        let handle = probe.invoked(&node, client, &op.command, op.target);
+        let session = sessions.get(&ip).copied().unwrap_or(0);
+        let handle = probe.invoked(&node, session, client, &op.command, op.target);
         let request = Request::Execute(op.command);
         let outcome = within(request_deadline, async {
             if !connections.contains_key(&ip) {
@@ -57,7 +60,9 @@ pub async fn run_client(client: u64, script: ClientScript, directory: Directory,
         match outcome {
             Some(Ok(Reply::Response(response))) => probe.returned(handle, Some(response)),
             _ => {
-                connections.remove(&ip);
+                if connections.remove(&ip).is_some() {
+                    *sessions.entry(ip).or_default() += 1;
+                }
                 probe.returned(handle, None);
             }
         }

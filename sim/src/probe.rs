@@ -152,6 +152,10 @@ pub struct TraceLine {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ClientOperation {
     pub node: String,
+    /// The client's connection to `node` this operation went over, counted from 0. A new
+    /// connection is a new session: after a lost connection (say, the node crashed and came back
+    /// with only its durable state) reads may legitimately go back in time.
+    pub session: u64,
     pub operation: Operation<Command, Response>,
 }
 
@@ -236,11 +240,11 @@ impl Probe {
     }
 
     /// Records a call; returns the handle to complete it with [`Probe::returned`].
-    pub fn invoked(&self, node: &str, client: u64, command: &Command, target: Target) -> usize {
+    pub fn invoked(&self, node: &str, session: u64, client: u64, command: &Command, target: Target) -> usize {
         self.event(&client_node(client), Event::Invoke { client, command: command.clone(), target });
         let mut state = self.lock();
         let operation = Operation { client, call: time::now(), returned: None, input: command.clone(), output: None };
-        state.record.history.push(ClientOperation { node: node.to_string(), operation });
+        state.record.history.push(ClientOperation { node: node.to_string(), session, operation });
         state.record.history.len() - 1
     }
 

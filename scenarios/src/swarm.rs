@@ -1,0 +1,279 @@
+//! Swarm testing: each seed picks its own configuration — which fault kinds are on and how hard,
+//! the op mix, the replica and database counts, the apply pipeline, binlog retention — so that
+//! many seeds explore the fault space broadly instead of all probing the same mixture. The
+//! configuration is a pure function of the seed (a proptest strategy, so it shrinks), part of the
+//! run's [`Case`](crate::runner::Case), and printed with every failure.
+//!
+//! ```
+//! use proptest::strategy::ValueTree;
+//! use replsim_scenarios::swarm::SwarmConfig;
+//! let swarm = SwarmConfig::for_seed(7);
+//! assert_eq!(swarm, SwarmConfig::for_seed(7));
+//! let faults = swarm.fault_schedule(7);
+//! assert!(faults.steps.iter().all(|step| step.phase < swarm.phases));
+//! println!("{swarm}");
+//! ```
+
+use std::fmt;
+use std::time::Duration;
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use replsim_sim::config::ClusterConfig;
+use replsim_sim::fault::{Fault, FaultSchedule, FaultStep};
+use serde::{Deserialize, Serialize};
+
+use crate::generate::{generate, OpMix, WorkloadProfile};
+use crate::scenario::Swarm;
+
+/// Which fault kinds a seed turns on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultKinds {
+    pub partition: bool,
+    pub kill_replica: bool,
+    pub restart_primary: bool,
+    pub reset_link: bool,
+}
+
+impl FaultKinds {
+    /// Every kind on (the CLI's "every fault kind" runs, and the release fuzz numbers).
+    pub const ALL: FaultKinds = FaultKinds { partition: true, kill_replica: true, restart_primary: true, reset_link: true };
+
+    fn any(&self) -> bool {
+        self.partition || self.kill_replica || self.restart_primary || self.reset_link
+    }
+
+    fn names(&self) -> Vec<&'static str> {
+        [
+            (self.partition, "partition"),
+            (self.kill_replica, "kill-replica"),
+            (self.restart_primary, "restart-primary"),
+            (self.reset_link, "reset-link"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
+}
+
+/// One seed's choice of everything the swarm varies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SwarmConfig {
+    pub replicas: usize,
+    pub databases: u8,
+    pub keys: usize,
+    pub phases: usize,
+    pub clients: usize,
+    pub ops_per_client: usize,
+    pub mix: OpMix,
+    pub apply_workers: usize,
+    pub apply_delay_max_ms: u64,
+    pub latency_min_us: u64,
+    pub latency_max_us: u64,
+    pub packet_loss_per_million: u32,
+    pub binlog_retention_entries: Option<u64>,
+    pub retransmit_after_ms: Option<u64>,
+    pub faults: FaultKinds,
+    pub faults_per_phase_max: usize,
+}
+
+/// Seeds the swarm configuration and the fault schedule apart from the workload, so the three
+/// are independent draws from one seed.
+const SWARM_SALT: u64 = 0x5357_4152_4d00_0001;
+const FAULTS_SALT: u64 = 0x4641_554c_5400_0002;
+
+/// When faults may start after a phase starts, and how long they may last: phases of the swarm's
+/// workloads take a few hundred simulated milliseconds.
+const FAULT_START_MAX_MS: u64 = 300;
+const FAULT_DURATION_MS: std::ops::RangeInclusive<u64> = 5..=300;
+
+fn on(probability: f64) -> proptest::bool::Weighted {
+    proptest::bool::weighted(probability)
+}
+
+fn weight_if(enabled: bool, weight: u32) -> u32 {
+    if enabled {
+        weight
+    } else {
+        0
+    }
+}
+
+impl SwarmConfig {
+    /// The strategy every swarm configuration is drawn from. Probabilities are chosen so each
+    /// planted bug's preconditions (several databases with FLUSHALL, multi-key DEL, re-sends, long
+    /// outages with a short binlog) hold on a good share of seeds.
+    pub fn strategy() -> impl Strategy<Value = SwarmConfig> {
+        let shape = (1usize..=3, 1u8..=3, 3usize..=8, 1usize..=3, 2usize..=4, 15usize..=40);
+        let mix = (on(0.6), on(0.6), on(0.7), on(0.8), on(0.7), on(0.6));
+        let pipeline = (2usize..=6, 2u64..=8);
+        let network = (0u64..=1_000, 500u64..=8_000, on(0.5), 1_000u32..=30_000);
+        let protocol = (on(0.6), 4u64..=48, on(0.5), 5u64..=40);
+        let faults = (on(0.6), on(0.6), on(0.5), on(0.6), 1usize..=4);
+        (shape, mix, pipeline, network, protocol, faults).prop_map(
+            |(shape, mix, pipeline, network, protocol, faults)| {
+                let (replicas, databases, keys, phases, clients, ops_per_client) = shape;
+                let (get, del, del_multi, flushdb, flushall, replica_get) = mix;
+                let (latency_min_us, jitter_us, lossy, loss_ppm) = network;
+                let (retention_on, retention, retransmit_on, retransmit_ms) = protocol;
+                let (partition, kill_replica, restart_primary, reset_link, faults_per_phase_max) = faults;
+                SwarmConfig {
+                    replicas,
+                    databases,
+                    keys,
+                    phases,
+                    clients,
+                    ops_per_client,
+                    mix: OpMix {
+                        set: 50,
+                        get: weight_if(get, 10),
+                        del: weight_if(del, 8),
+                        del_multi: weight_if(del_multi, 10),
+                        flushdb: weight_if(flushdb, 6),
+                        flushall: weight_if(flushall, 5),
+                        replica_get: weight_if(replica_get, 10),
+                    },
+                    apply_workers: pipeline.0,
+                    apply_delay_max_ms: pipeline.1,
+                    latency_min_us,
+                    latency_max_us: latency_min_us + jitter_us,
+                    packet_loss_per_million: if lossy { loss_ppm } else { 0 },
+                    binlog_retention_entries: retention_on.then_some(retention),
+                    retransmit_after_ms: retransmit_on.then_some(retransmit_ms),
+                    faults: FaultKinds { partition, kill_replica, restart_primary, reset_link },
+                    faults_per_phase_max,
+                }
+            },
+        )
+    }
+
+    pub fn for_seed(seed: u64) -> SwarmConfig {
+        generate(&SwarmConfig::strategy(), seed ^ SWARM_SALT).current()
+    }
+
+    /// The configuration a swarm scenario runs `seed` with.
+    pub fn for_scenario(seed: u64, swarm: Swarm) -> SwarmConfig {
+        let mut config = SwarmConfig::for_seed(seed);
+        if swarm == Swarm::EveryFault {
+            config.faults = FaultKinds::ALL;
+        }
+        config
+    }
+
+    /// The workload shape this configuration asks for.
+    pub fn profile(&self) -> WorkloadProfile {
+        WorkloadProfile {
+            phases: self.phases..=self.phases,
+            clients: self.clients..=self.clients,
+            ops_per_client: self.ops_per_client..=self.ops_per_client,
+            keys: self.keys,
+            databases: self.databases,
+            replicas: self.replicas,
+            mix: self.mix.clone(),
+            think_max: Duration::from_millis(3),
+        }
+    }
+
+    /// Applies this configuration to a cluster (the apply mode and bug are left as they are).
+    pub fn configure(&self, cluster: &mut ClusterConfig, faults: FaultSchedule) {
+        cluster.replicas = self.replicas;
+        cluster.databases = self.databases;
+        cluster.apply.workers = self.apply_workers;
+        cluster.apply.delay_max = Duration::from_millis(self.apply_delay_max_ms);
+        cluster.network.latency_min = Duration::from_micros(self.latency_min_us);
+        cluster.network.latency_max = Duration::from_micros(self.latency_max_us);
+        cluster.network.packet_loss_per_million = self.packet_loss_per_million;
+        cluster.replication.binlog_retention_entries = self.binlog_retention_entries;
+        cluster.replication.retransmit_after = self.retransmit_after_ms.map(Duration::from_millis);
+        // A client must not wait out a crashed node for long: its operations are indeterminate
+        // either way, and the phase must finish.
+        cluster.deadlines.request = Duration::from_secs(1);
+        cluster.faults = faults;
+    }
+
+    /// The strategy of this configuration's fault schedules.
+    pub fn fault_strategy(&self) -> BoxedStrategy<FaultSchedule> {
+        let mut kinds: Vec<u8> = Vec::new();
+        for (enabled, kind) in [
+            (self.faults.reset_link, 0u8),
+            (self.faults.partition, 1),
+            (self.faults.kill_replica, 2),
+            (self.faults.restart_primary, 3),
+        ] {
+            if enabled {
+                kinds.push(kind);
+            }
+        }
+        if !self.faults.any() {
+            return Just(FaultSchedule::default()).boxed();
+        }
+        let replicas = self.replicas;
+        let step = (
+            0..self.phases,
+            0..=FAULT_START_MAX_MS,
+            FAULT_DURATION_MS,
+            0..kinds.len(),
+            0..replicas,
+            any::<bool>(),
+        )
+            .prop_map(move |(phase, at_ms, duration_ms, kind, replica, reset)| FaultStep {
+                phase,
+                at: Duration::from_millis(at_ms),
+                duration: Duration::from_millis(duration_ms),
+                fault: match kinds[kind] {
+                    0 => Fault::ResetLink { replica },
+                    1 => Fault::Partition { replica, reset },
+                    2 => Fault::KillReplica { replica },
+                    _ => Fault::RestartPrimary,
+                },
+            });
+        let steps_max = self.faults_per_phase_max * self.phases;
+        proptest::collection::vec(step, 1..=steps_max)
+            .prop_map(|mut steps| {
+                steps.sort_by_key(|step| (step.phase, step.at));
+                FaultSchedule { steps }
+            })
+            .boxed()
+    }
+
+    pub fn fault_schedule(&self, seed: u64) -> FaultSchedule {
+        generate(&self.fault_strategy(), seed ^ FAULTS_SALT).current()
+    }
+}
+
+impl fmt::Display for SwarmConfig {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let faults = self.faults.names();
+        let faults = if faults.is_empty() { "none".to_string() } else { faults.join("+") };
+        let mix = &self.mix;
+        write!(
+            formatter,
+            "swarm: {} replica(s), {} db(s), {} keys, {} phase(s) x {} clients x {} ops; \
+             mix set={} get={} del={} del-multi={} flushdb={} flushall={} replica-get={}; \
+             {} workers, apply 1-{} ms; latency {}-{} us, loss {} ppm; retention {}; retransmit {}; \
+             faults {} (<= {} per phase)",
+            self.replicas,
+            self.databases,
+            self.keys,
+            self.phases,
+            self.clients,
+            self.ops_per_client,
+            mix.set,
+            mix.get,
+            mix.del,
+            mix.del_multi,
+            mix.flushdb,
+            mix.flushall,
+            mix.replica_get,
+            self.apply_workers,
+            self.apply_delay_max_ms,
+            self.latency_min_us,
+            self.latency_max_us,
+            self.packet_loss_per_million,
+            self.binlog_retention_entries.map_or("unbounded".to_string(), |entries| format!("{entries} entries")),
+            self.retransmit_after_ms.map_or("off".to_string(), |ms| format!("after {ms} ms")),
+            faults,
+            self.faults_per_phase_max,
+        )
+    }
+}
