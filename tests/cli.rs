@@ -37,7 +37,8 @@ fn json_of(output: &Output) -> Value {
 fn seeds_run(summary: &Value) -> BTreeSet<u64> {
     let mut seeds = BTreeSet::new();
     for range in summary["seed_ranges"].as_array().expect("seed_ranges") {
-        let (first, last, step) = (range["first"].as_u64().unwrap(), range["last"].as_u64().unwrap(), range["step"].as_u64().unwrap());
+        let (first, last, step) =
+            (range["first"].as_u64().unwrap(), range["last"].as_u64().unwrap(), range["step"].as_u64().unwrap());
         seeds.extend((first..=last).step_by(step as usize));
     }
     seeds
@@ -72,13 +73,17 @@ fn seeds_and_duration_together_are_refused() {
 
 #[test]
 fn an_unwritable_failures_file_is_refused_before_any_seed_runs() {
-    assert_usage_error(&["fuzz", "--seeds", "1", "--out", "/nonexistent-directory/failures.jsonl"], "cannot write failures file");
+    assert_usage_error(
+        &["fuzz", "--seeds", "1", "--out", "/nonexistent-directory/failures.jsonl"],
+        "cannot write failures file",
+    );
 }
 
 #[test]
 fn two_shards_cover_exactly_the_seeds_of_the_unsharded_run() {
     let run = |shard: Option<&str>| {
-        let mut args = vec!["fuzz", "--scenario", "pika-steps", "--mode", "serial", "--seeds", "7", "--start-seed", "10"];
+        let mut args =
+            vec!["fuzz", "--scenario", "pika-steps", "--mode", "serial", "--seeds", "7", "--start-seed", "10"];
         args.extend(["--keep-going", "--json", "--jobs", "2"]);
         if let Some(shard) = shard {
             args.extend(["--shard", shard]);
@@ -108,14 +113,17 @@ fn the_printed_replay_line_reproduces_a_hash_by_key_failure() {
     let stdout = String::from_utf8_lossy(&replayed.stdout);
     assert_eq!(replayed.status.code(), Some(1), "{repro} should fail again:\n{stdout}");
     let trace = format!("trace={}", failure["trace_hash"].as_str().expect("a trace hash"));
-    assert!(stdout.lines().next().is_some_and(|headline| headline.starts_with("FAIL") && headline.contains(&trace)),
-        "{repro} should fail with the same {trace}:\n{stdout}");
+    assert!(
+        stdout.lines().next().is_some_and(|headline| headline.starts_with("FAIL") && headline.contains(&trace)),
+        "{repro} should fail with the same {trace}:\n{stdout}"
+    );
     assert!(stdout.contains(&format!("reproduce: {repro}")), "replay prints the same repro line:\n{stdout}");
 }
 
 #[test]
 fn shrink_reduces_the_flushdb_race_to_at_most_four_operations() {
-    let output = replsim(&["shrink", "--scenario", "flushdb-race", "--mode", "hash-by-key", "--seed", "7", "--no-regression"]);
+    let output =
+        replsim(&["shrink", "--scenario", "flushdb-race", "--mode", "hash-by-key", "--seed", "7", "--no-regression"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}{}", stderr_of(&output));
     let summary = stdout.lines().find(|line| line.starts_with("minimal case:")).expect("a minimal case line");

@@ -21,8 +21,11 @@ fn replay(located: &Located, mode: ApplyMode, with_bug: bool) -> Verdict {
 /// The line a failing test prints to reproduce the case.
 fn replay_line(located: &Located, mode: ApplyMode) -> String {
     let mode_flag = if mode == located.entry.mode { String::new() } else { format!(" --mode {mode}") };
-    format!("cargo run --release -- replay --regression tests/regressions/{}:{}{mode_flag}",
-        located.path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default(), located.line)
+    format!(
+        "cargo run --release -- replay --regression tests/regressions/{}:{}{mode_flag}",
+        located.path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default(),
+        located.line
+    )
 }
 
 #[test]

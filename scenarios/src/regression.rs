@@ -192,7 +192,12 @@ pub fn load(path: &Path) -> Result<Vec<Located>, RegressionError> {
                 location: format!("{}:{line_number}", path.display()),
                 problem,
             })?;
-            entries.push(Located { path: path.to_path_buf(), line: line_number, comment: std::mem::take(&mut comment), entry });
+            entries.push(Located {
+                path: path.to_path_buf(),
+                line: line_number,
+                comment: std::mem::take(&mut comment),
+                entry,
+            });
         }
     }
     Ok(entries)
@@ -279,7 +284,7 @@ pub fn op_text(op: &ScriptedOp) -> Result<String, String> {
     }
     let mut text = String::new();
     if !op.think.is_zero() {
-        if op.think.subsec_nanos() % 1_000_000 != 0 {
+        if Duration::from_millis(op.think.as_millis() as u64) != op.think {
             return Err(format!("think time {:?} is not whole milliseconds", op.think));
         }
         text.push_str(&format!("+{}ms ", op.think.as_millis()));
@@ -329,7 +334,9 @@ pub fn parse_op(text: &str) -> Result<ScriptedOp, String> {
         think = Duration::from_millis(millis.ok_or_else(|| format!("bad think time in '{text}' (expected +Nms)"))?);
         words.remove(0);
     }
-    if let Some(number) = words.first().and_then(|word| word.strip_prefix("[db")).and_then(|rest| rest.strip_suffix(']')) {
+    if let Some(number) =
+        words.first().and_then(|word| word.strip_prefix("[db")).and_then(|rest| rest.strip_suffix(']'))
+    {
         db = Db(number.parse().map_err(|_| format!("bad database in '{text}' (expected [dbN])"))?);
         words.remove(0);
     }
@@ -344,7 +351,12 @@ pub fn parse_op(text: &str) -> Result<ScriptedOp, String> {
         ["DEL", keys @ ..] if !keys.is_empty() => Command::del(db, keys.iter().copied()),
         ["FLUSHDB"] => Command::FlushDb { db },
         ["FLUSHALL"] => Command::FlushAll { db },
-        _ => return Err(format!("cannot read operation '{}' (expected SET k v, GET k, DEL k.., FLUSHDB or FLUSHALL)", text.trim())),
+        _ => {
+            return Err(format!(
+                "cannot read operation '{}' (expected SET k v, GET k, DEL k.., FLUSHDB or FLUSHALL)",
+                text.trim()
+            ))
+        }
     };
     if target != Target::Primary && !matches!(command, Command::Get { .. }) {
         return Err(format!("only GET can be served by a replica: '{}'", text.trim()));
@@ -375,7 +387,8 @@ mod tests {
 
     #[test]
     fn keys_that_would_break_the_line_are_refused() {
-        let op = ScriptedOp { think: Duration::ZERO, command: Command::set(Db(0), "a|b", "v1"), target: Target::Primary };
+        let op =
+            ScriptedOp { think: Duration::ZERO, command: Command::set(Db(0), "a|b", "v1"), target: Target::Primary };
         assert!(op_text(&op).is_err());
     }
 }

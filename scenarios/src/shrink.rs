@@ -33,19 +33,43 @@ use crate::runner::{run_case, Case, Check, RunOptions, Verdict};
 /// One candidate reduction of a workload. Indices are into the workload being reduced.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Reduction {
-    RemovePhase { phase: usize },
-    RemoveClient { phase: usize, client: usize },
-    RemoveOps { phase: usize, client: usize, start: usize, count: usize },
+    RemovePhase {
+        phase: usize,
+    },
+    RemoveClient {
+        phase: usize,
+        client: usize,
+    },
+    RemoveOps {
+        phase: usize,
+        client: usize,
+        start: usize,
+        count: usize,
+    },
     /// Append client `client`'s operations to client `client - 1`: one fewer concurrent client.
-    MergeClient { phase: usize, client: usize },
+    MergeClient {
+        phase: usize,
+        client: usize,
+    },
     ZeroAllThink,
     RenumberValues,
     /// Keys renamed `a`, `b`, … in order of first use.
     CanonicalKeys,
-    ZeroThink { phase: usize, client: usize, op: usize },
-    SimplifyCommand { phase: usize, client: usize, op: usize },
+    ZeroThink {
+        phase: usize,
+        client: usize,
+        op: usize,
+    },
+    SimplifyCommand {
+        phase: usize,
+        client: usize,
+        op: usize,
+    },
     /// Rename every use of key `from` (in every database) to `to`.
-    MergeKey { from: String, to: String },
+    MergeKey {
+        from: String,
+        to: String,
+    },
 }
 
 /// How many times the candidate list is walked from the start after a pass that changed
@@ -141,7 +165,12 @@ fn candidates(workload: &Workload) -> Vec<Reduction> {
             let length = script.ops.len();
             let mut count = length / 2;
             while count >= 1 {
-                list.extend((0..length).step_by(count).map(|start| Reduction::RemoveOps { phase, client, start, count }));
+                list.extend((0..length).step_by(count).map(|start| Reduction::RemoveOps {
+                    phase,
+                    client,
+                    start,
+                    count,
+                }));
                 count /= 2;
             }
         }
@@ -203,7 +232,8 @@ fn apply(workload: &Workload, reduction: &Reduction) -> Option<Workload> {
             op.command = simpler_command(&op.command);
         }
         Reduction::MergeKey { from, to } => {
-            for op in reduced.phases.iter_mut().flat_map(|phase| &mut phase.clients).flat_map(|client| &mut client.ops) {
+            for op in reduced.phases.iter_mut().flat_map(|phase| &mut phase.clients).flat_map(|client| &mut client.ops)
+            {
                 rename_key(&mut op.command, from, to);
             }
         }
@@ -358,7 +388,15 @@ pub fn shrink(case: &Case, budget: Budget, mut report: impl FnMut(Progress)) -> 
             .chain((1..=budget.schedules_per_candidate).map(|attempt| schedule_seed(case.seed, attempt)));
         for seed in seeds {
             if budget.spent(steps, started) {
-                return Ok(Shrunk { minimal, check, ops_before, steps, accepted, elapsed: started.elapsed(), complete: false });
+                return Ok(Shrunk {
+                    minimal,
+                    check,
+                    ops_before,
+                    steps,
+                    accepted,
+                    elapsed: started.elapsed(),
+                    complete: false,
+                });
             }
             let verdict = run_case(&Case { workload: workload.clone(), seed, ..case.clone() }, RunOptions::default());
             steps += 1;

@@ -75,12 +75,13 @@ const DEFAULT_SEEDS: u64 = 1000;
 
 pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
     let plan = plan_of(&args)?;
-    let mut failures_file = match &args.out {
-        Some(path) => Some(File::create(path).map_err(|error| {
-            UsageError::Invalid(format!("cannot write failures file {}: {error}", path.display()))
-        })?),
-        None => None,
-    };
+    let mut failures_file =
+        match &args.out {
+            Some(path) => Some(File::create(path).map_err(|error| {
+                UsageError::Invalid(format!("cannot write failures file {}: {error}", path.display()))
+            })?),
+            None => None,
+        };
     install_interrupt_handler();
     let tally = RefCell::new(Tally::new(&plan));
     let progress = Progress::start(&plan);
@@ -122,7 +123,9 @@ pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
 fn plan_of(args: &FuzzArgs) -> Result<Plan, UsageError> {
     let scenarios = if args.scenario == "all" { Scenario::all() } else { vec![scenario_named(&args.scenario)?] };
     let limit = match (args.seeds, args.duration) {
-        (_, Some(duration)) if duration.is_zero() => return Err(UsageError::Invalid("--duration must be positive".into())),
+        (_, Some(duration)) if duration.is_zero() => {
+            return Err(UsageError::Invalid("--duration must be positive".into()))
+        }
         (_, Some(duration)) => Limit::Duration(duration),
         (Some(0), None) => return Err(UsageError::Invalid("--seeds must be at least 1".to_string())),
         (seeds, None) => Limit::Seeds(seeds.unwrap_or(DEFAULT_SEEDS)),
@@ -212,7 +215,10 @@ impl Tally {
                 row.unknown += 1;
                 self.unknown += 1;
                 // No verdict is not a failure: shown, but not written to the failures file.
-                Some(FailureLine { text: format!("{}\nreproduce: {}", verdict.headline(), case.repro_command()), json: None })
+                Some(FailureLine {
+                    text: format!("{}\nreproduce: {}", verdict.headline(), case.repro_command()),
+                    json: None,
+                })
             }
             Outcome::Fail(_) => {
                 row.failed += 1;
@@ -381,7 +387,9 @@ impl Progress {
             }
             None => {
                 let remaining = match (self.plan_runs, self.duration) {
-                    (Some(total), _) if rate > 0.0 => format!(", ETA {:.0}s", total.saturating_sub(delivered) as f64 / rate),
+                    (Some(total), _) if rate > 0.0 => {
+                        format!(", ETA {:.0}s", total.saturating_sub(delivered) as f64 / rate)
+                    }
                     (_, Some(duration)) => format!(", {:.0}s left", duration.saturating_sub(elapsed).as_secs_f64()),
                     _ => String::new(),
                 };

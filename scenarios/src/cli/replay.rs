@@ -62,12 +62,13 @@ pub struct ReplayArgs {
 pub fn replay(args: ReplayArgs) -> Result<ExitCode, UsageError> {
     let (case, repro) = case_of(&args)?;
     let filter = trace_filter(args.log.as_deref())?;
-    let mut trace_file = match &args.trace_out {
-        Some(path) => Some(BufWriter::new(File::create(path).map_err(|error| {
-            UsageError::Invalid(format!("cannot write trace file {}: {error}", path.display()))
-        })?)),
-        None => None,
-    };
+    let mut trace_file =
+        match &args.trace_out {
+            Some(path) => Some(BufWriter::new(File::create(path).map_err(|error| {
+                UsageError::Invalid(format!("cannot write trace file {}: {error}", path.display()))
+            })?)),
+            None => None,
+        };
     // The probe's message already names the simulated time and the node: print it alone.
     let message_only = tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
         if field.name() == "message" {

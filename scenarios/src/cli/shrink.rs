@@ -62,8 +62,15 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     let mut case = Case::new(&scenario, args.mode, args.seed);
     case.cluster.bug = args.bug;
     let bug = args.bug.map(|bug| format!(" bug {bug}")).unwrap_or_default();
-    println!("shrinking {} {} seed {}{bug}: {} client ops", case.scenario, case.mode, case.seed, case.workload.op_count());
-    let budget = Budget { steps_max: args.max_steps, duration_max: args.duration, schedules_per_candidate: args.schedules };
+    println!(
+        "shrinking {} {} seed {}{bug}: {} client ops",
+        case.scenario,
+        case.mode,
+        case.seed,
+        case.workload.op_count()
+    );
+    let budget =
+        Budget { steps_max: args.max_steps, duration_max: args.duration, schedules_per_candidate: args.schedules };
     let reporter = Reporter::new();
     let shrunk = shrink::shrink(&case, budget, |progress| reporter.report(progress))
         .map_err(|error| UsageError::Invalid(error.to_string()))?;
@@ -72,9 +79,8 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     if args.no_regression {
         return Ok(ExitCode::SUCCESS);
     }
-    let path = args
-        .regression_file
-        .unwrap_or_else(|| PathBuf::from(format!("tests/regressions/{}.txt", case.scenario)));
+    let path =
+        args.regression_file.unwrap_or_else(|| PathBuf::from(format!("tests/regressions/{}.txt", case.scenario)));
     let entry = Entry {
         scenario: case.scenario.clone(),
         mode: case.mode,
@@ -89,7 +95,11 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     let evidence = first_violation.lines().nth(1).or(first_violation.lines().next()).unwrap_or("").trim();
     let comment = vec![
         format!("{} {} seed {}{bug}: [{}] {evidence}", case.scenario, case.mode, case.seed, shrunk.check),
-        format!("shrunk from {} to {} client ops by `replsim shrink`", shrunk.ops_before, shrunk.minimal.case.workload.op_count()),
+        format!(
+            "shrunk from {} to {} client ops by `replsim shrink`",
+            shrunk.ops_before,
+            shrunk.minimal.case.workload.op_count()
+        ),
     ];
     let line = regression::append(&path, &comment, &entry).map_err(|error| UsageError::Invalid(error.to_string()))?;
     println!("regression: {}:{line}", path.display());
@@ -131,14 +141,20 @@ impl Reporter {
     fn new() -> Reporter {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
             bar
         });
         Reporter { bar, last_line: std::cell::Cell::new(Instant::now()) }
     }
 
     fn report(&self, progress: Progress) {
-        let message = format!("step {}: {} kept, smallest failing case {} client ops", progress.steps, progress.accepted, progress.ops);
+        let message = format!(
+            "step {}: {} kept, smallest failing case {} client ops",
+            progress.steps, progress.accepted, progress.ops
+        );
         match &self.bar {
             Some(bar) => bar.set_message(message),
             None if self.last_line.get().elapsed() >= Duration::from_secs(5) => {
