@@ -251,7 +251,7 @@ impl Tally {
 
     fn print_table(&self, plan: &Plan, ending: Ending, elapsed: Duration) {
         println!(
-            "{:<14} {:<12} {:>8} {:>8} {:>8} {:>8}  first failing seed",
+            "{:<18} {:<12} {:>8} {:>8} {:>8} {:>8}  first failing seed",
             "scenario", "mode", "seeds", "pass", "fail", "unknown"
         );
         for (index, row) in self.rows.iter().enumerate() {
@@ -260,7 +260,7 @@ impl Tally {
             let seeds = row.passed + row.failed + row.unknown;
             let first = row.first_failing_seed.map_or("-".to_string(), |seed| seed.to_string());
             println!(
-                "{scenario:<14} {mode:<12} {seeds:>8} {:>8} {:>8} {:>8}  {first}",
+                "{scenario:<18} {mode:<12} {seeds:>8} {:>8} {:>8} {:>8}  {first}",
                 row.passed, row.failed, row.unknown
             );
         }
@@ -332,6 +332,7 @@ fn failure_json(verdict: &Verdict) -> Value {
         "violations": verdict.violations().iter().map(ToString::to_string).collect::<Vec<_>>(),
         "trace_hash": format!("{:016x}", verdict.trace_hash),
         "client_ops": case.workload.op_count(),
+        "swarm": case.swarm.as_ref().and_then(|swarm| serde_json::to_value(swarm).ok()),
         "configuration": serde_json::to_value(&case.cluster).unwrap_or(Value::Null),
         "repro": case.repro_command(),
     })
