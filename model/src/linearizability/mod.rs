@@ -90,6 +90,7 @@ mod model;
 pub mod porcupine_kv;
 mod prepare;
 pub mod register;
+pub mod replica_reads;
 mod search;
 mod verdict;
 

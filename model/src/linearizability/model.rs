@@ -75,6 +75,18 @@ impl<T: Hash> Shared<T> {
     }
 }
 
+impl<T> Shared<T> {
+    /// With a hash the caller keeps incrementally. It must be a function of the value alone
+    /// (equal values, equal hashes), or equal states would be explored twice.
+    pub fn with_hash(value: T, hash: u64) -> Shared<T> {
+        Shared(std::rc::Rc::new((hash, value)))
+    }
+
+    pub fn cached_hash(&self) -> u64 {
+        self.0 .0
+    }
+}
+
 impl<T> Clone for Shared<T> {
     fn clone(&self) -> Shared<T> {
         Shared(std::rc::Rc::clone(&self.0))

@@ -145,6 +145,8 @@ fn partition_by_keys<Key: Ord + Clone + std::fmt::Debug>(
         .into_iter()
         .map(|((root, _), ops)| {
             let name = match names.get(&root) {
+                // A model with a single unit key (a register) has one partition: the history.
+                Some(keys) if keys.len() == 1 && format!("{:?}", keys[0]) == "()" => "the history".to_string(),
                 Some(keys) if keys.len() == 1 => format!("key {:?}", keys[0]),
                 Some(keys) => format!("keys {keys:?}"),
                 None => "no key".to_string(),

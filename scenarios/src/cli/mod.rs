@@ -2,6 +2,7 @@
 //! exit code 2; a found bug is exit 1; a clean run exit 0.
 
 mod bench;
+mod check;
 mod duration;
 mod fuzz;
 mod replay;
@@ -34,6 +35,8 @@ enum Command {
     Shrink(shrink::ShrinkArgs),
     /// List the scenarios and apply modes.
     List,
+    /// Check a recorded history for linearizability; exit 0 yes, 1 no, 3 unknown.
+    Check(check::CheckArgs),
     /// Measure seeds/s of a scenario against a bare madsim baseline (use --release).
     Bench(bench::BenchArgs),
 }
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Replay(args) => replay::replay(args),
         Command::Shrink(args) => shrink::shrink(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Check(args) => check::check(args),
         Command::List => {
             list();
             Ok(ExitCode::SUCCESS)
