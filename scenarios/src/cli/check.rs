@@ -13,7 +13,7 @@ use replsim_model::linearizability::porcupine_kv::PorcupineKvModel;
 use replsim_model::linearizability::register::RegisterModel;
 use replsim_model::linearizability::{check as check_history, Options, Verdict};
 
-use super::{UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
+use super::{parse_duration, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -26,7 +26,7 @@ pub struct CheckArgs {
     #[arg(long, default_value = "auto")]
     format: HistoryFormat,
     /// Give up with exit 3 after this long: e.g. 500ms, 10s, 2m.
-    #[arg(long, default_value = "10s", value_parser = parse_timeout)]
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
     timeout: Duration,
 }
 
@@ -73,17 +73,4 @@ pub fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
         Verdict::NotLinearizable(_) => ExitCode::from(EXIT_FAILURE_FOUND),
         Verdict::Unknown(_) => ExitCode::from(EXIT_UNKNOWN),
     })
-}
-
-/// `500ms`, `10s`, `2m`, or plain seconds.
-fn parse_timeout(text: &str) -> Result<Duration, String> {
-    let split = text.find(|character: char| !character.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let amount: u64 = number.parse().map_err(|_| format!("bad duration '{text}' (e.g. 500ms, 10s, 2m)"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(amount)),
-        "" | "s" => Ok(Duration::from_secs(amount)),
-        "m" => Ok(Duration::from_secs(amount * 60)),
-        _ => Err(format!("bad duration unit in '{text}' (use ms, s or m)")),
-    }
 }
