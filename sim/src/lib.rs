@@ -11,7 +11,7 @@
 //! ```
 //!
 //! [`cluster::run`] builds the nodes for a [`workload::Workload`] and returns a
-//! [`probe::RunRecord`]: the primary's binlog, the replicas' idle points, the client history, the
+//! [`probe::Record`]: the primary's binlog, the replicas' idle points, the client history, the
 //! checkpoints and a hash of the ordered event trace.
 
 #[cfg(not(madsim))]
