@@ -60,15 +60,18 @@ impl Model for PorcupineKvModel {
         match (input, output) {
             (KvInput::Get { .. }, None) => Some(state.clone()),
             (KvInput::Get { key }, Some(KvOutput::Value(read))) => {
-                let current = state.iter().find(|entry| *entry.key == **key).map_or("", |entry| &*entry.value);
-                (current == read).then(|| state.clone())
+                let matches = match value_of(state, key) {
+                    Some(current) => current.equals_str(read),
+                    None => read.is_empty(),
+                };
+                matches.then(|| state.clone())
             }
-            (KvInput::Put { key, value }, None | Some(KvOutput::Ok)) => Some(with_value(state, key, |_| value.clone())),
+            (KvInput::Put { key, value }, None | Some(KvOutput::Ok)) => Some(with_write(state, key, Write::Put(value))),
             (KvInput::Append { key, value }, None | Some(KvOutput::Ok)) => {
                 if value.is_empty() {
                     return Some(state.clone());
                 }
-                Some(with_value(state, key, |current| format!("{current}{value}")))
+                Some(with_write(state, key, Write::Append(value)))
             }
             _ => None,
         }
@@ -92,12 +95,120 @@ impl Model for PorcupineKvModel {
 
 /// One key's value. Absent keys read as "" and are not stored, so equal contents are equal
 /// states.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     key: Rc<str>,
-    value: Rc<str>,
-    /// Polynomial hash of `value`: appending extends it without rereading the value.
-    value_hash: u64,
+    value: Value,
+}
+
+/// A non-empty value, kept as the chain of pieces that built it: an append adds one link instead
+/// of copying the whole string (values in Porcupine's kv tests grow to kilobytes by appends of a
+/// few bytes, and the search appends in every order it tries). Comparisons walk the chain from
+/// the end, where values built in different orders differ first, so a mismatch is usually found
+/// in the last piece.
+#[derive(Clone)]
+struct Value(Rc<Link>);
+
+struct Link {
+    /// The value this piece was appended to; `None` for a value's first piece (a put, or the
+    /// first append to an absent key).
+    previous: Option<Rc<Link>>,
+    piece: Box<str>,
+    /// Length in bytes of the whole value, this piece included.
+    length: usize,
+    /// Polynomial hash of the whole value: equal strings hash alike whatever their pieces.
+    hash: u64,
+}
+
+impl Value {
+    fn new(previous: Option<&Value>, piece: &str) -> Value {
+        let (length, hash) = previous.map_or((0, 0), |value| (value.0.length, value.0.hash));
+        Value(Rc::new(Link {
+            previous: previous.map(|value| Rc::clone(&value.0)),
+            piece: piece.into(),
+            length: length + piece.len(),
+            hash: polynomial_hash(hash, piece),
+        }))
+    }
+
+    /// The pieces, last first.
+    fn pieces_from_end(&self) -> impl Iterator<Item = &[u8]> {
+        std::iter::successors(Some(&*self.0), |link| link.previous.as_deref()).map(|link| link.piece.as_bytes())
+    }
+
+    fn equals_str(&self, text: &str) -> bool {
+        self.0.length == text.len() && same_bytes_from_end(self.pieces_from_end(), std::iter::once(text.as_bytes()))
+    }
+
+    fn to_string_lossy(&self) -> String {
+        let mut pieces: Vec<&[u8]> = self.pieces_from_end().collect();
+        pieces.reverse();
+        String::from_utf8_lossy(&pieces.concat()).into_owned()
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+            || (self.0.length == other.0.length
+                && self.0.hash == other.0.hash
+                && same_bytes_from_end(self.pieces_from_end(), other.pieces_from_end()))
+    }
+}
+
+impl Eq for Value {}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.to_string_lossy().fmt(formatter)
+    }
+}
+
+/// Dropping a long chain link by link would recurse once per piece: unwind it in a loop instead,
+/// stopping at the first link another value still shares.
+impl Drop for Link {
+    fn drop(&mut self) {
+        let mut previous = self.previous.take();
+        while let Some(link) = previous {
+            previous = match Rc::try_unwrap(link) {
+                Ok(mut unshared) => unshared.previous.take(),
+                Err(_shared) => None,
+            };
+        }
+    }
+}
+
+/// Whether two byte strings of equal total length, each given as pieces from its end, are
+/// equal. The pieces may be cut at different places.
+fn same_bytes_from_end<'a>(
+    mut left: impl Iterator<Item = &'a [u8]>,
+    mut right: impl Iterator<Item = &'a [u8]>,
+) -> bool {
+    let (mut left_piece, mut right_piece): (&[u8], &[u8]) = (&[], &[]);
+    // Each turn consumes at least one byte or one piece, so the loop is bounded by the lengths.
+    loop {
+        if left_piece.is_empty() {
+            match left.next() {
+                Some(piece) => left_piece = piece,
+                None => return right_piece.is_empty() && right.all(<[u8]>::is_empty),
+            }
+            continue;
+        }
+        if right_piece.is_empty() {
+            match right.next() {
+                Some(piece) => right_piece = piece,
+                None => return false,
+            }
+            continue;
+        }
+        let common = left_piece.len().min(right_piece.len());
+        let (left_rest, left_tail) = left_piece.split_at(left_piece.len() - common);
+        let (right_rest, right_tail) = right_piece.split_at(right_piece.len() - common);
+        if left_tail != right_tail {
+            return false;
+        }
+        (left_piece, right_piece) = (left_rest, right_rest);
+    }
 }
 
 const HASH_BASE: u64 = 0x100_0000_01B3;
@@ -113,33 +224,38 @@ fn entry_hash(key: &str, value_hash: u64) -> u64 {
     mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (mixed >> 31)
 }
 
-/// The state with `key`'s value replaced by `next(current)`; the hash is updated incrementally.
-fn with_value(state: &Shared<Vec<Entry>>, key: &str, next: impl FnOnce(&str) -> String) -> Shared<Vec<Entry>> {
-    let mut entries: Vec<Entry> = Vec::with_capacity(state.len() + 1);
+/// What a write does to a key's value.
+enum Write<'input> {
+    Put(&'input str),
+    Append(&'input str),
+}
+
+fn value_of<'state>(state: &'state Shared<Vec<Entry>>, key: &str) -> Option<&'state Value> {
+    state.iter().find(|entry| *entry.key == *key).map(|entry| &entry.value)
+}
+
+/// The state after `write` to `key`; the hash is updated incrementally.
+fn with_write(state: &Shared<Vec<Entry>>, key: &str, write: Write<'_>) -> Shared<Vec<Entry>> {
     let mut hash = state.cached_hash();
     let position = state.iter().position(|entry| *entry.key == *key);
-    let (current, current_hash) = match position {
-        Some(index) => {
-            let entry = &state[index];
-            hash = hash.wrapping_sub(entry_hash(key, entry.value_hash));
-            (&*entry.value, entry.value_hash)
-        }
-        None => ("", 0),
+    let current = position.map(|index| &state[index].value);
+    if let Some(value) = current {
+        hash = hash.wrapping_sub(entry_hash(key, value.0.hash));
+    }
+    let value = match write {
+        Write::Put("") => None,
+        Write::Put(text) => Some(Value::new(None, text)),
+        Write::Append(suffix) => Some(Value::new(current, suffix)),
     };
-    let value = next(current);
-    let value_hash = match value.strip_prefix(current) {
-        // An append: extend the hash with the suffix only.
-        Some(suffix) => polynomial_hash(current_hash, suffix),
-        None => polynomial_hash(0, &value),
-    };
+    let mut entries: Vec<Entry> = Vec::with_capacity(state.len() + 1);
     entries.extend(state.iter().filter(|entry| *entry.key != *key).cloned());
-    if !value.is_empty() {
-        hash = hash.wrapping_add(entry_hash(key, value_hash));
+    if let Some(value) = value {
+        hash = hash.wrapping_add(entry_hash(key, value.0.hash));
         let key: Rc<str> = match position {
             Some(index) => Rc::clone(&state[index].key),
             None => Rc::from(key),
         };
-        entries.push(Entry { key, value: Rc::from(value), value_hash });
+        entries.push(Entry { key, value });
         entries.sort_by(|left, right| left.key.cmp(&right.key));
     }
     Shared::with_hash(entries, hash)
@@ -161,5 +277,66 @@ impl fmt::Display for KvOutput {
             KvOutput::Value(value) => write!(formatter, "{value:?}"),
             KvOutput::Ok => write!(formatter, "ok"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(steps: &[KvInput]) -> Shared<Vec<Entry>> {
+        steps.iter().fold(PorcupineKvModel.initial_state(), |state, input| {
+            PorcupineKvModel.step(&state, input, Some(&KvOutput::Ok)).expect("writes always apply")
+        })
+    }
+
+    fn append(key: &str, value: &str) -> KvInput {
+        KvInput::Append { key: key.into(), value: value.into() }
+    }
+
+    fn put(key: &str, value: &str) -> KvInput {
+        KvInput::Put { key: key.into(), value: value.into() }
+    }
+
+    fn reads(state: &Shared<Vec<Entry>>, key: &str, value: &str) -> bool {
+        let get = KvInput::Get { key: key.into() };
+        PorcupineKvModel.step(state, &get, Some(&KvOutput::Value(value.into()))).is_some()
+    }
+
+    #[test]
+    fn the_same_string_built_from_different_pieces_is_the_same_state() {
+        let by_appends = run(&[append("k", "ab"), append("k", "c"), append("j", "x")]);
+        let by_other_appends = run(&[append("j", "x"), append("k", "a"), append("k", "bc")]);
+        let by_put = run(&[put("k", "abc"), put("j", "x")]);
+        assert_eq!(by_appends, by_other_appends);
+        assert_eq!(by_appends, by_put);
+        assert_eq!(by_appends.cached_hash(), by_put.cached_hash());
+        assert!(reads(&by_appends, "k", "abc") && reads(&by_appends, "j", "x"));
+    }
+
+    #[test]
+    fn values_that_differ_anywhere_are_different_states() {
+        let base = run(&[append("k", "ab"), append("k", "c")]);
+        for other in [run(&[append("k", "ac"), append("k", "c")]), run(&[append("k", "abcd")]), run(&[append("k", "ab")])] {
+            assert_ne!(base, other);
+        }
+        assert!(!reads(&base, "k", "xbc") && !reads(&base, "k", "abx") && !reads(&base, "k", "ab"));
+    }
+
+    #[test]
+    fn an_empty_put_reads_as_a_missing_key() {
+        let emptied = run(&[append("k", "a"), put("k", "")]);
+        assert_eq!(emptied, PorcupineKvModel.initial_state());
+        assert!(reads(&emptied, "k", ""));
+    }
+
+    #[test]
+    fn a_long_chain_of_appends_drops_without_deep_recursion() {
+        let mut state = PorcupineKvModel.initial_state();
+        for _ in 0..200_000 {
+            state = PorcupineKvModel.step(&state, &append("k", "x"), None).expect("appends apply");
+        }
+        assert!(reads(&state, "k", &"x".repeat(200_000)));
+        drop(state);
     }
 }
