@@ -28,7 +28,9 @@ pub(crate) struct Meter {
     deadline: Option<Instant>,
     steps_max: Option<u64>,
     pub(crate) steps_used: u64,
-    pub(crate) memo_bytes_max: usize,
+    memo_bytes_max: usize,
+    /// Estimated memo bytes held by all live searches (paused ones included).
+    memo_bytes_held: usize,
 }
 
 impl Meter {
@@ -38,6 +40,7 @@ impl Meter {
             steps_max: options.steps_max,
             steps_used: 0,
             memo_bytes_max: options.memo_bytes_max,
+            memo_bytes_held: 0,
         }
     }
 
@@ -57,5 +60,20 @@ impl Meter {
             }
         }
         Ok(())
+    }
+
+    /// Accounts for `bytes` more of memo; `Err(reason)` once the memo budget is spent.
+    pub(crate) fn charge_memo(&mut self, bytes: usize) -> Result<(), String> {
+        self.memo_bytes_held += bytes;
+        if self.memo_bytes_held > self.memo_bytes_max {
+            return Err(format!("memo budget of {} MB spent", self.memo_bytes_max >> 20));
+        }
+        Ok(())
+    }
+
+    /// Gives back memo bytes a search charged, once the search is dropped.
+    pub(crate) fn release_memo(&mut self, bytes: usize) {
+        assert!(bytes <= self.memo_bytes_held, "released more memo than was charged");
+        self.memo_bytes_held -= bytes;
     }
 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use super::budget::Meter;
 use super::prepare::{Partition, Prepared, NEVER};
-use super::search::{search, SearchOp, SearchOutcome, Stuck};
+use super::search::{Search, SearchOp, SearchOutcome, Stuck};
 use super::verdict::{Counterexample, PartitionOrder, Verdict, Witness};
 use super::Model;
 use crate::history::Operation;
@@ -36,6 +36,14 @@ enum PartitionResult {
     Pass(Vec<usize>),
     /// The stuck search, in history indices.
     Fail(Stuck),
+}
+
+/// A partition's search not yet decided, with the key its result will be memoised under.
+struct PendingSearch<'check, M: Model> {
+    /// (partition index, global positions): see [`Checker::global_positions`].
+    memo_key: (usize, Vec<(u64, u64)>),
+    /// `None` until its first turn.
+    search: Option<Search<'check, M>>,
 }
 
 enum AllPartitions {
@@ -105,54 +113,103 @@ fn keyed_positions(prepared: &Prepared, partition: &Partition) -> Vec<(u64, u64)
         .collect()
 }
 
-impl<M: Model> Checker<'_, M> {
+impl<'check, M: Model> Checker<'check, M> {
     /// Checks every partition. A failing partition decides the whole history, so no partition
-    /// may starve the others: they take turns under a step limit that grows fourfold per round,
-    /// which costs at most a constant factor over running each alone.
+    /// may starve the others: they take turns under a step allowance that grows fourfold per
+    /// round. A paused search resumes where it stopped, so the turns cost no repeated work.
     fn check_all(&mut self, pins: &[Pin]) -> AllPartitions {
-        const FIRST_ROUND_STEPS: u64 = 20_000;
-        const ROUNDS_MAX: u32 = 24;
         let ranks = pinned_ranks(pins);
         let partition_count = self.prepared.partitions.len();
         let mut witnesses: Vec<Option<Vec<usize>>> = vec![None; partition_count];
+        let mut pending: Vec<PendingSearch<'check, M>> = Vec::new();
+        for partition_index in 0..partition_count {
+            let memo_key = (partition_index, self.global_positions(partition_index, pins, &ranks));
+            match self.memo.get(&memo_key) {
+                Some(PartitionResult::Pass(order)) => witnesses[partition_index] = Some(order.clone()),
+                Some(PartitionResult::Fail(stuck)) => {
+                    return AllPartitions::Fail { partition: partition_index, stuck: stuck.clone() }
+                }
+                None => pending.push(PendingSearch { memo_key, search: None }),
+            }
+        }
+        let outcome = self.take_turns(&mut pending, &mut witnesses);
+        // Searches still paused (another partition decided first) give their memo back.
+        for paused in &pending {
+            self.meter.release_memo(paused.search.as_ref().map_or(0, Search::memo_bytes));
+        }
+        match outcome {
+            Ok(()) => AllPartitions::Pass(witnesses.into_iter().map(|order| order.expect("decided")).collect()),
+            Err(failed) => failed,
+        }
+    }
+
+    /// Runs the pending searches in turns until all pass (`Ok`, `witnesses` filled in) or one
+    /// fails or runs out of budget. Decided searches leave `pending`.
+    fn take_turns(
+        &mut self,
+        pending: &mut Vec<PendingSearch<'check, M>>,
+        witnesses: &mut [Option<Vec<usize>>],
+    ) -> Result<(), AllPartitions> {
+        const FIRST_ROUND_STEPS: u64 = 20_000;
+        const ROUNDS_MAX: u32 = 24;
         let mut steps_max = FIRST_ROUND_STEPS;
         for round in 0..ROUNDS_MAX {
             if round == ROUNDS_MAX - 1 {
                 steps_max = u64::MAX;
             }
-            let mut undecided = 0;
-            for partition_index in 0..partition_count {
-                if witnesses[partition_index].is_some() {
+            let mut index = 0;
+            while index < pending.len() {
+                let PendingSearch { memo_key, search } = &mut pending[index];
+                // Built at its first turn: a partition failing earlier makes it unnecessary.
+                let search = search.get_or_insert_with(|| Search::new(self.model, self.search_ops(memo_key.0, &memo_key.1)));
+                let outcome = search.run(self.model, self.meter, steps_max);
+                if outcome == SearchOutcome::Undecided {
+                    index += 1;
                     continue;
                 }
-                match self.check_partition(partition_index, pins, &ranks, steps_max) {
-                    Ok(Some(PartitionResult::Pass(order))) => witnesses[partition_index] = Some(order),
-                    Ok(Some(PartitionResult::Fail(stuck))) => {
-                        return AllPartitions::Fail { partition: partition_index, stuck }
+                let decided = pending.remove(index);
+                self.meter.release_memo(decided.search.as_ref().map_or(0, Search::memo_bytes));
+                let partition_index = decided.memo_key.0;
+                let result = match outcome {
+                    SearchOutcome::Linearizable(order) => PartitionResult::Pass(
+                        order.into_iter().map(|local| self.history_index(partition_index, local)).collect(),
+                    ),
+                    SearchOutcome::NotLinearizable(stuck) => PartitionResult::Fail(Stuck {
+                        longest_prefix: stuck
+                            .longest_prefix
+                            .into_iter()
+                            .map(|local| self.history_index(partition_index, local))
+                            .collect(),
+                        blocked: self.history_index(partition_index, stuck.blocked),
+                        pending: stuck.pending.into_iter().map(|local| self.history_index(partition_index, local)).collect(),
+                    }),
+                    SearchOutcome::OutOfBudget(reason) => return Err(AllPartitions::OutOfBudget(reason)),
+                    SearchOutcome::Undecided => unreachable!("handled above"),
+                };
+                if self.memo.len() >= PARTITION_MEMO_ENTRIES_MAX {
+                    self.memo.clear();
+                }
+                self.memo.insert(decided.memo_key, result.clone());
+                match result {
+                    PartitionResult::Pass(order) => witnesses[partition_index] = Some(order),
+                    PartitionResult::Fail(stuck) => {
+                        return Err(AllPartitions::Fail { partition: partition_index, stuck })
                     }
-                    Ok(None) => undecided += 1,
-                    Err(reason) => return AllPartitions::OutOfBudget(reason),
                 }
             }
-            if undecided == 0 {
-                return AllPartitions::Pass(witnesses.into_iter().map(|order| order.expect("decided")).collect());
+            if pending.is_empty() {
+                return Ok(());
             }
             steps_max = steps_max.saturating_mul(4);
         }
         unreachable!("the last round has no step limit")
     }
 
-    /// `Ok(None)`: undecided within `steps_max` steps.
-    fn check_partition(
-        &mut self,
-        partition_index: usize,
-        pins: &[Pin],
-        ranks: &[u32],
-        steps_max: u64,
-    ) -> Result<Option<PartitionResult>, String> {
+    /// Where each global operation may lie on the partition's timeline: its whole interval when
+    /// free, one point when pinned. With the partition, the key of the memoised checks.
+    fn global_positions(&self, partition_index: usize, pins: &[Pin], ranks: &[u32]) -> Vec<(u64, u64)> {
         let partition = &self.prepared.partitions[partition_index];
-        let global_positions: Vec<(u64, u64)> = self
-            .prepared
+        self.prepared
             .globals
             .iter()
             .zip(pins)
@@ -172,43 +229,35 @@ impl<M: Model> Checker<'_, M> {
                     (point, point)
                 }
             })
-            .collect();
-        let memo_key = (partition_index, global_positions);
-        if let Some(result) = self.memo.get(&memo_key) {
-            return Ok(Some(result.clone()));
-        }
-        let keyed = &self.keyed_positions[partition_index];
-        let history_index = |local: usize| {
-            if local < partition.ops.len() {
-                partition.ops[local]
-            } else {
-                self.prepared.globals[local - partition.ops.len()].op
-            }
-        };
-        let search_ops: Vec<SearchOp<'_, M::Input, M::Output>> = keyed
+            .collect()
+    }
+
+    /// The partition's keyed operations, then every global operation, at their positions.
+    fn search_ops(
+        &self,
+        partition_index: usize,
+        global_positions: &[(u64, u64)],
+    ) -> Vec<SearchOp<'check, M::Input, M::Output>> {
+        let ops: &'check [Operation<M::Input, M::Output>] = self.ops;
+        self.keyed_positions[partition_index]
             .iter()
-            .chain(memo_key.1.iter())
+            .chain(global_positions)
             .enumerate()
             .map(|(local, &(call_position, return_position))| {
-                let op = &self.ops[history_index(local)];
+                let op = &ops[self.history_index(partition_index, local)];
                 SearchOp { input: &op.input, output: op.output.as_ref(), call_position, return_position }
             })
-            .collect();
-        let result = match search(self.model, &search_ops, self.meter, steps_max) {
-            SearchOutcome::Linearizable(order) => PartitionResult::Pass(order.into_iter().map(history_index).collect()),
-            SearchOutcome::NotLinearizable(stuck) => PartitionResult::Fail(Stuck {
-                longest_prefix: stuck.longest_prefix.into_iter().map(history_index).collect(),
-                blocked: history_index(stuck.blocked),
-                pending: stuck.pending.into_iter().map(history_index).collect(),
-            }),
-            SearchOutcome::OutOfBudget(reason) => return Err(reason),
-            SearchOutcome::Undecided => return Ok(None),
-        };
-        if self.memo.len() >= PARTITION_MEMO_ENTRIES_MAX {
-            self.memo.clear();
+            .collect()
+    }
+
+    /// The history index of a partition search's operation `local`.
+    fn history_index(&self, partition_index: usize, local: usize) -> usize {
+        let partition = &self.prepared.partitions[partition_index];
+        if local < partition.ops.len() {
+            partition.ops[local]
+        } else {
+            self.prepared.globals[local - partition.ops.len()].op
         }
-        self.memo.insert(memo_key, result.clone());
-        Ok(Some(result))
     }
 
     /// Depth-first over global operations (in call order), each over its candidate points.

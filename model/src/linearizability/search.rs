@@ -47,7 +47,7 @@ pub(crate) enum SearchOutcome {
     Linearizable(Vec<usize>),
     NotLinearizable(Stuck),
     OutOfBudget(String),
-    /// `steps_max` steps were taken without a decision.
+    /// The step allowance ran out without a decision; the search can be resumed.
     Undecided,
 }
 
@@ -180,30 +180,45 @@ fn hash_of<T: Hash>(value: &T) -> u64 {
 }
 
 /// The explored (linearized set, state) pairs, chained by hash so that a lookup allocates
-/// nothing: only new pairs copy the bitset.
+/// nothing. The bitsets live back to back in one vector: a memo entry owns no allocation of its
+/// own, which keeps both growing and freeing the memo cheap.
 struct Memo<State> {
     heads: HashMap<u64, u32, BuildHasherDefault<PassThroughHasher>>,
-    /// (bitset, state, next entry with the same hash or `NO_ENTRY`).
-    entries: Vec<(Box<[u64]>, State, u32)>,
+    words_per_set: usize,
+    /// Entry `i`'s bitset is `sets[i * words_per_set..][..words_per_set]`.
+    sets: Vec<u64>,
+    /// Per entry: its state and the next entry with the same hash (or `NO_ENTRY`).
+    entries: Vec<(State, u32)>,
 }
 
-impl<State: Eq> Memo<State> {
+impl<State: Clone + Eq> Memo<State> {
+    fn new(words_per_set: usize) -> Memo<State> {
+        Memo { heads: HashMap::default(), words_per_set, sets: Vec::new(), entries: Vec::new() }
+    }
+
+    /// Estimated bytes per entry: its state's inline size, its bitset and its share of `heads`.
+    fn entry_bytes(&self) -> usize {
+        std::mem::size_of::<(State, u32)>() + self.words_per_set * 8 + 24
+    }
+
     /// Inserts the pair; `false` if it was already there.
-    fn insert(&mut self, hash: u64, words: &[u64], state: &State) -> bool
-    where
-        State: Clone,
-    {
-        let head = self.heads.get(&hash).copied().unwrap_or(NO_ENTRY);
-        let mut entry = head;
+    fn insert(&mut self, hash: u64, words: &[u64], state: &State) -> bool {
+        debug_assert_eq!(words.len(), self.words_per_set);
+        let head = self.heads.entry(hash).or_insert(NO_ENTRY);
+        let mut entry = *head;
         while entry != NO_ENTRY {
-            let (seen_words, seen_state, next) = &self.entries[entry as usize];
-            if **seen_words == *words && seen_state == state {
+            let (seen_state, next) = &self.entries[entry as usize];
+            let start = entry as usize * self.words_per_set;
+            if self.sets[start..start + self.words_per_set] == *words && seen_state == state {
                 return false;
             }
             entry = *next;
         }
-        self.heads.insert(hash, self.entries.len() as u32);
-        self.entries.push((words.into(), state.clone(), head));
+        let index = u32::try_from(self.entries.len()).expect("memo entries fit in u32 ids");
+        assert!(index != NO_ENTRY, "memo entries fit in u32 ids");
+        self.entries.push((state.clone(), *head));
+        self.sets.extend_from_slice(words);
+        *head = index;
         true
     }
 }
@@ -230,90 +245,144 @@ impl Hasher for PassThroughHasher {
     }
 }
 
-/// Decides whether `ops` (one partition) has a linearization under `model`.
-pub(crate) fn search<M: Model>(
-    model: &M,
-    ops: &[SearchOp<'_, M::Input, M::Output>],
-    meter: &mut Meter,
-    steps_max: u64,
-) -> SearchOutcome {
-    let mut steps_left = steps_max;
-    assert!(ops.len() < (u32::MAX / 2) as usize, "a partition's events must fit in u32 ids");
-    let mut events = EventList::new(ops);
-    let mut linearized = LinearizedSet::new(ops.len());
-    let mut memo: Memo<M::State> = Memo { heads: HashMap::default(), entries: Vec::new() };
-    let memo_entry_bytes = std::mem::size_of::<(Box<[u64]>, M::State, u32)>() + linearized.words.len() * 8 + 24;
-    let mut state = model.initial_state();
-    // Each choice: the operation linearized, the state before it, and whether it was forced.
-    let mut choices: Vec<(u32, M::State, bool)> = Vec::with_capacity(ops.len());
-    let mut longest: Vec<u32> = Vec::new();
-    let mut stuck_at_longest: Option<(u32, Vec<u32>)> = None;
-    let mut entry = events.first();
-    while entry != NO_ENTRY {
-        if let Err(reason) = meter.charge_step() {
-            return SearchOutcome::OutOfBudget(reason);
-        }
-        if steps_left == 0 {
-            return SearchOutcome::Undecided;
-        }
-        steps_left -= 1;
-        let op = entry / 2;
-        if entry % 2 == 0 {
-            let candidate = &ops[op as usize];
-            if let Some(next_state) = model.step(&state, candidate.input, candidate.output) {
-                linearized.flip(op);
-                let hash = linearized.hash ^ hash_of(&next_state).rotate_left(17);
-                if memo.insert(hash, &linearized.words, &next_state) {
-                    if memo.entries.len().saturating_mul(memo_entry_bytes) > meter.memo_bytes_max {
-                        return SearchOutcome::OutOfBudget(format!(
-                            "memo budget of {} MB spent ({} states)",
-                            meter.memo_bytes_max >> 20,
-                            memo.entries.len()
-                        ));
-                    }
-                    // A read that fits now can go now: any linearization placing it later can
-                    // move it here (it changes no state and waits for nothing more), so if this
-                    // placement fails so does every alternative at this step.
-                    let forced = model.is_read_only(candidate.input);
-                    choices.push((op, std::mem::replace(&mut state, next_state), forced));
-                    events.lift(op);
-                    if choices.len() > longest.len() {
-                        longest = choices.iter().map(|(chosen, _, _)| *chosen).collect();
-                        stuck_at_longest = None;
-                    }
-                    entry = events.first();
-                    continue;
-                }
-                linearized.flip(op);
-            }
-            entry = events.next[entry as usize];
-        } else {
-            if choices.len() == longest.len() && stuck_at_longest.is_none() {
-                stuck_at_longest = Some((op, pending_calls_before(&events, entry)));
-            }
-            // Undo forced choices and then one free choice, whose next alternative is tried.
-            let mut undone = NO_ENTRY;
-            while let Some((popped, previous_state, forced)) = choices.pop() {
-                state = previous_state;
-                linearized.flip(popped);
-                events.unlift(popped);
-                if !forced {
-                    undone = popped;
-                    break;
-                }
-            }
-            if undone == NO_ENTRY {
-                let (blocked, pending) = stuck_at_longest.unwrap_or((op, vec![op]));
-                return SearchOutcome::NotLinearizable(Stuck {
-                    longest_prefix: longest.iter().map(|&op| op as usize).collect(),
-                    blocked: blocked as usize,
-                    pending: pending.iter().map(|&op| op as usize).collect(),
-                });
-            }
-            entry = events.next[2 * undone as usize];
+/// One choice of the search: the operation linearized, the state before it, and whether it
+/// was forced (see [`Search::run`]).
+struct Choice<State> {
+    op: u32,
+    state_before: State,
+    forced: bool,
+}
+
+/// The search over one partition, pausable: [`Search::run`] takes a step allowance and, when it
+/// runs out, keeps its place, so a caller sharing steps among partitions loses no work.
+pub(crate) struct Search<'history, M: Model> {
+    ops: Vec<SearchOp<'history, M::Input, M::Output>>,
+    events: EventList,
+    linearized: LinearizedSet,
+    memo: Memo<M::State>,
+    /// Memo bytes charged to the meter, to give back when the search is dropped by its owner.
+    memo_bytes: usize,
+    state: M::State,
+    choices: Vec<Choice<M::State>>,
+    longest: Vec<u32>,
+    stuck_at_longest: Option<(u32, Vec<u32>)>,
+    /// The event the walk stands at: where a paused search resumes.
+    entry: u32,
+    decided: bool,
+}
+
+impl<'history, M: Model> Search<'history, M> {
+    pub fn new(model: &M, ops: Vec<SearchOp<'history, M::Input, M::Output>>) -> Search<'history, M> {
+        assert!(ops.len() < (u32::MAX / 2) as usize, "a partition's events must fit in u32 ids");
+        let events = EventList::new(&ops);
+        let linearized = LinearizedSet::new(ops.len());
+        let memo = Memo::new(linearized.words.len());
+        let entry = events.first();
+        Search {
+            choices: Vec::with_capacity(ops.len()),
+            ops,
+            events,
+            linearized,
+            memo,
+            memo_bytes: 0,
+            state: model.initial_state(),
+            longest: Vec::new(),
+            stuck_at_longest: None,
+            entry,
+            decided: false,
         }
     }
-    SearchOutcome::Linearizable(choices.iter().map(|(op, _, _)| *op as usize).collect())
+
+    /// Memo bytes this search holds on the meter's account.
+    pub fn memo_bytes(&self) -> usize {
+        self.memo_bytes
+    }
+
+    /// Searches on for at most `steps_max` steps. `Undecided` means the allowance ran out: call
+    /// again to continue. Any other outcome is final.
+    pub fn run(&mut self, model: &M, meter: &mut Meter, steps_max: u64) -> SearchOutcome {
+        assert!(!self.decided, "a decided search is not run again");
+        let outcome = self.walk(model, meter, steps_max);
+        self.decided = !matches!(outcome, SearchOutcome::Undecided);
+        outcome
+    }
+
+    fn walk(&mut self, model: &M, meter: &mut Meter, steps_max: u64) -> SearchOutcome {
+        let mut steps_left = steps_max;
+        while self.entry != NO_ENTRY {
+            if steps_left == 0 {
+                return SearchOutcome::Undecided;
+            }
+            if let Err(reason) = meter.charge_step() {
+                return SearchOutcome::OutOfBudget(reason);
+            }
+            steps_left -= 1;
+            let entry = self.entry;
+            let op = entry / 2;
+            if entry % 2 == 0 {
+                let candidate = &self.ops[op as usize];
+                if let Some(next_state) = model.step(&self.state, candidate.input, candidate.output) {
+                    self.linearized.flip(op);
+                    let hash = self.linearized.hash ^ hash_of(&next_state).rotate_left(17);
+                    if self.memo.insert(hash, &self.linearized.words, &next_state) {
+                        let entry_bytes = self.memo.entry_bytes();
+                        self.memo_bytes += entry_bytes;
+                        if let Err(reason) = meter.charge_memo(entry_bytes) {
+                            return SearchOutcome::OutOfBudget(reason);
+                        }
+                        // A read that fits now can go now: any linearization placing it later can
+                        // move it here (it changes no state and waits for nothing more), so if this
+                        // placement fails so does every alternative at this step.
+                        let forced = model.is_read_only(candidate.input);
+                        let state_before = std::mem::replace(&mut self.state, next_state);
+                        self.choices.push(Choice { op, state_before, forced });
+                        self.events.lift(op);
+                        if self.choices.len() > self.longest.len() {
+                            self.longest.clear();
+                            self.longest.extend(self.choices.iter().map(|choice| choice.op));
+                            self.stuck_at_longest = None;
+                        }
+                        self.entry = self.events.first();
+                        continue;
+                    }
+                    self.linearized.flip(op);
+                }
+                self.entry = self.events.next[entry as usize];
+            } else {
+                if self.choices.len() == self.longest.len() && self.stuck_at_longest.is_none() {
+                    self.stuck_at_longest = Some((op, pending_calls_before(&self.events, entry)));
+                }
+                match self.backtrack() {
+                    Some(undone) => self.entry = self.events.next[2 * undone as usize],
+                    None => return self.stuck(op),
+                }
+            }
+        }
+        SearchOutcome::Linearizable(self.choices.iter().map(|choice| choice.op as usize).collect())
+    }
+
+    /// Undoes forced choices and then one free choice, whose next alternative is to be tried;
+    /// `None` when no free choice is left.
+    fn backtrack(&mut self) -> Option<u32> {
+        while let Some(Choice { op, state_before, forced }) = self.choices.pop() {
+            self.state = state_before;
+            self.linearized.flip(op);
+            self.events.unlift(op);
+            if !forced {
+                return Some(op);
+            }
+        }
+        None
+    }
+
+    fn stuck(&mut self, blocked_now: u32) -> SearchOutcome {
+        let (blocked, pending) = self.stuck_at_longest.take().unwrap_or((blocked_now, vec![blocked_now]));
+        SearchOutcome::NotLinearizable(Stuck {
+            longest_prefix: self.longest.iter().map(|&op| op as usize).collect(),
+            blocked: blocked as usize,
+            pending: pending.iter().map(|&op| op as usize).collect(),
+        })
+    }
 }
 
 /// The operations whose calls precede `return_entry` in the list: the ones that could have gone
