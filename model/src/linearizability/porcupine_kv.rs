@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Footprint, Model, Shared};
+use super::{Footprint, Model};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KvInput {
@@ -44,11 +44,11 @@ impl KvInput {
 impl Model for PorcupineKvModel {
     type Input = KvInput;
     type Output = KvOutput;
-    type State = Shared<Vec<Entry>>;
+    type State = KvState;
     type Key = String;
 
-    fn initial_state(&self) -> Self::State {
-        Shared::with_hash(Vec::new(), 0)
+    fn initial_state(&self) -> KvState {
+        KvState { hash: 0, keys: Keys::None }
     }
 
     fn step(
@@ -60,18 +60,18 @@ impl Model for PorcupineKvModel {
         match (input, output) {
             (KvInput::Get { .. }, None) => Some(state.clone()),
             (KvInput::Get { key }, Some(KvOutput::Value(read))) => {
-                let matches = match value_of(state, key) {
+                let matches = match state.value_of(key) {
                     Some(current) => current.equals_str(read),
                     None => read.is_empty(),
                 };
                 matches.then(|| state.clone())
             }
-            (KvInput::Put { key, value }, None | Some(KvOutput::Ok)) => Some(with_write(state, key, Write::Put(value))),
+            (KvInput::Put { key, value }, None | Some(KvOutput::Ok)) => Some(state.with_write(key, Write::Put(value))),
             (KvInput::Append { key, value }, None | Some(KvOutput::Ok)) => {
                 if value.is_empty() {
                     return Some(state.clone());
                 }
-                Some(with_write(state, key, Write::Append(value)))
+                Some(state.with_write(key, Write::Append(value)))
             }
             _ => None,
         }
@@ -93,12 +93,100 @@ impl Model for PorcupineKvModel {
     }
 }
 
-/// One key's value. Absent keys read as "" and are not stored, so equal contents are equal
-/// states.
+/// The model's state: every key's value. Absent keys read as "" and are not stored, so equal
+/// contents are equal states.
+///
+/// The search keeps every state it explores, so a state is kept to one allocation per write:
+/// a partition holds a single key, which is stored inline, and the value's new link holds its
+/// piece inline when it is short.
+#[derive(Clone)]
+pub struct KvState {
+    /// Wrapping sum of the entries' [`entry_hash`]es, so one write changes it in O(1).
+    hash: u64,
+    keys: Keys,
+}
+
+#[derive(Clone)]
+enum Keys {
+    None,
+    One(Entry),
+    /// Two or more, sorted by key.
+    Many(Rc<[Entry]>),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
+struct Entry {
     key: Rc<str>,
     value: Value,
+}
+
+impl KvState {
+    fn entries(&self) -> &[Entry] {
+        match &self.keys {
+            Keys::None => &[],
+            Keys::One(entry) => std::slice::from_ref(entry),
+            Keys::Many(entries) => entries,
+        }
+    }
+
+    fn value_of(&self, key: &str) -> Option<&Value> {
+        self.entries().iter().find(|entry| *entry.key == *key).map(|entry| &entry.value)
+    }
+
+    /// The state after `write` to `key`; the hash is updated incrementally.
+    fn with_write(&self, key: &str, write: Write<'_>) -> KvState {
+        let entries = self.entries();
+        let position = entries.iter().position(|entry| *entry.key == *key);
+        let current = position.map(|index| &entries[index]);
+        let mut hash = self.hash;
+        if let Some(entry) = current {
+            hash = hash.wrapping_sub(entry_hash(key, entry.value.0.hash));
+        }
+        let value = match write {
+            Write::Put("") => None,
+            Write::Put(text) => Some(Value::new(None, text)),
+            Write::Append(suffix) => Some(Value::new(current.map(|entry| &entry.value), suffix)),
+        };
+        let written = value.map(|value| {
+            hash = hash.wrapping_add(entry_hash(key, value.0.hash));
+            let key = current.map_or_else(|| Rc::from(key), |entry| Rc::clone(&entry.key));
+            Entry { key, value }
+        });
+        let keys = match (entries.len() - usize::from(position.is_some()), written) {
+            (0, None) => Keys::None,
+            (0, Some(entry)) => Keys::One(entry),
+            (_, written) => {
+                let mut next: Vec<Entry> = entries.iter().filter(|entry| *entry.key != *key).cloned().collect();
+                next.extend(written);
+                next.sort_by(|left, right| left.key.cmp(&right.key));
+                match next.len() {
+                    1 => Keys::One(next.remove(0)),
+                    _ => Keys::Many(next.into()),
+                }
+            }
+        };
+        KvState { hash, keys }
+    }
+}
+
+impl PartialEq for KvState {
+    fn eq(&self, other: &KvState) -> bool {
+        self.hash == other.hash && self.entries() == other.entries()
+    }
+}
+
+impl Eq for KvState {}
+
+impl std::hash::Hash for KvState {
+    fn hash<H: std::hash::Hasher>(&self, hasher: &mut H) {
+        hasher.write_u64(self.hash);
+    }
+}
+
+impl fmt::Debug for KvState {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.debug_map().entries(self.entries().iter().map(|entry| (&entry.key, &entry.value))).finish()
+    }
 }
 
 /// A non-empty value, kept as the chain of pieces that built it: an append adds one link instead
@@ -113,11 +201,38 @@ struct Link {
     /// The value this piece was appended to; `None` for a value's first piece (a put, or the
     /// first append to an absent key).
     previous: Option<Rc<Link>>,
-    piece: Box<str>,
+    piece: Piece,
     /// Length in bytes of the whole value, this piece included.
     length: usize,
     /// Polynomial hash of the whole value: equal strings hash alike whatever their pieces.
     hash: u64,
+}
+
+/// Pieces up to this many bytes live inside their link (Porcupine's appends are ~10 bytes).
+const PIECE_INLINE_MAX: usize = 22;
+
+enum Piece {
+    Inline { length: u8, bytes: [u8; PIECE_INLINE_MAX] },
+    Boxed(Box<[u8]>),
+}
+
+impl Piece {
+    fn new(text: &str) -> Piece {
+        if text.len() <= PIECE_INLINE_MAX {
+            let mut bytes = [0; PIECE_INLINE_MAX];
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            Piece::Inline { length: text.len() as u8, bytes }
+        } else {
+            Piece::Boxed(text.as_bytes().into())
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Piece::Inline { length, bytes } => &bytes[..usize::from(*length)],
+            Piece::Boxed(bytes) => bytes,
+        }
+    }
 }
 
 impl Value {
@@ -125,7 +240,7 @@ impl Value {
         let (length, hash) = previous.map_or((0, 0), |value| (value.0.length, value.0.hash));
         Value(Rc::new(Link {
             previous: previous.map(|value| Rc::clone(&value.0)),
-            piece: piece.into(),
+            piece: Piece::new(piece),
             length: length + piece.len(),
             hash: polynomial_hash(hash, piece),
         }))
@@ -230,37 +345,6 @@ enum Write<'input> {
     Append(&'input str),
 }
 
-fn value_of<'state>(state: &'state Shared<Vec<Entry>>, key: &str) -> Option<&'state Value> {
-    state.iter().find(|entry| *entry.key == *key).map(|entry| &entry.value)
-}
-
-/// The state after `write` to `key`; the hash is updated incrementally.
-fn with_write(state: &Shared<Vec<Entry>>, key: &str, write: Write<'_>) -> Shared<Vec<Entry>> {
-    let mut hash = state.cached_hash();
-    let position = state.iter().position(|entry| *entry.key == *key);
-    let current = position.map(|index| &state[index].value);
-    if let Some(value) = current {
-        hash = hash.wrapping_sub(entry_hash(key, value.0.hash));
-    }
-    let value = match write {
-        Write::Put("") => None,
-        Write::Put(text) => Some(Value::new(None, text)),
-        Write::Append(suffix) => Some(Value::new(current, suffix)),
-    };
-    let mut entries: Vec<Entry> = Vec::with_capacity(state.len() + 1);
-    entries.extend(state.iter().filter(|entry| *entry.key != *key).cloned());
-    if let Some(value) = value {
-        hash = hash.wrapping_add(entry_hash(key, value.0.hash));
-        let key: Rc<str> = match position {
-            Some(index) => Rc::clone(&state[index].key),
-            None => Rc::from(key),
-        };
-        entries.push(Entry { key, value });
-        entries.sort_by(|left, right| left.key.cmp(&right.key));
-    }
-    Shared::with_hash(entries, hash)
-}
-
 impl fmt::Display for KvInput {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -284,7 +368,7 @@ impl fmt::Display for KvOutput {
 mod tests {
     use super::*;
 
-    fn run(steps: &[KvInput]) -> Shared<Vec<Entry>> {
+    fn run(steps: &[KvInput]) -> KvState {
         steps.iter().fold(PorcupineKvModel.initial_state(), |state, input| {
             PorcupineKvModel.step(&state, input, Some(&KvOutput::Ok)).expect("writes always apply")
         })
@@ -298,7 +382,7 @@ mod tests {
         KvInput::Put { key: key.into(), value: value.into() }
     }
 
-    fn reads(state: &Shared<Vec<Entry>>, key: &str, value: &str) -> bool {
+    fn reads(state: &KvState, key: &str, value: &str) -> bool {
         let get = KvInput::Get { key: key.into() };
         PorcupineKvModel.step(state, &get, Some(&KvOutput::Value(value.into()))).is_some()
     }
@@ -310,7 +394,7 @@ mod tests {
         let by_put = run(&[put("k", "abc"), put("j", "x")]);
         assert_eq!(by_appends, by_other_appends);
         assert_eq!(by_appends, by_put);
-        assert_eq!(by_appends.cached_hash(), by_put.cached_hash());
+        assert_eq!(by_appends.hash, by_put.hash);
         assert!(reads(&by_appends, "k", "abc") && reads(&by_appends, "j", "x"));
     }
 
@@ -328,6 +412,17 @@ mod tests {
         let emptied = run(&[append("k", "a"), put("k", "")]);
         assert_eq!(emptied, PorcupineKvModel.initial_state());
         assert!(reads(&emptied, "k", ""));
+        let three_then_two = run(&[put("c", "3"), put("a", "1"), put("b", "2"), put("a", "")]);
+        assert_eq!(three_then_two, run(&[put("b", "2"), put("c", "3")]));
+        assert!(reads(&three_then_two, "a", "") && reads(&three_then_two, "b", "2") && reads(&three_then_two, "c", "3"));
+    }
+
+    #[test]
+    fn long_pieces_compare_like_short_ones() {
+        let long = "y".repeat(3 * PIECE_INLINE_MAX);
+        let by_long_append = run(&[append("k", "x"), append("k", &long)]);
+        assert_eq!(by_long_append, run(&[put("k", &format!("x{long}"))]));
+        assert!(reads(&by_long_append, "k", &format!("x{long}")) && !reads(&by_long_append, "k", &long));
     }
 
     #[test]
