@@ -45,6 +45,7 @@ impl Meter {
     }
 
     /// Counts one step; `Err(reason)` once a limit is spent.
+    #[inline]
     pub(crate) fn charge_step(&mut self) -> Result<(), String> {
         self.steps_used += 1;
         if let Some(steps_max) = self.steps_max {

@@ -14,8 +14,7 @@
 //! first choice means there is none. The choices live on an explicit stack (no recursion), and
 //! each memo entry is a bitset plus a state, found through an incrementally kept hash.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 
 use super::budget::Meter;
 use super::Model;
@@ -179,69 +178,71 @@ fn hash_of<T: Hash>(value: &T) -> u64 {
     hasher.finish()
 }
 
-/// The explored (linearized set, state) pairs, chained by hash so that a lookup allocates
-/// nothing. The bitsets live back to back in one vector: a memo entry owns no allocation of its
-/// own, which keeps both growing and freeing the memo cheap.
+/// The explored (linearized set, state) pairs in an open-addressing table, so that a lookup
+/// allocates nothing and a new pair costs no allocation of its own: the bitsets live back to
+/// back in one vector and the slots hold entry indices.
 struct Memo<State> {
-    heads: HashMap<u64, u32, BuildHasherDefault<PassThroughHasher>>,
+    /// Linear probing; a slot holds `entry index + 1`, or 0 when empty. The length is a power of
+    /// two, kept at least twice the number of entries so that probes stay short.
+    slots: Vec<u32>,
     words_per_set: usize,
     /// Entry `i`'s bitset is `sets[i * words_per_set..][..words_per_set]`.
     sets: Vec<u64>,
-    /// Per entry: its state and the next entry with the same hash (or `NO_ENTRY`).
-    entries: Vec<(State, u32)>,
+    /// Per entry: the pair's hash and its state.
+    entries: Vec<(u64, State)>,
 }
+
+const MEMO_SLOTS_MIN: usize = 64;
 
 impl<State: Clone + Eq> Memo<State> {
     fn new(words_per_set: usize) -> Memo<State> {
-        Memo { heads: HashMap::default(), words_per_set, sets: Vec::new(), entries: Vec::new() }
+        Memo { slots: vec![0; MEMO_SLOTS_MIN], words_per_set, sets: Vec::new(), entries: Vec::new() }
     }
 
-    /// Estimated bytes per entry: its state's inline size, its bitset and its share of `heads`.
+    /// Estimated bytes per entry: its state's inline size, its bitset and its slots.
     fn entry_bytes(&self) -> usize {
-        std::mem::size_of::<(State, u32)>() + self.words_per_set * 8 + 24
+        std::mem::size_of::<(u64, State)>() + self.words_per_set * 8 + 2 * 4
+    }
+
+    /// The first slot to probe for `hash` (Fibonacci hashing spreads the high bits).
+    fn home_slot(&self, hash: u64) -> usize {
+        let shift = 64 - self.slots.len().trailing_zeros();
+        (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
     }
 
     /// Inserts the pair; `false` if it was already there.
     fn insert(&mut self, hash: u64, words: &[u64], state: &State) -> bool {
         debug_assert_eq!(words.len(), self.words_per_set);
-        let head = self.heads.entry(hash).or_insert(NO_ENTRY);
-        let mut entry = *head;
-        while entry != NO_ENTRY {
-            let (seen_state, next) = &self.entries[entry as usize];
+        if 2 * (self.entries.len() + 1) > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut slot = self.home_slot(hash);
+        // Bounded: the table is never more than half full, so an empty slot is reached.
+        while let Some(entry) = self.slots[slot].checked_sub(1) {
+            let (seen_hash, seen_state) = &self.entries[entry as usize];
             let start = entry as usize * self.words_per_set;
-            if self.sets[start..start + self.words_per_set] == *words && seen_state == state {
+            if *seen_hash == hash && self.sets[start..start + self.words_per_set] == *words && seen_state == state {
                 return false;
             }
-            entry = *next;
+            slot = (slot + 1) & mask;
         }
-        let index = u32::try_from(self.entries.len()).expect("memo entries fit in u32 ids");
-        assert!(index != NO_ENTRY, "memo entries fit in u32 ids");
-        self.entries.push((state.clone(), *head));
+        self.slots[slot] = u32::try_from(self.entries.len() + 1).expect("memo entries fit in u32 ids");
+        self.entries.push((hash, state.clone()));
         self.sets.extend_from_slice(words);
-        *head = index;
         true
     }
-}
 
-/// Passes a precomputed `u64` hash through unchanged.
-#[derive(Default)]
-struct PassThroughHasher {
-    hash: u64,
-}
-
-impl Hasher for PassThroughHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.hash = self.hash.rotate_left(8) ^ u64::from(byte);
+    fn grow(&mut self) {
+        self.slots = vec![0; 2 * self.slots.len()];
+        let mask = self.slots.len() - 1;
+        for (index, (hash, _)) in self.entries.iter().enumerate() {
+            let mut slot = self.home_slot(*hash);
+            while self.slots[slot] != 0 {
+                slot = (slot + 1) & mask;
+            }
+            self.slots[slot] = index as u32 + 1;
         }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.hash = word;
-    }
-
-    fn finish(&self) -> u64 {
-        self.hash
     }
 }
 
