@@ -7,12 +7,19 @@
 //! flushdb-race hash-by-key seed=7 fails=convergence :: SET a v1; FLUSHDB
 //! ```
 //!
-//! A line is `SCENARIO MODE seed=S [schedule=T] [bug=B] fails=CHECK :: WORKLOAD`. The seed builds
-//! the case as `Case::new` does (the cluster, and a swarm scenario's configuration and faults);
-//! the workload is given explicitly, because a shrunk workload is no longer the one the seed
-//! generates; `schedule`, when the shrinker had to pick another one, seeds madsim's scheduling
-//! instead of the seed. The workload is written
-//! phase by phase, client by client:
+//! A line is `SCENARIO MODE seed=S [schedule=T] [bug=B] fails=CHECK :: WORKLOAD [:: faults FAULTS]`.
+//! The seed builds the case as `Case::new` does (the cluster, and a swarm scenario's configuration
+//! and faults); the workload is given explicitly, because a shrunk workload is no longer the one
+//! the seed generates; `schedule`, when the shrinker had to pick another one, seeds madsim's
+//! scheduling instead of the seed. A case with faults (a swarm scenario's) ends in its shrunk
+//! fault schedule, which replaces the seed's ([`faults_text`] has the syntax; without the section
+//! the seed's schedule runs):
+//!
+//! ```text
+//! swarm barrier seed=3 bug=drop-entries-on-reconnect fails=liveness :: SET a v1 :: faults phase-1 +2ms reset-link replica-1 for 1ms
+//! ```
+//!
+//! The workload is written phase by phase, client by client:
 //!
 //! ```text
 //! WORKLOAD := PHASE (" || " PHASE)*      phases run one after another, with a checkpoint after each
@@ -45,8 +52,16 @@ use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 use replsim_sim::workload::{ClientScript, Phase, ScriptedOp, Target, Workload};
 
+use replsim_sim::fault::FaultSchedule;
+
 use crate::runner::{Case, Check};
 use crate::scenario::Scenario;
+
+mod faults;
+pub use faults::{faults_text, parse_faults, step_text};
+
+/// Separates the workload from the fault schedule in a line.
+const FAULTS_SECTION: &str = " :: faults ";
 
 /// One regression case: what to run, and which check it failed when it was caught.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +75,8 @@ pub struct Entry {
     pub bug: Option<Bug>,
     pub fails: Check,
     pub workload: Workload,
+    /// The fault schedule, when it is not the seed's (a shrunk swarm case's).
+    pub faults: Option<FaultSchedule>,
 }
 
 /// An entry and where it was read from, for error messages and repro lines.
@@ -101,6 +118,10 @@ impl Entry {
         case.cluster.bug = if with_bug { self.bug } else { None };
         case.workload = self.workload.clone();
         case.seed = self.schedule.unwrap_or(self.seed);
+        if let Some(faults) = &self.faults {
+            faults.validate(case.cluster.replicas).map_err(|problem| format!("faults: {problem}"))?;
+            case.cluster.faults = faults.clone();
+        }
         Ok(case)
     }
 
@@ -108,8 +129,12 @@ impl Entry {
     pub fn to_line(&self) -> Result<String, String> {
         let schedule = self.schedule.map(|schedule| format!(" schedule={schedule}")).unwrap_or_default();
         let bug = self.bug.as_ref().map(|bug| format!(" bug={bug}")).unwrap_or_default();
+        let faults = match &self.faults {
+            Some(faults) => format!("{FAULTS_SECTION}{}", faults_text(faults)?),
+            None => String::new(),
+        };
         Ok(format!(
-            "{} {} seed={}{schedule}{bug} fails={} :: {}",
+            "{} {} seed={}{schedule}{bug} fails={} :: {}{faults}",
             self.scenario,
             self.mode,
             self.seed,
@@ -123,8 +148,13 @@ impl FromStr for Entry {
     type Err = String;
 
     fn from_str(line: &str) -> Result<Entry, String> {
-        let (head, workload) =
-            line.split_once(" :: ").ok_or("expected 'SCENARIO MODE seed=S [bug=B] fails=CHECK :: WORKLOAD'")?;
+        let (head, rest) = line
+            .split_once(" :: ")
+            .ok_or("expected 'SCENARIO MODE seed=S [bug=B] fails=CHECK :: WORKLOAD [:: faults FAULTS]'")?;
+        let (workload, faults) = match rest.split_once(FAULTS_SECTION) {
+            Some((workload, faults)) => (workload, Some(parse_faults(faults)?)),
+            None => (rest, None),
+        };
         let mut words = head.split_whitespace();
         let scenario = words.next().ok_or("missing scenario")?.to_string();
         let mode = words.next().ok_or("missing mode")?.parse::<ApplyMode>().map_err(|error| error.to_string())?;
@@ -148,6 +178,7 @@ impl FromStr for Entry {
             bug,
             fails: fails.ok_or("missing fails=CHECK")?,
             workload: parse_workload(workload)?,
+            faults,
         })
     }
 }
@@ -278,7 +309,9 @@ pub fn workload_text(workload: &Workload) -> Result<String, String> {
 /// One operation in the text form: `+2ms [db1] SET a v1`.
 pub fn op_text(op: &ScriptedOp) -> Result<String, String> {
     for word in op.command.keys().iter().chain(set_value(&op.command)) {
-        if word.is_empty() || !word.chars().all(|char| char.is_ascii_alphanumeric() || "_-.:".contains(char)) {
+        // `::` alone would read as the separator of the line's sections.
+        let allowed = |char: char| char.is_ascii_alphanumeric() || "_-.:".contains(char);
+        if word.is_empty() || word == "::" || !word.chars().all(allowed) {
             return Err(format!("'{word}' cannot be written in a regression line (letters, digits, _-.: only)"));
         }
     }
@@ -376,6 +409,28 @@ mod tests {
         assert_eq!(entry.fails, Check::Convergence);
         assert_eq!(entry.workload.phases.len(), 2);
         assert_eq!(entry.to_line().unwrap(), line);
+        assert_eq!(entry.faults, None, "a line without a faults section runs the seed's schedule");
+    }
+
+    #[test]
+    fn an_entry_with_faults_survives_writing_and_reading_back() {
+        let line = "swarm barrier seed=3 bug=drop-entries-on-reconnect fails=liveness :: SET a v1 || GET a \
+                    :: faults phase-2 +4ms kill replica-1 for 10ms";
+        let entry: Entry = line.parse().unwrap();
+        assert_eq!(entry.workload.op_count(), 2);
+        assert_eq!(entry.faults.as_ref().map(|faults| faults.steps.len()), Some(1));
+        assert_eq!(entry.to_line().unwrap(), line);
+        let none: Entry = "swarm serial seed=1 fails=convergence :: SET a v1 :: faults none".parse().unwrap();
+        assert_eq!(none.faults, Some(FaultSchedule::default()));
+    }
+
+    #[test]
+    fn explicit_faults_replace_the_seeds_schedule() {
+        let line = "swarm barrier seed=3 fails=liveness :: SET a v1 :: faults phase-1 +1ms restart primary for 2ms";
+        let case = line.parse::<Entry>().unwrap().case(ApplyMode::Barrier, true).unwrap();
+        assert_eq!(case.cluster.faults.steps.len(), 1);
+        let beyond = "swarm barrier seed=3 fails=liveness :: SET a v1 :: faults phase-1 +1ms kill replica-9 for 2ms";
+        assert!(beyond.parse::<Entry>().unwrap().case(ApplyMode::Barrier, true).unwrap_err().contains("faults"));
     }
 
     #[test]

@@ -1,13 +1,18 @@
 //! Shrinking a failing case to a minimal one that still fails the same check.
 //!
 //! ```text
-//! seed 7, 4 clients x 50 ops ── remove a phase? a client? half a client's ops? ... one op? ──┐
-//!        ▲                                                                                  │
-//!        └── still fails [convergence]: keep it ◄── run ── else: undo, try the next one ◄──┘
-//! then: merge clients, drop think times, DEL k1 k2 → DEL k1, FLUSHALL → FLUSHDB, fewer keys
+//! seed 7, 4 clients x 50 ops, 5 faults ── remove a phase? the faults? a client? half a client's ops? ──┐
+//!        ▲                                                                                             │
+//!        └──── still fails [convergence]: keep it ◄── run ── else: undo, try the next one ◄────────────┘
+//! then: merge clients, drop think times, faults shorter and earlier, DEL k1 k2 → DEL k1,
+//!       FLUSHALL → FLUSHDB, fewer keys
 //! ```
 //!
-//! [`WorkloadTree`] is a proptest [`ValueTree`]: `simplify` moves to a smaller workload,
+//! What shrinks is a [`CaseInput`]: the workload and the fault schedule (a swarm case's; see
+//! [`faults`]). The rest of the case — its cluster and swarm configuration — is kept as the seed
+//! drew it, so the minimal case still runs with the case's own replicas, rates and fault kinds.
+//!
+//! [`CaseTree`] is a proptest [`ValueTree`]: `simplify` moves to a smaller input,
 //! `complicate` rejects it (the reduction no longer failed) and moves to the next candidate, and
 //! [`shrink`] drives it with the same loop as proptest's test runner. Its own tree rather than the
 //! generator's: a scenario fixes its sizes (`flushdb-race` is always 4 clients x 50 ops), and
@@ -18,17 +23,41 @@
 //! scheduler draws, so a smaller workload can lose the interleaving that made the bug visible. A
 //! candidate is therefore run under the current schedule seed and, if that passes, under a few
 //! more (`Budget::schedules_per_candidate`); the first schedule that still fails is kept with it.
-//! The minimal case is a workload *and* a schedule seed, and its regression line records both (see
-//! [`crate::regression`]).
+//! The minimal case is a workload, a fault schedule *and* a schedule seed, and its regression line
+//! records all three (see [`crate::regression`]).
 
 use std::time::{Duration, Instant};
 
 use proptest::strategy::ValueTree;
 use replsim_model::command::{Command, Db};
-use replsim_sim::workload::{ClientScript, Target, Workload};
+use replsim_sim::fault::FaultSchedule;
+use replsim_sim::workload::{Target, Workload};
 
 use crate::generate::key_name;
 use crate::runner::{run_case, Case, Check, RunOptions, Verdict};
+
+mod faults;
+use faults::FaultReduction;
+
+/// What the shrinker reduces: the parts of a case a minimal case changes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CaseInput {
+    pub workload: Workload,
+    pub faults: FaultSchedule,
+}
+
+impl CaseInput {
+    pub fn of(case: &Case) -> CaseInput {
+        CaseInput { workload: case.workload.clone(), faults: case.cluster.faults.clone() }
+    }
+
+    /// `case` with this input.
+    pub fn in_case(&self, case: &Case, seed: u64) -> Case {
+        let mut case = Case { workload: self.workload.clone(), seed, ..case.clone() };
+        case.cluster.faults = self.faults.clone();
+        case
+    }
+}
 
 /// One candidate reduction of a workload. Indices are into the workload being reduced.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,27 +99,29 @@ enum Reduction {
         from: String,
         to: String,
     },
+    Fault(FaultReduction),
 }
 
 /// How many times the candidate list is walked from the start after a pass that changed
 /// something: each pass is bounded by the workload's size, so this bounds the whole shrink.
 const PASSES_MAX: usize = 16;
 
-/// A proptest value tree over a concrete workload that removes and simplifies operations.
+/// A proptest value tree over a concrete workload and fault schedule that removes and simplifies
+/// operations and faults.
 #[derive(Clone, Debug)]
-pub struct WorkloadTree {
-    current: Workload,
-    /// The workload before the reduction now being tried; `None` before the first `simplify`.
-    accepted: Option<Workload>,
+pub struct CaseTree {
+    current: CaseInput,
+    /// The input before the reduction now being tried; `None` before the first `simplify`.
+    accepted: Option<CaseInput>,
     /// Index into the current candidate list of the next reduction to try.
     position: usize,
     pass: usize,
     changed_this_pass: bool,
 }
 
-impl WorkloadTree {
-    pub fn new(workload: Workload) -> WorkloadTree {
-        WorkloadTree { current: workload, accepted: None, position: 0, pass: 0, changed_this_pass: false }
+impl CaseTree {
+    pub fn new(input: CaseInput) -> CaseTree {
+        CaseTree { current: input, accepted: None, position: 0, pass: 0, changed_this_pass: false }
     }
 
     /// Moves `current` to the next candidate after the last accepted workload. False when no
@@ -120,10 +151,10 @@ impl WorkloadTree {
     }
 }
 
-impl ValueTree for WorkloadTree {
-    type Value = Workload;
+impl ValueTree for CaseTree {
+    type Value = CaseInput;
 
-    fn current(&self) -> Workload {
+    fn current(&self) -> CaseInput {
         self.current.clone()
     }
 
@@ -149,12 +180,14 @@ impl ValueTree for WorkloadTree {
 }
 
 /// Candidates in the order tried: big structural cuts first, then cosmetic simplifications.
-fn candidates(workload: &Workload) -> Vec<Reduction> {
+fn candidates(input: &CaseInput) -> Vec<Reduction> {
     let mut list = Vec::new();
+    let workload = &input.workload;
     let phases = &workload.phases;
     if phases.len() > 1 {
         list.extend((0..phases.len()).map(|phase| Reduction::RemovePhase { phase }));
     }
+    list.extend(faults::removals(&input.faults).into_iter().map(Reduction::Fault));
     for (phase, clients) in phases.iter().enumerate() {
         if clients.clients.len() > 1 {
             list.extend((0..clients.clients.len()).map(|client| Reduction::RemoveClient { phase, client }));
@@ -181,6 +214,7 @@ fn candidates(workload: &Workload) -> Vec<Reduction> {
     list.push(Reduction::ZeroAllThink);
     list.push(Reduction::RenumberValues);
     list.push(Reduction::CanonicalKeys);
+    list.extend(faults::simplifications(&input.faults).into_iter().map(Reduction::Fault));
     for (phase, clients) in phases.iter().enumerate() {
         for (client, script) in clients.clients.iter().enumerate() {
             for op in 0..script.ops.len() {
@@ -197,11 +231,13 @@ fn candidates(workload: &Workload) -> Vec<Reduction> {
 }
 
 /// `None` when the reduction changes nothing (it would only waste a run).
-fn apply(workload: &Workload, reduction: &Reduction) -> Option<Workload> {
-    let mut reduced = workload.clone();
+fn apply(input: &CaseInput, reduction: &Reduction) -> Option<CaseInput> {
+    let mut reduced_input = input.clone();
+    let reduced = &mut reduced_input.workload;
     match reduction {
         Reduction::RemovePhase { phase } => {
             reduced.phases.remove(*phase);
+            faults::remove_phase(&mut reduced_input.faults, *phase);
         }
         Reduction::RemoveClient { phase, client } => {
             reduced.phases[*phase].clients.remove(*client);
@@ -211,7 +247,7 @@ fn apply(workload: &Workload, reduction: &Reduction) -> Option<Workload> {
             let end = (start + count).min(ops.len());
             ops.drain(*start..end);
             if ops.is_empty() {
-                drop_empty(&mut reduced);
+                drop_empty(&mut reduced_input);
             }
         }
         Reduction::MergeClient { phase, client } => {
@@ -221,8 +257,8 @@ fn apply(workload: &Workload, reduction: &Reduction) -> Option<Workload> {
         Reduction::ZeroAllThink => reduced.phases.iter_mut().flat_map(|phase| &mut phase.clients).for_each(|client| {
             client.ops.iter_mut().for_each(|op| op.think = Duration::ZERO);
         }),
-        Reduction::RenumberValues => renumber_values(&mut reduced),
-        Reduction::CanonicalKeys => canonical_keys(&mut reduced),
+        Reduction::RenumberValues => renumber_values(reduced),
+        Reduction::CanonicalKeys => canonical_keys(reduced),
         Reduction::ZeroThink { phase, client, op } => {
             reduced.phases[*phase].clients[*client].ops[*op].think = Duration::ZERO;
         }
@@ -237,16 +273,23 @@ fn apply(workload: &Workload, reduction: &Reduction) -> Option<Workload> {
                 rename_key(&mut op.command, from, to);
             }
         }
+        Reduction::Fault(reduction) => faults::apply(&mut reduced_input.faults, reduction),
     }
-    (reduced != *workload).then_some(reduced)
+    (reduced_input != *input).then_some(reduced_input)
 }
 
-/// Drops clients without operations and phases without clients.
-fn drop_empty(workload: &mut Workload) {
-    for phase in &mut workload.phases {
-        phase.clients.retain(|client: &ClientScript| !client.ops.is_empty());
+/// Drops clients without operations, and phases without clients together with their faults.
+fn drop_empty(input: &mut CaseInput) {
+    for phase in &mut input.workload.phases {
+        phase.clients.retain(|client| !client.ops.is_empty());
     }
-    workload.phases.retain(|phase| !phase.clients.is_empty());
+    // From the back, so the indices of the phases still to look at stay put.
+    for phase in (0..input.workload.phases.len()).rev() {
+        if input.workload.phases[phase].clients.is_empty() {
+            input.workload.phases.remove(phase);
+            faults::remove_phase(&mut input.faults, phase);
+        }
+    }
 }
 
 fn simpler_command(command: &Command) -> Command {
@@ -342,6 +385,7 @@ pub struct Progress {
     pub steps: u64,
     pub accepted: u64,
     pub ops: usize,
+    pub faults: usize,
 }
 
 #[derive(Debug)]
@@ -350,6 +394,7 @@ pub struct Shrunk {
     pub minimal: Verdict,
     pub check: Check,
     pub ops_before: usize,
+    pub faults_before: usize,
     /// Candidate runs made.
     pub steps: u64,
     /// Candidates kept (each still failed `check`).
@@ -376,12 +421,13 @@ pub fn shrink(case: &Case, budget: Budget, mut report: impl FnMut(Progress)) -> 
     };
     let fails_same_check = |verdict: &Verdict| verdict.violations().iter().any(|violation| violation.check() == check);
     let ops_before = case.workload.op_count();
+    let faults_before = case.cluster.faults.steps.len();
     let mut minimal = original;
-    let mut tree = WorkloadTree::new(case.workload.clone());
+    let mut tree = CaseTree::new(CaseInput::of(case));
     let (mut steps, mut accepted) = (0u64, 0u64);
     let mut more = tree.simplify();
     while more {
-        let workload = tree.current();
+        let input = tree.current();
         let mut still_failing = None;
         // The current schedule first, then fresh ones.
         let seeds = std::iter::once(minimal.case.seed)
@@ -392,13 +438,14 @@ pub fn shrink(case: &Case, budget: Budget, mut report: impl FnMut(Progress)) -> 
                     minimal,
                     check,
                     ops_before,
+                    faults_before,
                     steps,
                     accepted,
                     elapsed: started.elapsed(),
                     complete: false,
                 });
             }
-            let verdict = run_case(&Case { workload: workload.clone(), seed, ..case.clone() }, RunOptions::default());
+            let verdict = run_case(&input.in_case(case, seed), RunOptions::default());
             steps += 1;
             if fails_same_check(&verdict) {
                 still_failing = Some(verdict);
@@ -413,19 +460,40 @@ pub fn shrink(case: &Case, budget: Budget, mut report: impl FnMut(Progress)) -> 
             }
             None => more = tree.complicate(),
         }
-        report(Progress { steps, accepted, ops: minimal.case.workload.op_count() });
+        let minimal_case = &minimal.case;
+        report(Progress {
+            steps,
+            accepted,
+            ops: minimal_case.workload.op_count(),
+            faults: minimal_case.cluster.faults.steps.len(),
+        });
     }
-    Ok(Shrunk { minimal, check, ops_before, steps, accepted, elapsed: started.elapsed(), complete: true })
+    Ok(Shrunk {
+        minimal,
+        check,
+        ops_before,
+        faults_before,
+        steps,
+        accepted,
+        elapsed: started.elapsed(),
+        complete: true,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::regression::{parse_workload, workload_text};
+    use crate::regression::{faults_text, parse_faults, parse_workload, workload_text};
 
     /// Runs the tree against a predicate, as `shrink` does against the simulation.
     fn minimise(text: &str, fails: impl Fn(&Workload) -> bool) -> String {
-        let mut tree = WorkloadTree::new(parse_workload(text).unwrap());
+        let input = CaseInput { workload: parse_workload(text).unwrap(), faults: FaultSchedule::default() };
+        let minimal = minimise_input(input, |input| fails(&input.workload));
+        workload_text(&minimal.workload).unwrap()
+    }
+
+    fn minimise_input(input: CaseInput, fails: impl Fn(&CaseInput) -> bool) -> CaseInput {
+        let mut tree = CaseTree::new(input);
         let mut more = tree.simplify();
         let mut steps = 0;
         while more {
@@ -433,7 +501,7 @@ mod tests {
             assert!(steps < 10_000, "the tree must run out of candidates");
             more = if fails(&tree.current()) { tree.simplify() } else { tree.complicate() };
         }
-        workload_text(&tree.current()).unwrap()
+        tree.current()
     }
 
     #[test]
@@ -449,6 +517,32 @@ mod tests {
             has_set_then_flush,
         );
         assert_eq!(minimal, "SET a v1; FLUSHDB");
+    }
+
+    /// Stands in for a bug that needs one replica killed while a FLUSHDB is in flight.
+    #[test]
+    fn shrinks_to_the_one_fault_that_matters_as_short_and_early_as_it_goes() {
+        let input = CaseInput {
+            workload: parse_workload("SET a v1; GET b || SET b v2; FLUSHDB; SET c v3 || DEL a").unwrap(),
+            faults: parse_faults(
+                "phase-1 +40ms partition replica-1 reset for 200ms; phase-2 +12ms kill replica-2 for 90ms; \
+                 phase-2 +30ms reset-link replica-1 for 5ms; phase-3 +0ms restart primary for 50ms",
+            )
+            .unwrap(),
+        };
+        let kill_during_flush = |input: &CaseInput| {
+            input.workload.phases.iter().enumerate().any(|(phase, clients)| {
+                let flushes =
+                    clients.clients.iter().flat_map(|client| &client.ops).any(|op| op.command.to_string() == "FLUSHDB");
+                let kills = input.faults.steps.iter().any(|step| {
+                    step.phase == phase && matches!(step.fault, replsim_sim::fault::Fault::KillReplica { .. })
+                });
+                flushes && kills
+            })
+        };
+        let minimal = minimise_input(input, kill_during_flush);
+        assert_eq!(workload_text(&minimal.workload).unwrap(), "FLUSHDB");
+        assert_eq!(faults_text(&minimal.faults).unwrap(), "phase-1 +0ms kill replica-2 for 1ms");
     }
 
     #[test]

@@ -1,14 +1,16 @@
-//! `replsim shrink`: minimises a failing seed's workload, keeping only reductions that still fail
-//! the same check, prints the minimal case and appends it to a regression file.
+//! `replsim shrink`: minimises a failing seed's workload and fault schedule, keeping only
+//! reductions that still fail the same check, prints the minimal case and appends it to a
+//! regression file.
 //!
 //! ```text
-//! $ replsim shrink --scenario flushdb-race --mode hash-by-key --seed 7
-//! shrinking flushdb-race hash-by-key seed 7: 200 client ops, fails [convergence]
-//! minimal case: 2 client ops (from 200), 312 steps in 0.4s
-//!   phase 1  client-1: SET a v1; FLUSHDB
-//! [convergence] after phase 1: …
-//! regression: tests/regressions/flushdb-race.txt:4
-//! replay it:  cargo run --release -- replay --regression tests/regressions/flushdb-race.txt:4
+//! $ replsim shrink --scenario swarm --mode barrier --seed 3 --bug drop-entries-on-reconnect
+//! shrinking swarm barrier seed 3 bug drop-entries-on-reconnect: 261 client ops, 6 faults
+//! minimal case: 3 client ops (from 261), 1 fault (from 6), 812 steps (40 kept) in 1.2s; still fails [liveness]
+//!   phase 1  client-1: SET a v1; SET b v2
+//!   phase 1  fault:    +0ms kill replica-1 for 1ms
+//! [liveness] no progress after phase 1: …
+//! regression: tests/regressions/swarm.txt:4
+//! replay it:  cargo run --release -- replay --regression tests/regressions/swarm.txt:4
 //! ```
 
 use std::io::IsTerminal;
@@ -22,7 +24,7 @@ use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 
 use super::{parse_duration, scenario_named, UsageError};
-use crate::regression::{self, op_text, Entry};
+use crate::regression::{self, op_text, step_text, Entry};
 use crate::runner::Case;
 use crate::shrink::{self, Budget, Progress, Shrunk};
 
@@ -63,11 +65,12 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     case.cluster.bug = args.bug;
     let bug = args.bug.map(|bug| format!(" bug {bug}")).unwrap_or_default();
     println!(
-        "shrinking {} {} seed {}{bug}: {} client ops",
+        "shrinking {} {} seed {}{bug}: {} client ops, {}",
         case.scenario,
         case.mode,
         case.seed,
-        case.workload.op_count()
+        case.workload.op_count(),
+        faults_count(case.cluster.faults.steps.len())
     );
     let budget =
         Budget { steps_max: args.max_steps, duration_max: args.duration, schedules_per_candidate: args.schedules };
@@ -89,16 +92,29 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
         bug: args.bug,
         fails: shrunk.check,
         workload: shrunk.minimal.case.workload.clone(),
+        // A case that had faults carries its shrunk schedule, even an empty one: the seed's
+        // schedule is no longer the one that fails with this workload.
+        faults: (shrunk.faults_before > 0).then(|| shrunk.minimal.case.cluster.faults.clone()),
     };
     // The comment names the check and its most telling line: the evidence under the headline.
     let first_violation = shrunk.minimal.violations().first().map(ToString::to_string).unwrap_or_default();
     let evidence = first_violation.lines().nth(1).or(first_violation.lines().next()).unwrap_or("").trim();
+    let evidence = evidence.strip_prefix(&format!("[{}] ", shrunk.check)).unwrap_or(evidence);
     let comment = vec![
         format!("{} {} seed {}{bug}: [{}] {evidence}", case.scenario, case.mode, case.seed, shrunk.check),
         format!(
-            "shrunk from {} to {} client ops by `replsim shrink`",
+            "shrunk from {} to {} client ops{} by `replsim shrink`",
             shrunk.ops_before,
-            shrunk.minimal.case.workload.op_count()
+            shrunk.minimal.case.workload.op_count(),
+            if shrunk.faults_before > 0 {
+                format!(
+                    " and from {} to {}",
+                    shrunk.faults_before,
+                    faults_count(shrunk.minimal.case.cluster.faults.steps.len())
+                )
+            } else {
+                String::new()
+            }
         ),
     ];
     let line = regression::append(&path, &comment, &entry).map_err(|error| UsageError::Invalid(error.to_string()))?;
@@ -107,12 +123,21 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn faults_count(count: usize) -> String {
+    format!("{count} fault{}", if count == 1 { "" } else { "s" })
+}
+
+/// The minimal case phase by phase: each client's operations, then the faults that strike while
+/// they run.
 fn print_minimal(shrunk: &Shrunk) {
     let workload = &shrunk.minimal.case.workload;
+    let faults = &shrunk.minimal.case.cluster.faults;
     println!(
-        "minimal case: {} client ops (from {}), {} steps ({} kept) in {:.1}s{}; still fails [{}]",
+        "minimal case: {} client ops (from {}), {} (from {}), {} steps ({} kept) in {:.1}s{}; still fails [{}]",
         workload.op_count(),
         shrunk.ops_before,
+        faults_count(faults.steps.len()),
+        shrunk.faults_before,
         shrunk.steps,
         shrunk.accepted,
         shrunk.elapsed.as_secs_f64(),
@@ -124,6 +149,11 @@ fn print_minimal(shrunk: &Shrunk) {
             let ops: Vec<String> =
                 client.ops.iter().map(|op| op_text(op).unwrap_or_else(|_| op.command.to_string())).collect();
             println!("  phase {}  client-{}: {}", phase_index + 1, client_index + 1, ops.join("; "));
+        }
+        for step in faults.steps.iter().filter(|step| step.phase == phase_index) {
+            let text =
+                step_text(step).unwrap_or_else(|_| format!("+{:?} {} for {:?}", step.at, step.fault, step.duration));
+            println!("  phase {}  fault:    {text}", phase_index + 1);
         }
     }
     for violation in shrunk.minimal.violations() {
@@ -152,8 +182,11 @@ impl Reporter {
 
     fn report(&self, progress: Progress) {
         let message = format!(
-            "step {}: {} kept, smallest failing case {} client ops",
-            progress.steps, progress.accepted, progress.ops
+            "step {}: {} kept, smallest failing case {} client ops, {}",
+            progress.steps,
+            progress.accepted,
+            progress.ops,
+            faults_count(progress.faults)
         );
         match &self.bar {
             Some(bar) => bar.set_message(message),
