@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use super::budget::Meter;
 use super::prepare::{Partition, Prepared, NEVER};
-use super::search::{Search, SearchOp, SearchOutcome, Stuck};
+use super::search::{Scratch, Search, SearchOp, SearchOutcome, Stuck};
 use super::verdict::{Counterexample, PartitionOrder, Verdict, Witness};
 use super::Model;
 use crate::history::Operation;
@@ -29,6 +29,9 @@ const RANK_HIGH: u32 = u32::MAX;
 
 /// Memoised partition checks are a cache: past this many it is emptied, not grown.
 const PARTITION_MEMO_ENTRIES_MAX: usize = 200_000;
+
+/// Storage of finished searches kept for reuse; more would only hold memory.
+const SCRATCH_KEPT_MAX: usize = 2;
 
 #[derive(Clone)]
 enum PartitionResult {
@@ -60,6 +63,8 @@ struct Checker<'check, M: Model> {
     /// Per partition: its keyed operations' (call, return) positions on its own timeline.
     keyed_positions: Vec<Vec<(u64, u64)>>,
     memo: HashMap<(usize, Vec<(u64, u64)>), PartitionResult>,
+    /// Storage of finished searches, reused by the next ones (see [`Checker::retire`]).
+    scratch: Vec<Scratch<M::State>>,
 }
 
 fn position(major: u32, minor: u32) -> u64 {
@@ -82,7 +87,7 @@ pub(crate) fn check_prepared<M: Model>(
         }
     }
     let keyed_positions = prepared.partitions.iter().map(|partition| keyed_positions(prepared, partition)).collect();
-    let mut checker = Checker { model, ops, prepared, meter, keyed_positions, memo: HashMap::new() };
+    let mut checker = Checker { model, ops, prepared, meter, keyed_positions, memo: HashMap::new(), scratch: Vec::new() };
     let mut pins = vec![Pin::Free; prepared.globals.len()];
     let witnesses = match checker.check_all(&pins) {
         AllPartitions::Pass(witnesses) => witnesses,
@@ -134,8 +139,8 @@ impl<'check, M: Model> Checker<'check, M> {
         }
         let outcome = self.take_turns(&mut pending, &mut witnesses);
         // Searches still paused (another partition decided first) give their memo back.
-        for paused in &pending {
-            self.meter.release_memo(paused.search.as_ref().map_or(0, Search::memo_bytes));
+        for paused in pending {
+            self.retire(paused.search);
         }
         match outcome {
             Ok(()) => AllPartitions::Pass(witnesses.into_iter().map(|order| order.expect("decided")).collect()),
@@ -161,14 +166,16 @@ impl<'check, M: Model> Checker<'check, M> {
             while index < pending.len() {
                 let PendingSearch { memo_key, search } = &mut pending[index];
                 // Built at its first turn: a partition failing earlier makes it unnecessary.
-                let search = search.get_or_insert_with(|| Search::new(self.model, self.search_ops(memo_key.0, &memo_key.1)));
+                let search = search.get_or_insert_with(|| {
+                    Search::new(self.model, self.search_ops(memo_key.0, &memo_key.1), self.scratch.pop())
+                });
                 let outcome = search.run(self.model, self.meter, steps_max);
                 if outcome == SearchOutcome::Undecided {
                     index += 1;
                     continue;
                 }
                 let decided = pending.remove(index);
-                self.meter.release_memo(decided.search.as_ref().map_or(0, Search::memo_bytes));
+                self.retire(decided.search);
                 let partition_index = decided.memo_key.0;
                 let result = match outcome {
                     SearchOutcome::Linearizable(order) => PartitionResult::Pass(
@@ -203,6 +210,15 @@ impl<'check, M: Model> Checker<'check, M> {
             steps_max = steps_max.saturating_mul(4);
         }
         unreachable!("the last round has no step limit")
+    }
+
+    /// Gives a search's memo back to the meter and keeps its storage for the next search.
+    fn retire(&mut self, search: Option<Search<'check, M>>) {
+        let Some(search) = search else { return };
+        self.meter.release_memo(search.memo_bytes());
+        if self.scratch.len() < SCRATCH_KEPT_MAX {
+            self.scratch.push(search.into_scratch());
+        }
     }
 
     /// Where each global operation may lie on the partition's timeline: its whole interval when

@@ -233,8 +233,22 @@ impl<State: Clone + Eq> Memo<State> {
         true
     }
 
+    /// Empties the memo for another search, keeping its vectors' capacity (growing them again
+    /// costs copies and fresh pages). The slot table is cut back to what the entries needed so
+    /// that clearing stays proportional to the entries.
+    fn clear(&mut self, words_per_set: usize) {
+        let slots_needed = (2 * self.entries.len()).next_power_of_two().max(MEMO_SLOTS_MIN);
+        self.slots.truncate(slots_needed);
+        self.slots.fill(0);
+        self.entries.clear();
+        self.sets.clear();
+        self.words_per_set = words_per_set;
+    }
+
     fn grow(&mut self) {
-        self.slots = vec![0; 2 * self.slots.len()];
+        let slots_len = 2 * self.slots.len();
+        self.slots.clear();
+        self.slots.resize(slots_len, 0);
         let mask = self.slots.len() - 1;
         for (index, (hash, _)) in self.entries.iter().enumerate() {
             let mut slot = self.home_slot(*hash);
@@ -245,6 +259,9 @@ impl<State: Clone + Eq> Memo<State> {
         }
     }
 }
+
+/// What a finished search leaves for the next one: its memo's storage, emptied.
+pub(crate) struct Scratch<State>(Memo<State>);
 
 /// One choice of the search: the operation linearized, the state before it, and whether it
 /// was forced (see [`Search::run`]).
@@ -273,11 +290,22 @@ pub(crate) struct Search<'history, M: Model> {
 }
 
 impl<'history, M: Model> Search<'history, M> {
-    pub fn new(model: &M, ops: Vec<SearchOp<'history, M::Input, M::Output>>) -> Search<'history, M> {
+    /// `scratch`: storage of a finished search to reuse, if there is one.
+    pub fn new(
+        model: &M,
+        ops: Vec<SearchOp<'history, M::Input, M::Output>>,
+        scratch: Option<Scratch<M::State>>,
+    ) -> Search<'history, M> {
         assert!(ops.len() < (u32::MAX / 2) as usize, "a partition's events must fit in u32 ids");
         let events = EventList::new(&ops);
         let linearized = LinearizedSet::new(ops.len());
-        let memo = Memo::new(linearized.words.len());
+        let memo = match scratch {
+            Some(Scratch(mut memo)) => {
+                memo.clear(linearized.words.len());
+                memo
+            }
+            None => Memo::new(linearized.words.len()),
+        };
         let entry = events.first();
         Search {
             choices: Vec::with_capacity(ops.len()),
@@ -297,6 +325,11 @@ impl<'history, M: Model> Search<'history, M> {
     /// Memo bytes this search holds on the meter's account.
     pub fn memo_bytes(&self) -> usize {
         self.memo_bytes
+    }
+
+    /// Ends the search (decided or not), keeping its storage for another.
+    pub fn into_scratch(self) -> Scratch<M::State> {
+        Scratch(self.memo)
     }
 
     /// Searches on for at most `steps_max` steps. `Undecided` means the allowance ran out: call
