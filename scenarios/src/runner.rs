@@ -9,6 +9,7 @@
 //! println!("{verdict}");
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -17,7 +18,12 @@ use replsim_model::binlog::Offset;
 use replsim_model::check::convergence::{check_convergence, ConvergenceFailure};
 use replsim_model::check::prefix::{check_prefix_consistency, PrefixViolation};
 use replsim_model::check::SimTime;
+use replsim_model::command::{Command, Response};
+use replsim_model::history::Operation;
+use replsim_model::linearizability::replica_reads::{check_replica_reads, ReplicaReadViolation};
+use replsim_model::linearizability::{self, check_client_history};
 use replsim_sim::config::{ApplyMode, ClusterConfig};
+use replsim_sim::cluster::PRIMARY_NODE;
 use replsim_sim::probe::{Ending, Probe, Record, TraceLine};
 use replsim_sim::workload::Workload;
 use replsim_sim::SUT_INVARIANT_PREFIX;
@@ -72,6 +78,8 @@ pub enum Check {
     PrefixConsistency,
     Liveness,
     SutInvariant,
+    Linearizability,
+    ReplicaReads,
 }
 
 impl fmt::Display for Check {
@@ -81,6 +89,8 @@ impl fmt::Display for Check {
             Check::PrefixConsistency => "prefix-consistency",
             Check::Liveness => "liveness",
             Check::SutInvariant => "sut-invariant",
+            Check::Linearizability => "linearizability",
+            Check::ReplicaReads => "replica-reads",
         })
     }
 }
@@ -94,6 +104,10 @@ pub enum Violation {
     NoProgress { phase: usize, replica: String, offset: Offset, primary_offset: Offset, since: SimTime },
     /// An assertion inside the system under test fired.
     SutInvariant { message: String },
+    /// The clients' operations on the primary have no linearization (the checker's report).
+    Linearizability { report: String },
+    /// A replica read no binlog prefix explains, or one that went back in its session.
+    ReplicaRead { node: String, session: u64, violation: ReplicaReadViolation },
 }
 
 impl Violation {
@@ -103,6 +117,8 @@ impl Violation {
             Violation::PrefixConsistency(_) => Check::PrefixConsistency,
             Violation::NoProgress { .. } => Check::Liveness,
             Violation::SutInvariant { .. } => Check::SutInvariant,
+            Violation::Linearizability { .. } => Check::Linearizability,
+            Violation::ReplicaRead { .. } => Check::ReplicaReads,
         }
     }
 }
@@ -118,6 +134,10 @@ impl fmt::Display for Violation {
                 "no progress after phase {phase}: {replica} stuck at offset {offset} of {primary_offset} since {since}"
             ),
             Violation::SutInvariant { message } => write!(formatter, "{message}"),
+            Violation::Linearizability { report } => write!(formatter, "client history on the primary: {report}"),
+            Violation::ReplicaRead { node, session, violation } => {
+                write!(formatter, "read from {node} (session {session}): {violation}")
+            }
         }
     }
 }
@@ -147,6 +167,9 @@ pub struct Verdict {
     pub trace_hash: u64,
     pub stats: RunStats,
     pub trace: Option<Vec<TraceLine>>,
+    /// The operations clients ran on the primary — the history the linearizability check judged —
+    /// when asked for with [`RunOptions::keep_history`].
+    pub primary_history: Option<Vec<Operation<Command, Response>>>,
 }
 
 impl Verdict {
@@ -204,6 +227,8 @@ impl fmt::Display for Verdict {
 pub struct RunOptions {
     /// Keep the ordered event trace in the verdict (for `--trace-out`); the hash is always kept.
     pub keep_trace: bool,
+    /// Keep the primary's client history in the verdict (for `--history-out`).
+    pub keep_history: bool,
 }
 
 /// Runs `scenario` under `mode` with `seed`.
@@ -237,7 +262,8 @@ pub fn run_case(case: &Case, options: RunOptions) -> Verdict {
         checkpoints: record.checkpoints.len(),
         trace_events: record.trace_events,
     };
-    Verdict { case: case.clone(), outcome, trace_hash: record.trace_hash, stats, trace: record.trace }
+    let primary_history = options.keep_history.then(|| primary_history(&record));
+    Verdict { case: case.clone(), outcome, trace_hash: record.trace_hash, stats, trace: record.trace, primary_history }
 }
 
 fn simulate(case: &Case, probe: Probe) -> (Record, Ending) {
@@ -269,6 +295,8 @@ fn judge(record: &Record, ending: &Ending) -> Outcome {
         .into_iter()
         .map(Violation::PrefixConsistency)
         .collect();
+    let linearizability_unknown = check_primary_history(record, &mut violations);
+    check_reads_from_replicas(record, &mut violations);
     for checkpoint in &record.checkpoints {
         let end = (checkpoint.binlog_end.0 as usize).min(record.binlog.len());
         let failures = check_convergence(&record.binlog[..end], &checkpoint.primary, &checkpoint.replicas);
@@ -293,9 +321,58 @@ fn judge(record: &Record, ending: &Ending) -> Outcome {
             Some(format!("unobservable: {node} did not answer the snapshot after phase {phase}"))
         }
     };
+    let unknown = unknown.or(linearizability_unknown);
     match (violations.is_empty(), unknown) {
         (false, _) => Outcome::Fail(violations),
         (true, Some(reason)) => Outcome::Unknown(reason),
         (true, None) => Outcome::Pass,
+    }
+}
+
+/// Search steps the linearizability check of one run may take. A step count, not a time limit:
+/// the verdict of a seed must not depend on how busy the machine is. Runs of the shipped
+/// scenarios need a few thousand steps.
+const LINEARIZABILITY_STEPS_MAX: u64 = 5_000_000;
+
+/// Checks the operations clients ran on the primary for linearizability. Returns why there is no
+/// answer, when the step budget ran out.
+fn check_primary_history(record: &Record, violations: &mut Vec<Violation>) -> Option<String> {
+    let history = primary_history(record);
+    let options = linearizability::Options { timeout: None, steps_max: Some(LINEARIZABILITY_STEPS_MAX), ..Default::default() };
+    match check_client_history(&history, &options) {
+        linearizability::Verdict::Linearizable(_) => None,
+        linearizability::Verdict::NotLinearizable(counterexample) => {
+            violations.push(Violation::Linearizability { report: counterexample.to_string() });
+            None
+        }
+        linearizability::Verdict::Unknown(reason) => Some(format!("linearizability undecided: {reason}")),
+    }
+}
+
+/// The operations clients ran on the primary, in call order.
+fn primary_history(record: &Record) -> Vec<Operation<Command, Response>> {
+    record
+        .history
+        .iter()
+        .filter(|operation| operation.node == PRIMARY_NODE && !operation.not_executed)
+        .map(|operation| operation.operation.clone())
+        .collect()
+}
+
+/// Checks replica reads per (client, node, connection, key): Pika's replica applies different
+/// keys on different workers, so only one key's values must move forward through the binlog.
+fn check_reads_from_replicas(record: &Record, violations: &mut Vec<Violation>) {
+    type Session<'run> = (u64, &'run str, u64, replsim_model::command::Db, &'run str);
+    let mut sessions: BTreeMap<Session<'_>, Vec<_>> = BTreeMap::new();
+    for operation in record.history.iter().filter(|operation| operation.node != PRIMARY_NODE) {
+        if let Command::Get { db, key } = &operation.operation.input {
+            let session = (operation.operation.client, operation.node.as_str(), operation.session, *db, key.as_str());
+            sessions.entry(session).or_default().push(operation.operation.clone());
+        }
+    }
+    for ((_, node, session, _, _), reads) in sessions {
+        for violation in check_replica_reads(&record.binlog, &reads) {
+            violations.push(Violation::ReplicaRead { node: node.to_string(), session, violation });
+        }
     }
 }

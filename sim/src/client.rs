@@ -49,21 +49,30 @@ pub async fn run_client(client: u64, script: ClientScript, directory: Directory,
         let session = sessions.get(&ip).copied().unwrap_or(0);
         let handle = probe.invoked(&node, session, client, &op.command, op.target);
         let request = Request::Execute(op.command);
+        // Whether the request may have reached the node: until it is sent, a failure means the
+        // operation certainly did not happen.
+        let mut sent = false;
         let outcome = within(request_deadline, async {
             if !connections.contains_key(&ip) {
                 connections.insert(ip, Connection::connect(SocketAddr::new(ip, CLIENT_PORT)).await?);
             }
             let connection = connections.get_mut(&ip).expect("inserted above");
+            sent = true;
             connection.exchange(request).await
         })
         .await;
         match outcome {
             Some(Ok(Reply::Response(response))) => probe.returned(handle, Some(response)),
+            Some(Ok(Reply::Error(message))) => probe.not_executed(handle, message),
             _ => {
                 if connections.remove(&ip).is_some() {
                     *sessions.entry(ip).or_default() += 1;
                 }
-                probe.returned(handle, None);
+                if sent {
+                    probe.returned(handle, None);
+                } else {
+                    probe.not_executed(handle, format!("no connection to {node}"));
+                }
             }
         }
     }

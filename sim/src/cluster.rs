@@ -27,6 +27,8 @@ use crate::time;
 use crate::workload::Workload;
 
 const HARNESS: &str = "harness";
+/// The primary's node name in traces and client histories.
+pub const PRIMARY_NODE: &str = "primary";
 /// Yields after the kills, so madsim drops the killed nodes' tasks before the runtime goes away.
 const YIELDS_AFTER_KILL: usize = 8;
 
@@ -52,9 +54,9 @@ pub async fn run(config: &ClusterConfig, workload: &Workload, probe: Probe) -> (
     let handle = Handle::current();
     let mut nodes: Vec<NodeId> = Vec::new();
 
-    let primary = Primary::new("primary", config.clone(), probe.clone());
+    let primary = Primary::new(PRIMARY_NODE, config.clone(), probe.clone());
     let primary_handle = primary.clone();
-    let primary_node = handle.create_node().name("primary").ip(primary_ip()).init(move || primary.clone().serve()).build();
+    let primary_node = handle.create_node().name(PRIMARY_NODE).ip(primary_ip()).init(move || primary.clone().serve()).build();
     nodes.push(primary_node.id());
     let mut targets = FaultTargets {
         primary: primary_handle,
@@ -62,7 +64,7 @@ pub async fn run(config: &ClusterConfig, workload: &Workload, probe: Probe) -> (
         replica_nodes: Vec::new(),
         replica_names: Vec::new(),
     };
-    let mut directory = Directory { primary: ("primary".to_string(), primary_ip()), replicas: Vec::new() };
+    let mut directory = Directory { primary: (PRIMARY_NODE.to_string(), primary_ip()), replicas: Vec::new() };
     for index in 0..config.replicas {
         let name = replica_name(index);
         let replica = Replica::new(&name, primary_ip(), config.clone(), probe.clone());

@@ -30,6 +30,9 @@ pub enum Event {
     Invoke { client: u64, command: Command, target: Target },
     /// `response: None`: the client gave up waiting (connection lost or request deadline).
     Return { client: u64, response: Option<Response> },
+    /// The request never left the client (no connection) or the node refused it: it certainly
+    /// did not take effect.
+    NotExecuted { client: u64, reason: String },
     BinlogAppend { offset: Offset, command: Command },
     SyncRequested { offset: Offset },
     SyncAccepted { replica: String, after: Offset, full_sync: bool },
@@ -61,6 +64,7 @@ impl Event {
         match self {
             Event::Invoke { .. }
             | Event::Return { .. }
+            | Event::NotExecuted { .. }
             | Event::SyncRequested { .. }
             | Event::SyncAccepted { .. }
             | Event::FullSyncLoaded { .. }
@@ -100,6 +104,7 @@ impl fmt::Display for Event {
             Event::Return { client, response: None } => {
                 write!(formatter, "client-{client} gave up (outcome unknown)")
             }
+            Event::NotExecuted { client, reason } => write!(formatter, "client-{client} not executed: {reason}"),
             Event::BinlogAppend { offset, command } => write!(formatter, "binlog-append {offset} {command}"),
             Event::SyncRequested { offset } => write!(formatter, "try-sync after offset {offset}"),
             Event::SyncAccepted { replica, after, full_sync: false } => {
@@ -157,6 +162,10 @@ pub struct ClientOperation {
     /// with only its durable state) reads may legitimately go back in time.
     pub session: u64,
     pub operation: Operation<Command, Response>,
+    /// Certainly without effect: never sent, or refused by the node. Such an operation is no
+    /// evidence for any check; keeping it indeterminate instead would only make the
+    /// linearizability search try it everywhere.
+    pub not_executed: bool,
 }
 
 /// The state of all replicas and the primary once a phase's writes have replicated.
@@ -244,7 +253,7 @@ impl Probe {
         self.event(&client_node(client), Event::Invoke { client, command: command.clone(), target });
         let mut state = self.lock();
         let operation = Operation { client, call: time::now(), returned: None, input: command.clone(), output: None };
-        state.record.history.push(ClientOperation { node: node.to_string(), session, operation });
+        state.record.history.push(ClientOperation { node: node.to_string(), session, operation, not_executed: false });
         state.record.history.len() - 1
     }
 
@@ -260,6 +269,17 @@ impl Probe {
             operation.client
         };
         self.event(&client_node(client), Event::Return { client, response });
+    }
+
+    /// Completes a call that certainly had no effect.
+    pub fn not_executed(&self, handle: usize, reason: String) {
+        let client = {
+            let mut state = self.lock();
+            let operation = &mut state.record.history[handle];
+            operation.not_executed = true;
+            operation.operation.client
+        };
+        self.event(&client_node(client), Event::NotExecuted { client, reason });
     }
 
     pub fn checkpoint(&self, checkpoint: Checkpoint) {

@@ -54,6 +54,10 @@ pub struct ReplayArgs {
     /// Write the whole ordered trace here, one JSON object per event.
     #[arg(long, value_name = "FILE.jsonl")]
     trace_out: Option<PathBuf>,
+    /// Write the clients' operations on the primary here as JSON lines — the history the
+    /// linearizability check judged; `replsim check FILE --model kv` checks it again.
+    #[arg(long, value_name = "FILE.jsonl")]
+    history_out: Option<PathBuf>,
     /// Run the case twice and compare trace hashes; exit 1 if they differ.
     #[arg(long)]
     check_determinism: bool,
@@ -86,7 +90,7 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, UsageError> {
         .with_writer(|| QuietStdout)
         .finish();
     // Scoped to this thread (madsim runs the whole simulation on it): a determinism re-run is silent.
-    let options = RunOptions { keep_trace: trace_file.is_some() };
+    let options = RunOptions { keep_trace: trace_file.is_some(), keep_history: args.history_out.is_some() };
     let verdict = tracing::subscriber::with_default(subscriber, || run_case(&case, options));
     if let (Some(file), Some(trace)) = (trace_file.as_mut(), &verdict.trace) {
         let written = trace.iter().try_for_each(|line| {
@@ -95,6 +99,16 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, UsageError> {
         });
         if let Err(error) = written.and_then(|()| file.flush()) {
             return Err(UsageError::Invalid(format!("cannot write trace file: {error}")));
+        }
+    }
+    if let (Some(path), Some(history)) = (&args.history_out, &verdict.primary_history) {
+        let written = File::create(path).and_then(|file| {
+            let mut file = BufWriter::new(file);
+            replsim_model::history::jsonl::write(&mut file, history)?;
+            file.flush()
+        });
+        if let Err(error) = written {
+            return Err(UsageError::Invalid(format!("cannot write history file {}: {error}", path.display())));
         }
     }
     print_verdict(&verdict, &repro);
