@@ -75,8 +75,13 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     let budget =
         Budget { steps_max: args.max_steps, duration_max: args.duration, schedules_per_candidate: args.schedules };
     let reporter = Reporter::new();
-    let shrunk = shrink::shrink(&case, budget, |progress| reporter.report(progress))
-        .map_err(|error| UsageError::Invalid(error.to_string()))?;
+    // Thousands of candidate runs may each trip a SUT assertion (the runner catches it as a
+    // verdict): without this every one would print its panic message and backtrace.
+    let panic_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let shrunk = shrink::shrink(&case, budget, |progress| reporter.report(progress));
+    std::panic::set_hook(panic_hook);
+    let shrunk = shrunk.map_err(|error| UsageError::Invalid(error.to_string()))?;
     reporter.finish();
     print_minimal(&shrunk);
     if args.no_regression {
