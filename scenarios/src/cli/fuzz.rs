@@ -10,6 +10,11 @@
 //! flushdb-race   hash-by-key     200     151      49       0  7
 //! ```
 //!
+//! Runs that end *unknown* (a bound hit before a verdict: a phase deadline, the linearizability
+//! budget, a harness error) are neither passes nor failures: they are printed, written to `--out`
+//! with `"outcome": "unknown"` and their reason, listed in `--json`, and make the exit code 3
+//! when nothing failed.
+//!
 //! Without `--keep-going` the run stops at its first failure (the lowest failing run in seed
 //! order, whatever `--jobs`). Ctrl-C stops taking new seeds and prints the summary so far (exit 3
 //! unless a failure was already found); a second Ctrl-C exits at once.
@@ -57,7 +62,8 @@ pub struct FuzzArgs {
     /// Run only shard I of N: the seeds s with s mod N = I - 1, so N machines share one run.
     #[arg(long, value_parser = str::parse::<Shard>)]
     shard: Option<Shard>,
-    /// Append one JSON line per failure to this file (created or truncated at the start).
+    /// Write one JSON line per failing or unknown run to this file (created or truncated at the
+    /// start); `"outcome"` tells them apart.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Run every seed and report every failure, instead of stopping at the first.
@@ -183,19 +189,27 @@ struct Tally {
     /// The seeds run, as arithmetic progressions `(first, last, step)`: runs arrive in seed order.
     seed_ranges: Vec<(u64, u64, u64)>,
     failures: Vec<Value>,
+    unknowns: Vec<Value>,
 }
 
-/// A failure as printed and as written to the failures file.
+/// A failing or unknown run as printed and as written to the failures file.
 struct FailureLine {
     text: String,
-    /// `None` for a run without a verdict.
     json: Option<Value>,
 }
 
 impl Tally {
     fn new(plan: &Plan) -> Tally {
         let rows = vec![Row::default(); plan.scenarios.len() * plan.modes.len()];
-        Tally { rows, runs: 0, failed: 0, unknown: 0, seed_ranges: Vec::new(), failures: Vec::new() }
+        Tally {
+            rows,
+            runs: 0,
+            failed: 0,
+            unknown: 0,
+            seed_ranges: Vec::new(),
+            failures: Vec::new(),
+            unknowns: Vec::new(),
+        }
     }
 
     fn record(&mut self, plan: &Plan, finished: Finished) -> Option<FailureLine> {
@@ -214,10 +228,13 @@ impl Tally {
             Outcome::Unknown(_) => {
                 row.unknown += 1;
                 self.unknown += 1;
-                // No verdict is not a failure: shown, but not written to the failures file.
+                // No verdict is not a failure, but must not go unseen: a bound that is always hit
+                // hides bugs as surely as a check that is never run.
+                let json = run_json(&verdict);
+                self.unknowns.push(json.clone());
                 Some(FailureLine {
                     text: format!("{}\nreproduce: {}", verdict.headline(), case.repro_command()),
-                    json: None,
+                    json: Some(json),
                 })
             }
             Outcome::Fail(_) => {
@@ -230,7 +247,7 @@ impl Tally {
                 } else {
                     format!("{}\nreproduce: {}", verdict.headline(), case.repro_command())
                 };
-                let json = failure_json(&verdict);
+                let json = run_json(&verdict);
                 self.failures.push(json.clone());
                 Some(FailureLine { text, json: Some(json) })
             }
@@ -313,17 +330,33 @@ impl Tally {
             "bug": plan.bug.map(|bug| bug.to_string()),
             "seed_ranges": self.seed_ranges.iter().map(|(first, last, step)| json!({"first": first, "last": last, "step": step})).collect::<Vec<_>>(),
             "groups": groups,
+            "failing_seeds": seeds_of(&self.failures),
+            "unknown_seeds": seeds_of(&self.unknowns),
             "failures": self.failures,
+            "unknowns": self.unknowns,
         })
     }
 }
 
-/// One line of the failures file: enough to understand the failure and to reproduce it.
-fn failure_json(verdict: &Verdict) -> Value {
+/// The distinct seeds of some runs' JSON lines, in order.
+fn seeds_of(runs: &[Value]) -> Vec<u64> {
+    let seeds: std::collections::BTreeSet<u64> = runs.iter().filter_map(|run| run["seed"].as_u64()).collect();
+    seeds.into_iter().collect()
+}
+
+/// One line of the failures file, for a failing or unknown run: enough to understand it and to
+/// reproduce it. A failure has `checks` and `violations`, an unknown run its `reason`.
+fn run_json(verdict: &Verdict) -> Value {
     let case = &verdict.case;
     let mut checks: Vec<String> = verdict.violations().iter().map(|violation| violation.check().to_string()).collect();
     checks.dedup();
-    json!({
+    let (outcome, reason) = match &verdict.outcome {
+        Outcome::Pass => ("pass", None),
+        Outcome::Fail(_) => ("fail", None),
+        Outcome::Unknown(reason) => ("unknown", Some(reason.clone())),
+    };
+    let mut line = json!({
+        "outcome": outcome,
         "scenario": case.scenario,
         "mode": case.mode.to_string(),
         "bug": case.cluster.bug.map(|bug| bug.to_string()),
@@ -335,7 +368,11 @@ fn failure_json(verdict: &Verdict) -> Value {
         "swarm": case.swarm.as_ref().and_then(|swarm| serde_json::to_value(swarm).ok()),
         "configuration": serde_json::to_value(&case.cluster).unwrap_or(Value::Null),
         "repro": case.repro_command(),
-    })
+    });
+    if let Some(reason) = reason {
+        line["reason"] = Value::String(reason);
+    }
+    line
 }
 
 /// A progress bar on a terminal, a plain line every few seconds otherwise (CI logs).
@@ -419,5 +456,64 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use replsim_sim::config::ApplyMode;
+
+    use super::*;
+    use crate::runner::{run_case, Case, RunOptions, Violation};
+
+    fn plan() -> Plan {
+        Plan {
+            scenarios: vec![scenario_named("flushdb-race").unwrap()],
+            modes: vec![ApplyMode::Barrier],
+            bug: None,
+            start_seed: 1,
+            limit: Limit::Seeds(3),
+            shard: Shard::WHOLE,
+            keep_going: true,
+            jobs: 1,
+        }
+    }
+
+    /// A real run of `seed`, its outcome replaced by `outcome` (no seed of the shipped scenarios
+    /// is known to end unknown).
+    fn finished(plan: &Plan, seed: u64, outcome: Option<Outcome>) -> Finished {
+        let mut verdict = run_case(&Case::new(&plan.scenarios[0], plan.modes[0], seed), RunOptions::default());
+        if let Some(outcome) = outcome {
+            verdict.outcome = outcome;
+        }
+        Finished { run: seed - plan.start_seed, verdict }
+    }
+
+    #[test]
+    fn an_unknown_run_is_written_to_the_failures_file_and_listed_in_the_summary() {
+        let plan = plan();
+        let mut tally = Tally::new(&plan);
+        assert!(tally.record(&plan, finished(&plan, 1, None)).is_none(), "a pass is not written");
+        let reason = "timed out: the clients of phase 1 had not finished at t=30s";
+        let unknown = tally.record(&plan, finished(&plan, 2, Some(Outcome::Unknown(reason.to_string())))).unwrap();
+        let unknown = unknown.json.expect("an unknown run has a line in the failures file");
+        assert_eq!(unknown["outcome"], "unknown");
+        assert_eq!(unknown["reason"], reason);
+        assert!(unknown["repro"].as_str().unwrap().ends_with("--seed 2"), "{unknown}");
+        let violation = Violation::SutInvariant { message: "entry 3 applied twice".to_string() };
+        let failure = tally.record(&plan, finished(&plan, 3, Some(Outcome::Fail(vec![violation])))).unwrap();
+        let failure = failure.json.unwrap();
+        assert_eq!(failure["outcome"], "fail");
+        assert_eq!(failure["checks"], json!(["sut-invariant"]));
+        assert!(failure.get("reason").is_none(), "{failure}");
+
+        let summary = tally.json(&plan, Ending::Completed, Duration::from_secs(1));
+        assert_eq!(
+            (summary["passed"].as_u64(), summary["failed"].as_u64(), summary["unknown"].as_u64()),
+            (Some(1), Some(1), Some(1))
+        );
+        assert_eq!(summary["failing_seeds"], json!([3]));
+        assert_eq!(summary["unknown_seeds"], json!([2]));
+        assert_eq!(summary["unknowns"][0]["reason"], reason);
     }
 }
