@@ -1,6 +1,7 @@
 //! The `replsim` binary driven as a user drives it: every bad invocation is one line on stderr and
 //! exit 2; shards add up to the unsharded run; a printed repro line reproduces its failure;
-//! shrink brings the FLUSHDB race down to a handful of operations.
+//! shrink brings the FLUSHDB race down to a handful of operations; Ctrl-C ends a fuzz run with
+//! the summary so far.
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
@@ -103,7 +104,10 @@ fn two_shards_cover_exactly_the_seeds_of_the_unsharded_run() {
 fn the_printed_replay_line_reproduces_a_hash_by_key_failure() {
     let output = replsim(&["fuzz", "--scenario", "flushdb-race", "--mode", "hash-by-key", "--seeds", "20", "--json"]);
     assert_eq!(output.status.code(), Some(1), "hash-by-key should fail within 20 seeds: {}", stderr_of(&output));
-    let failure = &json_of(&output)["failures"][0];
+    let summary = json_of(&output);
+    let failure = &summary["failures"][0];
+    assert_eq!(failure["outcome"], "fail", "{failure}");
+    assert_eq!(summary["failing_seeds"][0], failure["seed"], "the summary lists the failing seeds");
     let repro = failure["repro"].as_str().expect("a repro line");
     let args = repro.strip_prefix("cargo run --release -- ").expect("the repro line is a cargo run command");
     let mut args: Vec<&str> = args.split_whitespace().collect();
@@ -130,4 +134,63 @@ fn shrink_reduces_the_flushdb_race_to_at_most_four_operations() {
     let ops: usize = summary["minimal case: ".len()..].split_whitespace().next().unwrap().parse().unwrap();
     assert!((1..=4).contains(&ops), "{stdout}");
     assert!(stdout.contains("FLUSHDB"), "the minimal case keeps the FLUSHDB:\n{stdout}");
+}
+
+/// Exit code of a fuzz run that was interrupted before it found a failure (`replsim --help`).
+const EXIT_UNKNOWN: i32 = 3;
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_fuzz_with_the_summary_so_far_and_exit_3() {
+    use std::io::Read;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let seeds_planned: u64 = 10_000_000;
+    let failures_file = std::env::temp_dir().join(format!("replsim-ctrl-c-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&failures_file);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_replsim"))
+        .args(["fuzz", "--scenario", "pika-steps", "--mode", "serial", "--keep-going", "--jobs", "2"])
+        .args(["--seeds", &seeds_planned.to_string()])
+        .arg("--out")
+        .arg(&failures_file)
+        .current_dir(std::env::temp_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the replsim binary runs");
+    // The failures file is created just before the Ctrl-C handler is installed; then let some
+    // seeds finish, far short of the plan.
+    let started = Instant::now();
+    while !failures_file.exists() {
+        assert!(started.elapsed() < Duration::from_secs(30), "replsim fuzz did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
+    // SAFETY: kill(2) on the child we spawned and have not waited for: the pid is still ours.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0, "SIGINT could not be sent");
+    let interrupted = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            break status;
+        }
+        if interrupted.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("replsim fuzz did not stop within 60 s of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = std::fs::remove_file(&failures_file);
+    let mut stdout = String::new();
+    child.stdout.take().expect("piped stdout").read_to_string(&mut stdout).expect("stdout is text");
+    let mut stderr = String::new();
+    child.stderr.take().expect("piped stderr").read_to_string(&mut stderr).expect("stderr is text");
+    assert_eq!(status.code(), Some(EXIT_UNKNOWN), "{stdout}{stderr}");
+    assert!(stdout.contains("interrupted: the summary so far"), "{stdout}");
+    let row = stdout.lines().find(|line| line.starts_with("pika-steps")).expect("a summary row for the scenario");
+    let counts: Vec<u64> = row.split_whitespace().skip(2).take(4).map(|count| count.parse().unwrap()).collect();
+    let (seeds, passed, failed, unknown) = (counts[0], counts[1], counts[2], counts[3]);
+    assert!(seeds > 0 && seeds < seeds_planned, "some but not all seeds ran:\n{stdout}");
+    assert_eq!((passed, failed, unknown), (seeds, 0, 0), "{stdout}");
 }

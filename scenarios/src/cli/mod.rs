@@ -26,7 +26,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run many seeds and summarise; exit 1 if any seed fails.
+    /// Run many seeds and summarise; exit 1 if any seed fails, 3 if any ended unknown or Ctrl-C
+    /// stopped it first.
     Fuzz(fuzz::FuzzArgs),
     /// Re-run one seed: its event trace, its verdict with the diff of any violation.
     #[command(alias = "run")]
