@@ -192,16 +192,24 @@ impl fmt::Display for Entry {
     }
 }
 
+/// Every check a regression line can name: whatever `shrink` can write, `load` must read back.
+const CHECKS: [Check; 6] = [
+    Check::Convergence,
+    Check::PrefixConsistency,
+    Check::Liveness,
+    Check::SutInvariant,
+    Check::Linearizability,
+    Check::ReplicaReads,
+];
+
 impl FromStr for Check {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Check, String> {
-        [Check::Convergence, Check::PrefixConsistency, Check::Liveness, Check::SutInvariant]
-            .into_iter()
-            .find(|check| check.to_string() == text)
-            .ok_or_else(|| {
-                format!("unknown check '{text}' (expected convergence, prefix-consistency, liveness or sut-invariant)")
-            })
+        CHECKS.into_iter().find(|check| check.to_string() == text).ok_or_else(|| {
+            let known: Vec<String> = CHECKS.iter().map(ToString::to_string).collect();
+            format!("unknown check '{text}' (expected one of: {})", known.join(", "))
+        })
     }
 }
 
@@ -431,6 +439,14 @@ mod tests {
         assert_eq!(case.cluster.faults.steps.len(), 1);
         let beyond = "swarm barrier seed=3 fails=liveness :: SET a v1 :: faults phase-1 +1ms kill replica-9 for 2ms";
         assert!(beyond.parse::<Entry>().unwrap().case(ApplyMode::Barrier, true).unwrap_err().contains("faults"));
+    }
+
+    #[test]
+    fn every_check_a_violation_names_can_be_read_back() {
+        for check in CHECKS {
+            assert_eq!(check.to_string().parse::<Check>(), Ok(check));
+        }
+        assert!("linearisability".parse::<Check>().unwrap_err().contains("replica-reads"));
     }
 
     #[test]
