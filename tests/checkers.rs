@@ -14,16 +14,11 @@ const DB: Db = Db(0);
 
 /// `1: SET a 1   2: SET b 2   3: FLUSHDB   4: SET c 4` — the seed's bug in four entries.
 fn flush_binlog() -> Vec<BinlogEntry> {
-    [
-        Command::set(DB, "a", "1"),
-        Command::set(DB, "b", "2"),
-        Command::FlushDb { db: DB },
-        Command::set(DB, "c", "4"),
-    ]
-    .into_iter()
-    .enumerate()
-    .map(|(index, command)| BinlogEntry { offset: Offset(index as u64 + 1), command })
-    .collect()
+    [Command::set(DB, "a", "1"), Command::set(DB, "b", "2"), Command::FlushDb { db: DB }, Command::set(DB, "c", "4")]
+        .into_iter()
+        .enumerate()
+        .map(|(index, command)| BinlogEntry { offset: Offset(index as u64 + 1), command })
+        .collect()
 }
 
 fn store(pairs: &[(&str, &str)]) -> Store {
@@ -35,7 +30,12 @@ fn store(pairs: &[(&str, &str)]) -> Store {
 }
 
 fn snapshot(node: &str, offset: u64, pairs: &[(&str, &str)], millis: u64) -> NodeSnapshot {
-    NodeSnapshot { node: node.to_string(), offset: Offset(offset), store: store(pairs), at: SimTime::from_millis(millis) }
+    NodeSnapshot {
+        node: node.to_string(),
+        offset: Offset(offset),
+        store: store(pairs),
+        at: SimTime::from_millis(millis),
+    }
 }
 
 #[test]
@@ -110,10 +110,7 @@ fn prefix_consistency_accepts_a_resync_that_starts_over() {
 #[test]
 fn prefix_consistency_judges_each_replica_separately() {
     let binlog = flush_binlog();
-    let points = [
-        snapshot("replica-1", 2, &[("a", "1"), ("b", "2")], 1),
-        snapshot("replica-2", 2, &[("a", "1")], 1),
-    ];
+    let points = [snapshot("replica-1", 2, &[("a", "1"), ("b", "2")], 1), snapshot("replica-2", 2, &[("a", "1")], 1)];
     let violations = check_prefix_consistency(&binlog, &points);
     assert_eq!(violations.len(), 1);
     let PrefixViolation::Diverged { diff, .. } = &violations[0] else { panic!("{violations:?}") };
@@ -159,7 +156,10 @@ fn convergence_flags_a_replica_behind_the_binlog_end_and_a_wrong_primary() {
     // FLUSHDB before it (the offset mismatch above says the replica is behind, too).
     assert_eq!(diverged.len(), 2, "{failures:?}");
     assert_eq!(diverged[0].keys[0].explanation, Explanation::NeverWritten);
-    assert_eq!(diverged[1].keys[0].explanation, Explanation::ErasedLate { write: Offset(4), erasures: vec![Offset(3)] });
+    assert_eq!(
+        diverged[1].keys[0].explanation,
+        Explanation::ErasedLate { write: Offset(4), erasures: vec![Offset(3)] }
+    );
 }
 
 #[test]
@@ -172,7 +172,10 @@ fn diff_names_both_the_key_and_the_global_erasure_that_may_have_run_late() {
             .collect();
     let expected = store(&[("a", "3"), ("b", "2")]);
     let diff = StoreDiff::between("replica-1", &binlog, Offset(4), &store(&[("b", "2")]), &expected).expect("differs");
-    assert_eq!(diff.keys[0].explanation, Explanation::ErasedLate { write: Offset(4), erasures: vec![Offset(2), Offset(1)] });
+    assert_eq!(
+        diff.keys[0].explanation,
+        Explanation::ErasedLate { write: Offset(4), erasures: vec![Offset(2), Offset(1)] }
+    );
     let text = diff.to_string();
     assert!(text.contains("erased by DEL a at offset 2 or FLUSHDB at offset 1, which precede it"), "{text}");
 }
@@ -187,7 +190,8 @@ fn diff_explains_a_stale_value_and_a_value_from_the_future() {
     let expected = store(&[("a", "2")]);
     let stale = StoreDiff::between("replica-1", &binlog, Offset(2), &store(&[("a", "1")]), &expected).expect("differs");
     assert_eq!(stale.keys[0].explanation, Explanation::Stale { write_held: Offset(1), write_expected: Offset(2) });
-    let ahead = StoreDiff::between("replica-1", &binlog, Offset(2), &store(&[("a", "2"), ("b", "3")]), &expected).expect("differs");
+    let ahead = StoreDiff::between("replica-1", &binlog, Offset(2), &store(&[("a", "2"), ("b", "3")]), &expected)
+        .expect("differs");
     assert_eq!(ahead.keys[0].explanation, Explanation::Ahead { write: Offset(3) });
     assert_eq!(StoreDiff::between("replica-1", &binlog, Offset(2), &expected, &expected), None);
 }

@@ -118,7 +118,8 @@ fn planted_bug_table() {
             }
         }
         seeds.sort_unstable();
-        let checks: Vec<String> = checks_seen.iter().map(|(check, runs)| format!("{check} ({runs}/{STARTS})")).collect();
+        let checks: Vec<String> =
+            checks_seen.iter().map(|(check, runs)| format!("{check} ({runs}/{STARTS})")).collect();
         println!("| {bug} | {} | {} | {} |", seeds[seeds.len() / 2], seeds[seeds.len() - 1], checks.join(", "));
     }
 }

@@ -9,9 +9,14 @@ use replsim_scenarios::runner::{run_case, Case, RunOptions};
 use replsim_scenarios::scenario::Scenario;
 use replsim_sim::config::ApplyMode;
 
-fn primary_history_of(seed: u64) -> Vec<replsim_model::history::Operation<replsim_model::command::Command, replsim_model::command::Response>> {
+fn primary_history_of(
+    seed: u64,
+) -> Vec<replsim_model::history::Operation<replsim_model::command::Command, replsim_model::command::Response>> {
     let scenario = Scenario::by_name("flushdb-race").expect("scenario");
-    let verdict = run_case(&Case::new(&scenario, ApplyMode::Barrier, seed), RunOptions { keep_history: true, ..RunOptions::default() });
+    let verdict = run_case(
+        &Case::new(&scenario, ApplyMode::Barrier, seed),
+        RunOptions { keep_history: true, ..RunOptions::default() },
+    );
     assert!(verdict.is_pass(), "{verdict}");
     verdict.primary_history.expect("kept")
 }
@@ -33,13 +38,29 @@ fn replsim_check_agrees_with_the_run_and_rejects_a_tampered_history() {
     std::fs::create_dir_all(&directory).expect("temp dir");
     let good = directory.join("good.jsonl");
     let replay = Process::new(env!("CARGO_BIN_EXE_replsim"))
-        .args(["replay", "--scenario", "flushdb-race", "--mode", "barrier", "--seed", "3", "--log", "off", "--history-out"])
+        .args([
+            "replay",
+            "--scenario",
+            "flushdb-race",
+            "--mode",
+            "barrier",
+            "--seed",
+            "3",
+            "--log",
+            "off",
+            "--history-out",
+        ])
         .arg(&good)
         .output()
         .expect("spawn replsim");
     assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stdout));
     let check = |path: &std::path::Path| {
-        Process::new(env!("CARGO_BIN_EXE_replsim")).arg("check").arg(path).args(["--model", "kv"]).output().expect("spawn")
+        Process::new(env!("CARGO_BIN_EXE_replsim"))
+            .arg("check")
+            .arg(path)
+            .args(["--model", "kv"])
+            .output()
+            .expect("spawn")
     };
     let verdict = check(&good);
     assert_eq!(verdict.status.code(), Some(0), "{}", String::from_utf8_lossy(&verdict.stdout));

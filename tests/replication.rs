@@ -31,7 +31,8 @@ fn divergence_cites_flushdb(violation: &Violation) -> bool {
 fn hash_by_key_is_caught_on_most_seeds_with_a_diff_naming_the_flushdb() {
     let flushdb_race = scenario("flushdb-race");
     let seeds = test_seeds(200);
-    let verdicts: Vec<Verdict> = seeds.iter().map(|seed| runner::run(&flushdb_race, ApplyMode::HashByKey, *seed)).collect();
+    let verdicts: Vec<Verdict> =
+        seeds.iter().map(|seed| runner::run(&flushdb_race, ApplyMode::HashByKey, *seed)).collect();
     let caught: Vec<&Verdict> = verdicts.iter().filter(|verdict| verdict.is_fail()).collect();
     let rate = caught.len() as f64 / verdicts.len() as f64;
     println!("hash-by-key on flushdb-race: caught {} of {} seeds ({:.1}%)", caught.len(), verdicts.len(), rate * 100.0);
@@ -39,7 +40,10 @@ fn hash_by_key_is_caught_on_most_seeds_with_a_diff_naming_the_flushdb() {
         println!("first catch:\n{first}");
     }
     for verdict in &verdicts {
-        assert!(!matches!(verdict.outcome, Outcome::Unknown(_)), "no faults, so every run must get a verdict:\n{verdict}");
+        assert!(
+            !matches!(verdict.outcome, Outcome::Unknown(_)),
+            "no faults, so every run must get a verdict:\n{verdict}"
+        );
     }
     for verdict in &caught {
         assert!(
@@ -50,7 +54,10 @@ fn hash_by_key_is_caught_on_most_seeds_with_a_diff_naming_the_flushdb() {
     if seeds.len() >= 50 {
         assert!(rate >= 0.75, "catch rate {:.1}% is too low to be useful", rate * 100.0);
         let first_catch = verdicts.iter().position(Verdict::is_fail);
-        assert!(matches!(first_catch, Some(index) if index < 3), "first catch at seed index {first_catch:?}, want within 3 seeds");
+        assert!(
+            matches!(first_catch, Some(index) if index < 3),
+            "first catch at seed index {first_catch:?}, want within 3 seeds"
+        );
     }
 }
 
@@ -59,11 +66,8 @@ fn assert_mode_passes(mode: ApplyMode, seeds_per_scenario: &[(&str, u64)]) {
     for (name, count) in seeds_per_scenario {
         let scenario = scenario(name);
         let seeds = test_seeds(*count);
-        let not_passed: Vec<Verdict> = seeds
-            .iter()
-            .map(|seed| runner::run(&scenario, mode, *seed))
-            .filter(|verdict| !verdict.is_pass())
-            .collect();
+        let not_passed: Vec<Verdict> =
+            seeds.iter().map(|seed| runner::run(&scenario, mode, *seed)).filter(|verdict| !verdict.is_pass()).collect();
         println!("{mode} on {name}: {} of {} seeds did not pass", not_passed.len(), seeds.len());
         if let Some(verdict) = not_passed.first() {
             panic!("{mode} must pass every seed; {} did not. First:\n{verdict}", not_passed.len());

@@ -72,7 +72,10 @@ fn main() {
             median(|| check_client_history(&history, &options)),
         );
         if let Some(mutated) = stale_read_after_flush(&history) {
-            report(&format!("flushdb 2000 ops seed {seed} stale read"), median(|| check_client_history(&mutated, &options)));
+            report(
+                &format!("flushdb 2000 ops seed {seed} stale read"),
+                median(|| check_client_history(&mutated, &options)),
+            );
         }
     }
     if let Some(peak) = peak_memory_mb() {

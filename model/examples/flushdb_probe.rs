@@ -10,6 +10,10 @@ fn main() {
         let options = Options { timeout: Some(std::time::Duration::from_secs(5)), ..Options::default() };
         let verdict = check_client_history(&history, &options);
         let flushes = history.iter().filter(|op| op.input.is_global()).count();
-        println!("{ops_total} ops {flushes} flushdb: {:?} {}", started.elapsed(), verdict.to_string().lines().next().unwrap_or(""));
+        println!(
+            "{ops_total} ops {flushes} flushdb: {:?} {}",
+            started.elapsed(),
+            verdict.to_string().lines().next().unwrap_or("")
+        );
     }
 }

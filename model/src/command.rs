@@ -29,14 +29,28 @@ impl fmt::Display for Db {
 /// so a command is meaningful without connection state, as a binlog entry must be.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Command {
-    Get { db: Db, key: Key },
-    Set { db: Db, key: Key, value: Value },
+    Get {
+        db: Db,
+        key: Key,
+    },
+    Set {
+        db: Db,
+        key: Key,
+        value: Value,
+    },
     /// Multi-key, as in Redis: deletes every listed key, answers how many existed.
-    Del { db: Db, keys: Vec<Key> },
-    FlushDb { db: Db },
+    Del {
+        db: Db,
+        keys: Vec<Key>,
+    },
+    FlushDb {
+        db: Db,
+    },
     /// Clears every database. `db` is the database the issuing connection had selected, which is
     /// where Pika logs it when it logs FLUSHALL as one entry.
-    FlushAll { db: Db },
+    FlushAll {
+        db: Db,
+    },
 }
 
 impl Command {

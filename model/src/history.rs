@@ -146,7 +146,11 @@ pub fn read_porcupine_kv_history(
 }
 
 /// A replsim key-value history, written by [`jsonl::write`].
-pub fn read_kv_history(file: &str, bytes: &[u8], format: HistoryFormat) -> Result<Vec<Operation<Command, Response>>, ReadError> {
+pub fn read_kv_history(
+    file: &str,
+    bytes: &[u8],
+    format: HistoryFormat,
+) -> Result<Vec<Operation<Command, Response>>, ReadError> {
     let text = decode_utf8(file, bytes)?;
     match resolve(format, text) {
         HistoryFormat::Jsonl => jsonl::read(file, text),

@@ -69,18 +69,12 @@ impl Store {
 
     /// Every (db, key, value), ordered by db then key.
     pub fn iter(&self) -> impl Iterator<Item = (Db, &Key, &Value)> {
-        self.databases
-            .iter()
-            .flat_map(|(db, database)| database.iter().map(move |(key, value)| (*db, key, value)))
+        self.databases.iter().flat_map(|(db, database)| database.iter().map(move |(key, value)| (*db, key, value)))
     }
 
     /// Keys whose values differ between the two stores, ordered by db then key.
     pub fn differing_keys(&self, other: &Store) -> Vec<(Db, Key)> {
-        let mut keys: Vec<(Db, Key)> = self
-            .iter()
-            .chain(other.iter())
-            .map(|(db, key, _)| (db, key.clone()))
-            .collect();
+        let mut keys: Vec<(Db, Key)> = self.iter().chain(other.iter()).map(|(db, key, _)| (db, key.clone())).collect();
         keys.sort();
         keys.dedup();
         keys.retain(|(db, key)| self.get(*db, key) != other.get(*db, key));

@@ -66,9 +66,21 @@ fn a_jepsen_edn_history_with_time_and_index_reads() {
 #[test]
 fn replsim_jsonl_round_trips() {
     let history = vec![
-        Operation { client: 1, call: SimTime(0), returned: Some(SimTime(10)), input: Command::set(Db(0), "a", "1"), output: Some(Response::Ok) },
+        Operation {
+            client: 1,
+            call: SimTime(0),
+            returned: Some(SimTime(10)),
+            input: Command::set(Db(0), "a", "1"),
+            output: Some(Response::Ok),
+        },
         Operation { client: 2, call: SimTime(5), returned: None, input: Command::FlushDb { db: Db(0) }, output: None },
-        Operation { client: 1, call: SimTime(20), returned: Some(SimTime(30)), input: Command::get(Db(0), "a"), output: Some(Response::Value(None)) },
+        Operation {
+            client: 1,
+            call: SimTime(20),
+            returned: Some(SimTime(30)),
+            input: Command::get(Db(0), "a"),
+            output: Some(Response::Value(None)),
+        },
     ];
     let mut bytes = Vec::new();
     jsonl::write(&mut bytes, &history).unwrap();
@@ -83,12 +95,26 @@ fn a_truncated_line_is_named() {
     assert_eq!((error.file.as_str(), error.line), ("h.log", 2));
     assert!(error.problem.contains("truncated"), "{error}");
 
-    let error = read_porcupine_kv_history("h.edn", b"{:process 0, :type :invoke, :f :get, :key \"k\"}\n{:process 0, :type :ok, :f", HistoryFormat::Auto)
-        .expect_err("truncated");
+    let error = read_porcupine_kv_history(
+        "h.edn",
+        b"{:process 0, :type :invoke, :f :get, :key \"k\"}\n{:process 0, :type :ok, :f",
+        HistoryFormat::Auto,
+    )
+    .expect_err("truncated");
     assert!(error.problem.contains("truncated") && error.to_string().starts_with("h.edn:2:"), "{error}");
 
     let mut bytes = Vec::new();
-    jsonl::write(&mut bytes, &[Operation { client: 1, call: SimTime(0), returned: None, input: Command::get(Db(0), "a"), output: None::<Response> }]).unwrap();
+    jsonl::write(
+        &mut bytes,
+        &[Operation {
+            client: 1,
+            call: SimTime(0),
+            returned: None,
+            input: Command::get(Db(0), "a"),
+            output: None::<Response>,
+        }],
+    )
+    .unwrap();
     bytes.truncate(bytes.len() - 6);
     let error = read_kv_history("h.jsonl", &bytes, HistoryFormat::Auto).expect_err("truncated");
     assert_eq!(error.line, 1);
@@ -100,8 +126,9 @@ fn an_unknown_op_is_named() {
     let error = register_error(b"INFO  jepsen.util - 0\t:invoke\t:frobnicate\t1\n");
     assert_eq!(error.line, 1);
     assert!(error.problem.contains("unknown op :frobnicate"), "{error}");
-    let error = read_register_history("h.log", b"INFO  jepsen.util - 0\t:invoke\t:cas\t[1 2]\n", HistoryFormat::Auto, false)
-        .expect_err("a plain register has no cas");
+    let error =
+        read_register_history("h.log", b"INFO  jepsen.util - 0\t:invoke\t:cas\t[1 2]\n", HistoryFormat::Auto, false)
+            .expect_err("a plain register has no cas");
     assert!(error.problem.contains("unknown op :cas for model register"), "{error}");
 }
 

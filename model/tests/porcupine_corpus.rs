@@ -53,7 +53,11 @@ fn every_etcd_log_gets_the_manifest_verdict() {
         let history = read_register_history(&file, &bytes, HistoryFormat::Auto, true).expect("well-formed log");
         let verdict = check(&RegisterModel::with_cas(), &history, &Options::default());
         assert_verdict(&file, &verdict, expected);
-        if expected { good += 1 } else { bad += 1 }
+        if expected {
+            good += 1
+        } else {
+            bad += 1
+        }
     }
     assert!(good > 0 && bad > 0, "the corpus holds both known-good and known-bad logs");
 }

@@ -18,5 +18,5 @@ pub mod regression;
 pub mod runner;
 pub mod scenario;
 pub mod seeds;
-pub mod swarm;
 pub mod shrink;
+pub mod swarm;

@@ -22,8 +22,8 @@ use replsim_model::command::{Command, Response};
 use replsim_model::history::Operation;
 use replsim_model::linearizability::replica_reads::{check_replica_reads, ReplicaReadViolation};
 use replsim_model::linearizability::{self, check_client_history};
-use replsim_sim::config::{ApplyMode, ClusterConfig};
 use replsim_sim::cluster::PRIMARY_NODE;
+use replsim_sim::config::{ApplyMode, ClusterConfig};
 use replsim_sim::probe::{Ending, Probe, Record, TraceLine};
 use replsim_sim::workload::Workload;
 use replsim_sim::SUT_INVARIANT_PREFIX;
@@ -55,7 +55,14 @@ impl Case {
             return Case { scenario: scenario.name.to_string(), mode, seed, cluster, workload, swarm: Some(swarm) };
         }
         let workload = generate(&scenario.profile.strategy(), seed).current();
-        Case { scenario: scenario.name.to_string(), mode, seed, cluster: scenario.cluster_for(mode), workload, swarm: None }
+        Case {
+            scenario: scenario.name.to_string(),
+            mode,
+            seed,
+            cluster: scenario.cluster_for(mode),
+            workload,
+            swarm: None,
+        }
     }
 
     /// The same case with a planted bug.
@@ -67,7 +74,10 @@ impl Case {
     /// The one command that reproduces this case (`replsim replay`, with `--bug` when one is planted).
     pub fn repro_command(&self) -> String {
         let bug = self.cluster.bug.map(|bug| format!(" --bug {bug}")).unwrap_or_default();
-        format!("cargo run --release -- replay --scenario {} --mode {} --seed {}{bug}", self.scenario, self.mode, self.seed)
+        format!(
+            "cargo run --release -- replay --scenario {} --mode {} --seed {}{bug}",
+            self.scenario, self.mode, self.seed
+        )
     }
 }
 
@@ -98,16 +108,33 @@ impl fmt::Display for Check {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Violation {
     /// A checkpoint's nodes disagree with the binlog (`phase` is 1-based).
-    Convergence { phase: usize, failure: ConvergenceFailure },
+    Convergence {
+        phase: usize,
+        failure: ConvergenceFailure,
+    },
     PrefixConsistency(PrefixViolation),
     /// A replica did not catch up by the deadline.
-    NoProgress { phase: usize, replica: String, offset: Offset, primary_offset: Offset, since: SimTime },
+    NoProgress {
+        phase: usize,
+        replica: String,
+        offset: Offset,
+        primary_offset: Offset,
+        since: SimTime,
+    },
     /// An assertion inside the system under test fired.
-    SutInvariant { message: String },
+    SutInvariant {
+        message: String,
+    },
     /// The clients' operations on the primary have no linearization (the checker's report).
-    Linearizability { report: String },
+    Linearizability {
+        report: String,
+    },
     /// A replica read no binlog prefix explains, or one that went back in its session.
-    ReplicaRead { node: String, session: u64, violation: ReplicaReadViolation },
+    ReplicaRead {
+        node: String,
+        session: u64,
+        violation: ReplicaReadViolation,
+    },
 }
 
 impl Violation {
@@ -194,13 +221,17 @@ impl Verdict {
         let status = match &self.outcome {
             Outcome::Pass => "PASS".to_string(),
             Outcome::Fail(violations) => {
-                let mut checks: Vec<String> = violations.iter().map(|violation| violation.check().to_string()).collect();
+                let mut checks: Vec<String> =
+                    violations.iter().map(|violation| violation.check().to_string()).collect();
                 checks.dedup();
                 format!("FAIL [{}]", checks.join(", "))
             }
             Outcome::Unknown(reason) => format!("UNKNOWN ({reason})"),
         };
-        format!("{status} scenario={} mode={} seed={} trace={:016x}", case.scenario, case.mode, case.seed, self.trace_hash)
+        format!(
+            "{status} scenario={} mode={} seed={} trace={:016x}",
+            case.scenario, case.mode, case.seed, self.trace_hash
+        )
     }
 }
 
@@ -273,7 +304,8 @@ fn simulate(case: &Case, probe: Probe) -> (Record, Ending) {
     let mut config = madsim::Config::default();
     // madsim samples `send_latency` from a half-open range: keep it non-empty.
     let network = &case.cluster.network;
-    config.net.send_latency = network.latency_min..network.latency_max.max(network.latency_min + std::time::Duration::from_nanos(1));
+    config.net.send_latency =
+        network.latency_min..network.latency_max.max(network.latency_min + std::time::Duration::from_nanos(1));
     config.net.packet_loss_rate = network.packet_loss_rate();
     let runtime = madsim::runtime::Runtime::with_seed_and_config(case.seed, config);
     runtime.block_on(replsim_sim::cluster::run(&case.cluster, &case.workload, probe))
@@ -300,7 +332,8 @@ fn judge(record: &Record, ending: &Ending) -> Outcome {
     for checkpoint in &record.checkpoints {
         let end = (checkpoint.binlog_end.0 as usize).min(record.binlog.len());
         let failures = check_convergence(&record.binlog[..end], &checkpoint.primary, &checkpoint.replicas);
-        violations.extend(failures.into_iter().map(|failure| Violation::Convergence { phase: checkpoint.phase, failure }));
+        violations
+            .extend(failures.into_iter().map(|failure| Violation::Convergence { phase: checkpoint.phase, failure }));
     }
     let unknown = match ending {
         Ending::Completed => None,
@@ -338,7 +371,8 @@ const LINEARIZABILITY_STEPS_MAX: u64 = 5_000_000;
 /// answer, when the step budget ran out.
 fn check_primary_history(record: &Record, violations: &mut Vec<Violation>) -> Option<String> {
     let history = primary_history(record);
-    let options = linearizability::Options { timeout: None, steps_max: Some(LINEARIZABILITY_STEPS_MAX), ..Default::default() };
+    let options =
+        linearizability::Options { timeout: None, steps_max: Some(LINEARIZABILITY_STEPS_MAX), ..Default::default() };
     match check_client_history(&history, &options) {
         linearizability::Verdict::Linearizable(_) => None,
         linearizability::Verdict::NotLinearizable(counterexample) => {

@@ -37,7 +37,8 @@ pub struct FaultKinds {
 
 impl FaultKinds {
     /// Every kind on (the CLI's "every fault kind" runs, and the release fuzz numbers).
-    pub const ALL: FaultKinds = FaultKinds { partition: true, kill_replica: true, restart_primary: true, reset_link: true };
+    pub const ALL: FaultKinds =
+        FaultKinds { partition: true, kill_replica: true, restart_primary: true, reset_link: true };
 
     fn any(&self) -> bool {
         self.partition || self.kill_replica || self.restart_primary || self.reset_link
@@ -208,25 +209,19 @@ impl SwarmConfig {
             return Just(FaultSchedule::default()).boxed();
         }
         let replicas = self.replicas;
-        let step = (
-            0..self.phases,
-            0..=FAULT_START_MAX_MS,
-            FAULT_DURATION_MS,
-            0..kinds.len(),
-            0..replicas,
-            any::<bool>(),
-        )
-            .prop_map(move |(phase, at_ms, duration_ms, kind, replica, reset)| FaultStep {
-                phase,
-                at: Duration::from_millis(at_ms),
-                duration: Duration::from_millis(duration_ms),
-                fault: match kinds[kind] {
-                    0 => Fault::ResetLink { replica },
-                    1 => Fault::Partition { replica, reset },
-                    2 => Fault::KillReplica { replica },
-                    _ => Fault::RestartPrimary,
-                },
-            });
+        let step =
+            (0..self.phases, 0..=FAULT_START_MAX_MS, FAULT_DURATION_MS, 0..kinds.len(), 0..replicas, any::<bool>())
+                .prop_map(move |(phase, at_ms, duration_ms, kind, replica, reset)| FaultStep {
+                    phase,
+                    at: Duration::from_millis(at_ms),
+                    duration: Duration::from_millis(duration_ms),
+                    fault: match kinds[kind] {
+                        0 => Fault::ResetLink { replica },
+                        1 => Fault::Partition { replica, reset },
+                        2 => Fault::KillReplica { replica },
+                        _ => Fault::RestartPrimary,
+                    },
+                });
         let steps_max = self.faults_per_phase_max * self.phases;
         proptest::collection::vec(step, 1..=steps_max)
             .prop_map(|mut steps| {

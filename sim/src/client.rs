@@ -37,7 +37,13 @@ impl Directory {
 
 /// Runs a client's script. An operation without a reply within `request_deadline` is recorded
 /// as indeterminate and the connection is dropped (a late reply must not be taken for the next).
-pub async fn run_client(client: u64, script: ClientScript, directory: Directory, probe: Probe, request_deadline: Duration) {
+pub async fn run_client(
+    client: u64,
+    script: ClientScript,
+    directory: Directory,
+    probe: Probe,
+    request_deadline: Duration,
+) {
     let mut connections: BTreeMap<IpAddr, ClientConnection> = BTreeMap::new();
     // Per node: how many connections this client has given up (the current session's number).
     let mut sessions: BTreeMap<IpAddr, u64> = BTreeMap::new();
@@ -105,7 +111,8 @@ pub async fn wait_for_catch_up(directory: &Directory, deadline: Duration) -> Cat
             let mut all_caught_up = true;
             for (ip, (seen, since)) in progress.iter_mut() {
                 let line = info.replicas.iter().find(|line| line.ip == ip.to_string());
-                let (offset, online) = line.map_or((Offset::ZERO, false), |line| (line.applied_offset, line.state == LinkState::Online));
+                let (offset, online) =
+                    line.map_or((Offset::ZERO, false), |line| (line.applied_offset, line.state == LinkState::Online));
                 if offset != *seen {
                     *seen = offset;
                     *since = time::now();
@@ -123,7 +130,8 @@ pub async fn wait_for_catch_up(directory: &Directory, deadline: Duration) -> Cat
                 .or_else(|| progress.iter().next())
                 .map(|(ip, seen)| (*ip, *seen))
                 .expect("at least one replica");
-            let replica = directory.replicas.iter().find(|(_, replica_ip)| *replica_ip == ip).map(|(name, _)| name.clone());
+            let replica =
+                directory.replicas.iter().find(|(_, replica_ip)| *replica_ip == ip).map(|(name, _)| name.clone());
             return CatchUp::Stuck { replica: replica.unwrap_or_default(), offset, primary_offset, since };
         }
         madsim::time::sleep(CATCH_UP_POLL).await;

@@ -56,7 +56,8 @@ pub async fn run(config: &ClusterConfig, workload: &Workload, probe: Probe) -> (
 
     let primary = Primary::new(PRIMARY_NODE, config.clone(), probe.clone());
     let primary_handle = primary.clone();
-    let primary_node = handle.create_node().name(PRIMARY_NODE).ip(primary_ip()).init(move || primary.clone().serve()).build();
+    let primary_node =
+        handle.create_node().name(PRIMARY_NODE).ip(primary_ip()).init(move || primary.clone().serve()).build();
     nodes.push(primary_node.id());
     let mut targets = FaultTargets {
         primary: primary_handle,
@@ -88,7 +89,8 @@ pub async fn run(config: &ClusterConfig, workload: &Workload, probe: Probe) -> (
             next_client += 1;
             let node = handle.create_node().name(format!("client-{client}")).ip(client_ip(phase_index, index)).build();
             nodes.push(node.id());
-            let task = client::run_client(client, script.clone(), directory.clone(), probe.clone(), config.deadlines.request);
+            let task =
+                client::run_client(client, script.clone(), directory.clone(), probe.clone(), config.deadlines.request);
             clients.push(node.spawn(task));
         }
         let faults = (!config.faults.is_empty())

@@ -216,13 +216,13 @@ impl ClusterConfig {
             (self.apply.delay_min <= self.apply.delay_max)
                 .then_some(())
                 .ok_or("apply delay_min must not exceed delay_max"),
-            (1..=4096).contains(&self.apply.queue_capacity)
-                .then_some(())
-                .ok_or("queue_capacity must be 1..=4096"),
-            (1..=4096).contains(&self.replication.batch_entries_max)
+            (1..=4096).contains(&self.apply.queue_capacity).then_some(()).ok_or("queue_capacity must be 1..=4096"),
+            (1..=4096)
+                .contains(&self.replication.batch_entries_max)
                 .then_some(())
                 .ok_or("batch_entries_max must be 1..=4096"),
-            (1..=65536).contains(&self.replication.window_entries_max)
+            (1..=65536)
+                .contains(&self.replication.window_entries_max)
                 .then_some(())
                 .ok_or("window_entries_max must be 1..=65536"),
             (self.network.latency_min <= self.network.latency_max)

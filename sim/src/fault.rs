@@ -67,7 +67,9 @@ impl Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Fault::Partition { replica, reset: false } => write!(formatter, "partition primary | replica-{}", replica + 1),
+            Fault::Partition { replica, reset: false } => {
+                write!(formatter, "partition primary | replica-{}", replica + 1)
+            }
             Fault::Partition { replica, reset: true } => {
                 write!(formatter, "partition primary | replica-{} (link reset)", replica + 1)
             }

@@ -41,9 +41,7 @@ impl LinkState {
     }
 
     fn parse(text: &str) -> Option<LinkState> {
-        [LinkState::Online, LinkState::Syncing, LinkState::Offline]
-            .into_iter()
-            .find(|state| state.as_str() == text)
+        [LinkState::Online, LinkState::Syncing, LinkState::Offline].into_iter().find(|state| state.as_str() == text)
     }
 }
 

@@ -29,7 +29,7 @@ use crate::info::{LinkState, PrimaryInfo, ReplicaLine};
 use crate::probe::{Event, Probe};
 use crate::sut_assert;
 use crate::time;
-use crate::wire::{Connection, Listener, PrimaryMessage, ReplicaMessage, Reply, Request, Sender, Receiver};
+use crate::wire::{Connection, Listener, PrimaryMessage, Receiver, ReplicaMessage, Reply, Request, Sender};
 use crate::wire::{CLIENT_PORT, REPLICATION_PORT};
 
 #[derive(Clone)]
@@ -264,7 +264,8 @@ impl Primary {
                     if time::now() >= due {
                         link.sent = link.received;
                         link.progress_at = time::now();
-                        self.probe.event(&self.name, Event::Retransmit { replica: replica.to_string(), after: link.sent });
+                        self.probe
+                            .event(&self.name, Event::Retransmit { replica: replica.to_string(), after: link.sent });
                     }
                     retransmit_at = Some(SimTime(link.progress_at.0 + after.as_nanos() as u64));
                 }
@@ -302,8 +303,7 @@ impl Primary {
             match receiver.recv().await {
                 Ok(ReplicaMessage::Ack { received, applied }) => {
                     let mut state = self.lock();
-                    let Some(link) = state.links.get_mut(&replica).filter(|link| link.connection == connection)
-                    else {
+                    let Some(link) = state.links.get_mut(&replica).filter(|link| link.connection == connection) else {
                         return;
                     };
                     sut_assert!(

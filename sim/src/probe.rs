@@ -27,36 +27,101 @@ use crate::workload::Target;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
-    Invoke { client: u64, command: Command, target: Target },
+    Invoke {
+        client: u64,
+        command: Command,
+        target: Target,
+    },
     /// `response: None`: the client gave up waiting (connection lost or request deadline).
-    Return { client: u64, response: Option<Response> },
+    Return {
+        client: u64,
+        response: Option<Response>,
+    },
     /// The request never left the client (no connection) or the node refused it: it certainly
     /// did not take effect.
-    NotExecuted { client: u64, reason: String },
-    BinlogAppend { offset: Offset, command: Command },
-    SyncRequested { offset: Offset },
-    SyncAccepted { replica: String, after: Offset, full_sync: bool },
-    FullSyncLoaded { offset: Offset, keys: usize },
-    BatchSent { replica: String, first: Offset, last: Offset },
-    BatchReceived { first: Offset, last: Offset },
-    Dispatched { offset: Offset, worker: usize },
+    NotExecuted {
+        client: u64,
+        reason: String,
+    },
+    BinlogAppend {
+        offset: Offset,
+        command: Command,
+    },
+    SyncRequested {
+        offset: Offset,
+    },
+    SyncAccepted {
+        replica: String,
+        after: Offset,
+        full_sync: bool,
+    },
+    FullSyncLoaded {
+        offset: Offset,
+        keys: usize,
+    },
+    BatchSent {
+        replica: String,
+        first: Offset,
+        last: Offset,
+    },
+    BatchReceived {
+        first: Offset,
+        last: Offset,
+    },
+    Dispatched {
+        offset: Offset,
+        worker: usize,
+    },
     /// A global command waits for `in_flight` earlier writes of its database to finish.
-    BarrierWait { offset: Offset, in_flight: usize },
+    BarrierWait {
+        offset: Offset,
+        in_flight: usize,
+    },
     /// `worker: None`: applied by the dispatcher behind a barrier.
-    Applied { offset: Offset, worker: Option<usize> },
-    AckSent { received: Offset, applied: Offset },
-    AckReceived { replica: String, received: Offset, applied: Offset },
-    LinkDown { peer: String, reason: String },
-    PhaseStarted { phase: usize, clients: usize },
-    CaughtUp { offset: Offset },
-    FaultInjected { fault: Fault },
-    FaultHealed { fault: Fault },
+    Applied {
+        offset: Offset,
+        worker: Option<usize>,
+    },
+    AckSent {
+        received: Offset,
+        applied: Offset,
+    },
+    AckReceived {
+        replica: String,
+        received: Offset,
+        applied: Offset,
+    },
+    LinkDown {
+        peer: String,
+        reason: String,
+    },
+    PhaseStarted {
+        phase: usize,
+        clients: usize,
+    },
+    CaughtUp {
+        offset: Offset,
+    },
+    FaultInjected {
+        fault: Fault,
+    },
+    FaultHealed {
+        fault: Fault,
+    },
     /// No ack advanced within the retransmit timeout: the primary goes back to `after`.
-    Retransmit { replica: String, after: Offset },
+    Retransmit {
+        replica: String,
+        after: Offset,
+    },
     /// Binlog retention dropped entries up to `through`.
-    BinlogPurged { through: Offset },
+    BinlogPurged {
+        through: Offset,
+    },
     /// A replica (re)started from its durable state, which reflects `offset`.
-    ReplicaStarted { offset: Offset, keys: usize },
+    ReplicaStarted {
+        offset: Offset,
+        keys: usize,
+    },
 }
 
 impl Event {
@@ -129,7 +194,9 @@ impl fmt::Display for Event {
                 write!(formatter, "ack from {replica}: received={received} applied={applied}")
             }
             Event::LinkDown { peer, reason } => write!(formatter, "link to {peer} down: {reason}"),
-            Event::PhaseStarted { phase, clients } => write!(formatter, "phase {phase} starts with {clients} client(s)"),
+            Event::PhaseStarted { phase, clients } => {
+                write!(formatter, "phase {phase} starts with {clients} client(s)")
+            }
             Event::CaughtUp { offset } => write!(formatter, "all replicas caught up at offset {offset}"),
             Event::FaultInjected { fault } => write!(formatter, "fault: {fault}"),
             Event::FaultHealed { fault } => write!(formatter, "healed: {fault}"),
@@ -183,11 +250,23 @@ pub struct Checkpoint {
 pub enum Ending {
     Completed,
     /// The clients of `phase` did not finish by the phase deadline.
-    PhaseTimedOut { phase: usize, deadline: SimTime },
+    PhaseTimedOut {
+        phase: usize,
+        deadline: SimTime,
+    },
     /// A replica did not catch up by the catch-up deadline.
-    Stuck { phase: usize, replica: String, offset: Offset, primary_offset: Offset, since: SimTime },
+    Stuck {
+        phase: usize,
+        replica: String,
+        offset: Offset,
+        primary_offset: Offset,
+        since: SimTime,
+    },
     /// A caught-up node did not answer the snapshot request, so the checkpoint could not be taken.
-    Unobservable { phase: usize, node: String },
+    Unobservable {
+        phase: usize,
+        node: String,
+    },
 }
 
 /// Everything a run leaves for the checkers.

@@ -58,10 +58,15 @@ pub enum ReplicaMessage {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PrimaryMessage {
     /// The binlog still holds the replica's offset: entries after it follow.
-    Continue { after: Offset },
+    Continue {
+        after: Offset,
+    },
     /// The offset is gone (purged, or ahead of the primary): replace everything with this store,
     /// which reflects exactly `offset`; entries after it follow.
-    FullSync { offset: Offset, store: Store },
+    FullSync {
+        offset: Offset,
+        store: Store,
+    },
     Entries(Vec<BinlogEntry>),
 }
 

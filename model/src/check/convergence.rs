@@ -61,9 +61,7 @@ pub fn check_convergence(
                 binlog_end,
             });
         }
-        if let Some(diff) =
-            StoreDiff::between(&snapshot.node, binlog, binlog_end, &snapshot.store, &expected)
-        {
+        if let Some(diff) = StoreDiff::between(&snapshot.node, binlog, binlog_end, &snapshot.store, &expected) {
             failures.push(ConvergenceFailure::Diverged(diff));
         }
     }

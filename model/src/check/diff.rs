@@ -96,8 +96,7 @@ impl StoreDiff {
             .map(|(db, key)| {
                 let held_value = held.get(db, &key).cloned();
                 let expected_value = expected.get(db, &key).cloned();
-                let explanation =
-                    explain(binlog, offset, db, &key, held_value.as_ref(), expected_value.as_ref());
+                let explanation = explain(binlog, offset, db, &key, held_value.as_ref(), expected_value.as_ref());
                 KeyDiff { db, key, held: held_value, expected: expected_value, explanation }
             })
             .collect();
@@ -130,31 +129,26 @@ impl StoreDiff {
         let held = diff.held.as_deref().unwrap_or("nil");
         let expected = diff.expected.as_deref().unwrap_or("nil");
         match &diff.explanation {
-            Explanation::Survived { write, erasure } => format!(
-                "{key}={held} ({}) survives {} on {node}",
-                self.cited(*write),
-                self.cited(*erasure)
-            ),
+            Explanation::Survived { write, erasure } => {
+                format!("{key}={held} ({}) survives {} on {node}", self.cited(*write), self.cited(*erasure))
+            }
             Explanation::ErasedLate { write, erasures } => format!(
                 "{key} missing on {node}, expected {expected} ({}): erased by {}, which {} it",
                 self.cited(*write),
                 erasures.iter().map(|erasure| self.cited(*erasure)).collect::<Vec<_>>().join(" or "),
                 if erasures.len() == 1 { "precedes" } else { "precede" }
             ),
-            Explanation::NotApplied { write } => format!(
-                "{key} missing on {node}, expected {expected} ({}): never applied",
-                self.cited(*write)
-            ),
+            Explanation::NotApplied { write } => {
+                format!("{key} missing on {node}, expected {expected} ({}): never applied", self.cited(*write))
+            }
             Explanation::Stale { write_held, write_expected } => format!(
                 "{key}={held} ({}) on {node}, expected {expected} ({}): the older write won",
                 self.cited(*write_held),
                 self.cited(*write_expected)
             ),
-            Explanation::Ahead { write } => format!(
-                "{key}={held} ({}) on {node}, which claims only offset {}",
-                self.cited(*write),
-                self.offset
-            ),
+            Explanation::Ahead { write } => {
+                format!("{key}={held} ({}) on {node}, which claims only offset {}", self.cited(*write), self.offset)
+            }
             Explanation::NeverWritten => {
                 format!("{key}={held} on {node}, expected {expected}: no binlog entry writes {held}")
             }
@@ -192,7 +186,9 @@ fn qualified(db: Db, key: &str) -> String {
 fn cited_offsets(explanation: &Explanation) -> Vec<Offset> {
     match explanation {
         Explanation::Survived { write, erasure } => vec![*write, *erasure],
-        Explanation::ErasedLate { write, erasures } => std::iter::once(*write).chain(erasures.iter().copied()).collect(),
+        Explanation::ErasedLate { write, erasures } => {
+            std::iter::once(*write).chain(erasures.iter().copied()).collect()
+        }
         Explanation::NotApplied { write } | Explanation::Ahead { write } => vec![*write],
         Explanation::Stale { write_held, write_expected } => vec![*write_held, *write_expected],
         Explanation::NeverWritten => Vec::new(),
@@ -225,11 +221,7 @@ fn explain(
     let upto = binlog.iter().take_while(|entry| entry.offset <= through);
     let touching: Vec<&BinlogEntry> = upto.filter(|entry| entry.command.touches(db, key)).collect();
     let last_write_of = |value: &str| {
-        touching
-            .iter()
-            .rev()
-            .find(|entry| writes_value(&entry.command, db, key, value))
-            .map(|entry| entry.offset)
+        touching.iter().rev().find(|entry| writes_value(&entry.command, db, key, value)).map(|entry| entry.offset)
     };
     let held_write = held.and_then(|value| last_write_of(value));
     let expected_write = expected.and_then(|value| last_write_of(value));
@@ -263,7 +255,8 @@ fn explain(
                     })
                     .map(|entry| entry.offset)
             };
-            let mut erasures: Vec<Offset> = [nearest_erasure(false), nearest_erasure(true)].into_iter().flatten().collect();
+            let mut erasures: Vec<Offset> =
+                [nearest_erasure(false), nearest_erasure(true)].into_iter().flatten().collect();
             erasures.sort_by(|left, right| right.cmp(left));
             if erasures.is_empty() {
                 Explanation::NotApplied { write }

@@ -49,10 +49,7 @@ impl fmt::Display for PrefixViolation {
 /// Checks every idle point. `points` may interleave nodes; each node's points must be in the
 /// order the node reported them. One violation per node is reported: later ones are usually the
 /// same fault seen again.
-pub fn check_prefix_consistency(
-    binlog: &[BinlogEntry],
-    points: &[NodeSnapshot],
-) -> Vec<PrefixViolation> {
+pub fn check_prefix_consistency(binlog: &[BinlogEntry], points: &[NodeSnapshot]) -> Vec<PrefixViolation> {
     let binlog_end = Offset(binlog.len() as u64);
     let mut by_node: BTreeMap<&str, Vec<&NodeSnapshot>> = BTreeMap::new();
     for point in points {

@@ -210,7 +210,10 @@ fn close(open: Open, line: usize) -> Result<Edn, EdnError> {
         Container::Set => Edn::Set(open.items),
         Container::Map => {
             if open.items.len() % 2 != 0 {
-                return Err(EdnError { line, problem: format!("the map opened at line {} has a key without a value", open.line) });
+                return Err(EdnError {
+                    line,
+                    problem: format!("the map opened at line {} has a key without a value", open.line),
+                });
             }
             let mut items = open.items.into_iter();
             let mut entries = Vec::new();

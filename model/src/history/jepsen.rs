@@ -81,7 +81,8 @@ pub fn read_etcd_log(file: &str, text: &str) -> Result<Vec<Event>, ReadError> {
             return Err(problem("truncated line: no value".to_string()));
         }
         let process = process.parse::<i64>().map_err(|_| problem(format!("bad process '{process}'")))?;
-        let kind = event_kind(kind.strip_prefix(':').unwrap_or(kind)).ok_or_else(|| problem(format!("unknown type '{kind}'")))?;
+        let kind = event_kind(kind.strip_prefix(':').unwrap_or(kind))
+            .ok_or_else(|| problem(format!("unknown type '{kind}'")))?;
         let f = f.strip_prefix(':').ok_or_else(|| problem(format!("expected an op keyword, got '{f}'")))?;
         let value = match parse_forms(&value_text) {
             Ok(forms) if forms.len() == 1 => forms.into_iter().next().expect("one form").value,

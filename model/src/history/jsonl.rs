@@ -29,7 +29,10 @@ pub fn write<I: Serialize, O: Serialize>(writer: &mut impl Write, history: &[Ope
     Ok(())
 }
 
-pub fn read<I: DeserializeOwned, O: DeserializeOwned>(file: &str, text: &str) -> Result<Vec<Operation<I, O>>, ReadError> {
+pub fn read<I: DeserializeOwned, O: DeserializeOwned>(
+    file: &str,
+    text: &str,
+) -> Result<Vec<Operation<I, O>>, ReadError> {
     let mut history = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {

@@ -21,7 +21,10 @@ use crate::history::Operation;
 enum Pin {
     Free,
     /// After `gap` keyed events; `rank` orders globals pinned to the same gap.
-    At { gap: u32, rank: u32 },
+    At {
+        gap: u32,
+        rank: u32,
+    },
 }
 
 const RANK_LOW: u32 = 0;
@@ -87,7 +90,8 @@ pub(crate) fn check_prepared<M: Model>(
         }
     }
     let keyed_positions = prepared.partitions.iter().map(|partition| keyed_positions(prepared, partition)).collect();
-    let mut checker = Checker { model, ops, prepared, meter, keyed_positions, memo: HashMap::new(), scratch: Vec::new() };
+    let mut checker =
+        Checker { model, ops, prepared, meter, keyed_positions, memo: HashMap::new(), scratch: Vec::new() };
     let mut pins = vec![Pin::Free; prepared.globals.len()];
     let witnesses = match checker.check_all(&pins) {
         AllPartitions::Pass(witnesses) => witnesses,
@@ -188,7 +192,11 @@ impl<'check, M: Model> Checker<'check, M> {
                             .map(|local| self.history_index(partition_index, local))
                             .collect(),
                         blocked: self.history_index(partition_index, stuck.blocked),
-                        pending: stuck.pending.into_iter().map(|local| self.history_index(partition_index, local)).collect(),
+                        pending: stuck
+                            .pending
+                            .into_iter()
+                            .map(|local| self.history_index(partition_index, local))
+                            .collect(),
                     }),
                     SearchOutcome::OutOfBudget(reason) => return Err(AllPartitions::OutOfBudget(reason)),
                     SearchOutcome::Undecided => unreachable!("handled above"),

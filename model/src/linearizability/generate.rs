@@ -110,7 +110,8 @@ pub fn stale_read_after_flush(history: &[Operation<Command, Response>]) -> Optio
                 continue;
             }
             let erased = history.iter().find(|write| {
-                matches!(&write.input, Command::Set { key: written, .. } if written == key) && returned(write) < flush.call
+                matches!(&write.input, Command::Set { key: written, .. } if written == key)
+                    && returned(write) < flush.call
             });
             if let Some(Operation { input: Command::Set { value, .. }, .. }) = erased {
                 let mut mutated = history.to_vec();

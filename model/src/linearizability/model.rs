@@ -38,12 +38,7 @@ pub trait Model {
 
     /// The state after `input` if it can answer `output` from `state`; `None` if it cannot.
     /// `output: None` (no answer reached the client) is accepted from every state.
-    fn step(
-        &self,
-        state: &Self::State,
-        input: &Self::Input,
-        output: Option<&Self::Output>,
-    ) -> Option<Self::State>;
+    fn step(&self, state: &Self::State, input: &Self::Input, output: Option<&Self::Output>) -> Option<Self::State>;
 
     fn footprint(&self, input: &Self::Input) -> Footprint<Self::Key>;
 

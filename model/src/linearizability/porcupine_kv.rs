@@ -51,12 +51,7 @@ impl Model for PorcupineKvModel {
         KvState { hash: 0, keys: Keys::None }
     }
 
-    fn step(
-        &self,
-        state: &Self::State,
-        input: &KvInput,
-        output: Option<&KvOutput>,
-    ) -> Option<Self::State> {
+    fn step(&self, state: &Self::State, input: &KvInput, output: Option<&KvOutput>) -> Option<Self::State> {
         match (input, output) {
             (KvInput::Get { .. }, None) => Some(state.clone()),
             (KvInput::Get { key }, Some(KvOutput::Value(read))) => {
@@ -401,7 +396,9 @@ mod tests {
     #[test]
     fn values_that_differ_anywhere_are_different_states() {
         let base = run(&[append("k", "ab"), append("k", "c")]);
-        for other in [run(&[append("k", "ac"), append("k", "c")]), run(&[append("k", "abcd")]), run(&[append("k", "ab")])] {
+        for other in
+            [run(&[append("k", "ac"), append("k", "c")]), run(&[append("k", "abcd")]), run(&[append("k", "ab")])]
+        {
             assert_ne!(base, other);
         }
         assert!(!reads(&base, "k", "xbc") && !reads(&base, "k", "abx") && !reads(&base, "k", "ab"));
@@ -414,7 +411,9 @@ mod tests {
         assert!(reads(&emptied, "k", ""));
         let three_then_two = run(&[put("c", "3"), put("a", "1"), put("b", "2"), put("a", "")]);
         assert_eq!(three_then_two, run(&[put("b", "2"), put("c", "3")]));
-        assert!(reads(&three_then_two, "a", "") && reads(&three_then_two, "b", "2") && reads(&three_then_two, "c", "3"));
+        assert!(
+            reads(&three_then_two, "a", "") && reads(&three_then_two, "b", "2") && reads(&three_then_two, "c", "3")
+        );
     }
 
     #[test]

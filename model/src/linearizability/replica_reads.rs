@@ -111,7 +111,10 @@ fn changes_by_key(binlog: &[BinlogEntry]) -> BTreeMap<(Db, Key), Changes> {
 
 /// Checks every answered GET in `reads` (other operations are ignored). Sessions are clients;
 /// a session's reads are taken in call order.
-pub fn check_replica_reads(binlog: &[BinlogEntry], reads: &[Operation<Command, Response>]) -> Vec<ReplicaReadViolation> {
+pub fn check_replica_reads(
+    binlog: &[BinlogEntry],
+    reads: &[Operation<Command, Response>],
+) -> Vec<ReplicaReadViolation> {
     let changes = changes_by_key(binlog);
     let never_changed: Changes = vec![(Offset::ZERO, None)];
     let mut sessions: BTreeMap<u64, Vec<usize>> = BTreeMap::new();

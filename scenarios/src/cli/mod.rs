@@ -18,7 +18,11 @@ use crate::scenario::Scenario;
 pub use duration::parse_duration;
 
 #[derive(Debug, Parser)]
-#[command(name = "replsim", version, about = "Deterministic simulation testing of Pika-style primary/replica replication")]
+#[command(
+    name = "replsim",
+    version,
+    about = "Deterministic simulation testing of Pika-style primary/replica replication"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -164,7 +164,12 @@ impl Replica {
             }
             Request::InfoReplication => {
                 let link_up = self.link_up.load(Ordering::Relaxed);
-                Reply::Info(render_replica_info(&self.primary_ip.to_string(), link_up, data.binlog.last_offset(), data.applied))
+                Reply::Info(render_replica_info(
+                    &self.primary_ip.to_string(),
+                    link_up,
+                    data.binlog.last_offset(),
+                    data.applied,
+                ))
             }
             Request::Snapshot => Reply::Snapshot { offset: data.applied, store: data.store.clone() },
         }
