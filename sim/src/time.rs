@@ -13,17 +13,29 @@ pub fn now() -> SimTime {
 }
 
 /// Runs `future` for at most `duration` of simulated time; `None` if the time ran out first.
+///
+/// The deadline is polled once, to arm its timer, and afterwards only read: every pending poll of
+/// a madsim `Sleep` adds another timer to the simulation's heap, and a request's future is polled
+/// on every message it waits for, so the heap grew by several timers per request.
 pub async fn within<F: Future>(duration: Duration, future: F) -> Option<F::Output> {
     let mut future = pin!(future);
     let mut deadline = pin!(madsim::time::sleep(duration));
+    let mut armed = false;
     poll_fn(|context| {
         if let Poll::Ready(output) = future.as_mut().poll(context) {
             return Poll::Ready(Some(output));
         }
-        if deadline.as_mut().poll(context).is_ready() {
-            return Poll::Ready(None);
+        let expired = if armed {
+            deadline.is_elapsed()
+        } else {
+            armed = true;
+            deadline.as_mut().poll(context).is_ready()
+        };
+        if expired {
+            Poll::Ready(None)
+        } else {
+            Poll::Pending
         }
-        Poll::Pending
     })
     .await
 }
