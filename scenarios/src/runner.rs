@@ -20,11 +20,13 @@ use replsim_model::check::prefix::{check_prefix_consistency, PrefixViolation};
 use replsim_model::check::SimTime;
 use replsim_model::command::{Command, Response};
 use replsim_model::history::Operation;
+use replsim_model::linearizability;
+use replsim_model::linearizability::kv::KvModel;
+use replsim_model::linearizability::order::check_with_proposal;
 use replsim_model::linearizability::replica_reads::{check_replica_reads, ReplicaReadViolation};
-use replsim_model::linearizability::{self, check_client_history};
 use replsim_sim::cluster::PRIMARY_NODE;
 use replsim_sim::config::{ApplyMode, ClusterConfig};
-use replsim_sim::probe::{Ending, Probe, Record, TraceLine};
+use replsim_sim::probe::{ClientOperation, Ending, Probe, Record, TraceLine};
 use replsim_sim::workload::Workload;
 use replsim_sim::SUT_INVARIANT_PREFIX;
 
@@ -370,10 +372,19 @@ const LINEARIZABILITY_STEPS_MAX: u64 = 5_000_000;
 /// Checks the operations clients ran on the primary for linearizability. Returns why there is no
 /// answer, when the step budget ran out.
 fn check_primary_history(record: &Record, violations: &mut Vec<Violation>) -> Option<String> {
-    let history = primary_history(record);
+    let operations: Vec<&ClientOperation> = primary_operations(record).collect();
+    let history: Vec<_> = operations.iter().map(|operation| operation.operation.clone()).collect();
+    // The order the primary executed them in: verified in one pass, searched only if it fails.
+    let mut proposal: Vec<(u64, usize)> = operations
+        .iter()
+        .enumerate()
+        .filter_map(|(index, operation)| operation.primary_order.map(|position| (position, index)))
+        .collect();
+    proposal.sort_unstable();
+    let proposal: Vec<usize> = proposal.into_iter().map(|(_, index)| index).collect();
     let options =
         linearizability::Options { timeout: None, steps_max: Some(LINEARIZABILITY_STEPS_MAX), ..Default::default() };
-    match check_client_history(&history, &options) {
+    match check_with_proposal(&KvModel, &history, &proposal, &options) {
         linearizability::Verdict::Linearizable(_) => None,
         linearizability::Verdict::NotLinearizable(counterexample) => {
             violations.push(Violation::Linearizability { report: counterexample.to_string() });
@@ -383,14 +394,14 @@ fn check_primary_history(record: &Record, violations: &mut Vec<Violation>) -> Op
     }
 }
 
-/// The operations clients ran on the primary, in call order.
+/// The operations clients ran on the primary that may have taken effect, in call order.
+fn primary_operations(record: &Record) -> impl Iterator<Item = &ClientOperation> {
+    record.history.iter().filter(|operation| operation.node == PRIMARY_NODE && !operation.not_executed)
+}
+
+/// The history the linearizability check judges.
 fn primary_history(record: &Record) -> Vec<Operation<Command, Response>> {
-    record
-        .history
-        .iter()
-        .filter(|operation| operation.node == PRIMARY_NODE && !operation.not_executed)
-        .map(|operation| operation.operation.clone())
-        .collect()
+    primary_operations(record).map(|operation| operation.operation.clone()).collect()
 }
 
 /// Checks replica reads per (client, node, connection, key): Pika's replica applies different

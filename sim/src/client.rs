@@ -54,7 +54,7 @@ pub async fn run_client(
         let (node, ip) = directory.resolve(op.target).clone();
         let session = sessions.get(&ip).copied().unwrap_or(0);
         let handle = probe.invoked(&node, session, client, &op.command, op.target);
-        let request = Request::Execute(op.command);
+        let request = Request::Execute { command: op.command, operation: handle };
         // Whether the request may have reached the node: until it is sent, a failure means the
         // operation certainly did not happen.
         let mut sent = false;

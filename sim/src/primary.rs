@@ -103,7 +103,7 @@ impl Primary {
 
     fn handle(&self, request: Request) -> Reply {
         match request {
-            Request::Execute(command) => Reply::Response(self.execute(&command)),
+            Request::Execute { command, operation } => Reply::Response(self.execute(&command, operation)),
             Request::InfoReplication => Reply::Info(self.info().render()),
             Request::Snapshot => {
                 let state = self.lock();
@@ -114,11 +114,13 @@ impl Primary {
 
     /// Runs one command atomically: no other command sees a state between its store update and its
     /// binlog entries.
-    fn execute(&self, command: &Command) -> Response {
+    fn execute(&self, command: &Command, operation: usize) -> Response {
         let mut appended = Vec::new();
         let response = {
             let mut state = self.lock();
             let response = state.store.execute(command);
+            // Under the lock, so the probe's order is the order commands took effect.
+            self.probe.executed_by_primary(operation);
             if command.is_write() {
                 for logged in binlog_commands_planted(command, self.config.databases, self.config.bug) {
                     let offset = state.binlog.append(logged.clone());

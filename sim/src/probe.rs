@@ -233,6 +233,9 @@ pub struct ClientOperation {
     /// evidence for any check; keeping it indeterminate instead would only make the
     /// linearizability search try it everywhere.
     pub not_executed: bool,
+    /// Position in the order the primary executed operations, if it did. The linearizability
+    /// check verifies this order first (cheap, exact when it holds) before searching.
+    pub primary_order: Option<u64>,
 }
 
 /// The state of all replicas and the primary once a phase's writes have replicated.
@@ -290,12 +293,20 @@ pub struct Probe {
 struct ProbeState {
     record: Record,
     hasher: StableHasher,
+    /// Operations the primary has executed so far.
+    executed_by_primary: u64,
 }
 
 impl Probe {
     pub fn new(keep_trace: bool) -> Probe {
         let record = Record { trace: keep_trace.then(Vec::new), ..Record::default() };
-        Probe { record: Arc::new(Mutex::new(ProbeState { record, hasher: StableHasher::default() })) }
+        Probe {
+            record: Arc::new(Mutex::new(ProbeState {
+                record,
+                hasher: StableHasher::default(),
+                executed_by_primary: 0,
+            })),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, ProbeState> {
@@ -332,7 +343,13 @@ impl Probe {
         self.event(&client_node(client), Event::Invoke { client, command: command.clone(), target });
         let mut state = self.lock();
         let operation = Operation { client, call: time::now(), returned: None, input: command.clone(), output: None };
-        state.record.history.push(ClientOperation { node: node.to_string(), session, operation, not_executed: false });
+        state.record.history.push(ClientOperation {
+            node: node.to_string(),
+            session,
+            operation,
+            not_executed: false,
+            primary_order: None,
+        });
         state.record.history.len() - 1
     }
 
@@ -348,6 +365,16 @@ impl Probe {
             operation.client
         };
         self.event(&client_node(client), Event::Return { client, response });
+    }
+
+    /// The primary executed client operation `handle` (called under the primary's lock).
+    pub fn executed_by_primary(&self, handle: usize) {
+        let mut state = self.lock();
+        let position = state.executed_by_primary;
+        state.executed_by_primary += 1;
+        if let Some(operation) = state.record.history.get_mut(handle) {
+            operation.primary_order = Some(position);
+        }
     }
 
     /// Completes a call that certainly had no effect.

@@ -29,7 +29,9 @@ pub const REPLICATION_PORT: u16 = CLIENT_PORT + 2000;
 /// Client (or admin) to any node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
-    Execute(Command),
+    /// `operation` is the harness's handle of the client operation, so the probe can record the
+    /// order in which the primary executed operations (no effect on what the node does).
+    Execute { command: Command, operation: usize },
     /// `INFO replication`.
     InfoReplication,
     /// The node's whole store and the binlog offset it reflects (an admin command the harness

@@ -87,6 +87,7 @@ mod decompose;
 pub mod generate;
 pub mod kv;
 mod model;
+pub mod order;
 pub mod porcupine_kv;
 mod prepare;
 pub mod register;

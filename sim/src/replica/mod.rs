@@ -155,10 +155,10 @@ impl Replica {
     fn handle(&self, request: Request, pipeline: &Pipeline) -> Reply {
         let data = pipeline.lock();
         match request {
-            Request::Execute(command) if command.is_write() => {
+            Request::Execute { command, .. } if command.is_write() => {
                 Reply::Error("READONLY You can't write against a read only replica.".to_string())
             }
-            Request::Execute(command) => {
+            Request::Execute { command, .. } => {
                 let value = command.keys().first().and_then(|key| data.store.get(command.db(), key).cloned());
                 Reply::Response(Response::Value(value))
             }
