@@ -426,7 +426,9 @@ pub fn shrink(case: &Case, budget: Budget, mut report: impl FnMut(Progress)) -> 
     let mut tree = CaseTree::new(CaseInput::of(case));
     let (mut steps, mut accepted) = (0u64, 0u64);
     let mut more = tree.simplify();
-    while more {
+    // Whether the search ran out of candidates (rather than out of budget).
+    let mut complete = true;
+    'search: while more {
         let input = tree.current();
         let mut still_failing = None;
         // The current schedule first, then fresh ones.
@@ -434,16 +436,8 @@ pub fn shrink(case: &Case, budget: Budget, mut report: impl FnMut(Progress)) -> 
             .chain((1..=budget.schedules_per_candidate).map(|attempt| schedule_seed(case.seed, attempt)));
         for seed in seeds {
             if budget.spent(steps, started) {
-                return Ok(Shrunk {
-                    minimal,
-                    check,
-                    ops_before,
-                    faults_before,
-                    steps,
-                    accepted,
-                    elapsed: started.elapsed(),
-                    complete: false,
-                });
+                complete = false;
+                break 'search;
             }
             let verdict = run_case(&input.in_case(case, seed), RunOptions::default());
             steps += 1;
@@ -468,16 +462,7 @@ pub fn shrink(case: &Case, budget: Budget, mut report: impl FnMut(Progress)) -> 
             faults: minimal_case.cluster.faults.steps.len(),
         });
     }
-    Ok(Shrunk {
-        minimal,
-        check,
-        ops_before,
-        faults_before,
-        steps,
-        accepted,
-        elapsed: started.elapsed(),
-        complete: true,
-    })
+    Ok(Shrunk { minimal, check, ops_before, faults_before, steps, accepted, elapsed: started.elapsed(), complete })
 }
 
 #[cfg(test)]
