@@ -194,3 +194,44 @@ fn ctrl_c_stops_fuzz_with_the_summary_so_far_and_exit_3() {
     assert!(seeds > 0 && seeds < seeds_planned, "some but not all seeds ran:\n{stdout}");
     assert_eq!((passed, failed, unknown), (seeds, 0, 0), "{stdout}");
 }
+
+#[test]
+fn faults_outside_a_swarm_scenario_or_of_an_unknown_kind_are_refused() {
+    assert_usage_error(
+        &["fuzz", "--scenario", "flushdb-race", "--faults", "partition"],
+        "--faults applies to the swarm",
+    );
+    assert_usage_error(&["fuzz", "--scenario", "swarm", "--faults", "meteor"], "unknown fault kind 'meteor'");
+    assert_usage_error(
+        &["replay", "--mode", "barrier", "--seed", "1", "--faults", "all"],
+        "flushdb-race has no faults",
+    );
+}
+
+#[test]
+fn chosen_fault_kinds_are_in_the_repro_line_and_replay_the_same_run() {
+    let output = replsim(&[
+        "fuzz",
+        "--scenario",
+        "swarm",
+        "--mode",
+        "barrier",
+        "--faults",
+        "reset-link",
+        "--bug",
+        "drop-entries-on-reconnect",
+        "--seeds",
+        "50",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "the bug needs link resets and should be caught: {}", stderr_of(&output));
+    let failure = &json_of(&output)["failures"][0];
+    let repro = failure["repro"].as_str().expect("a repro line");
+    assert!(repro.ends_with("--faults reset-link"), "{repro}");
+    let mut args: Vec<&str> =
+        repro.strip_prefix("cargo run --release -- ").expect("cargo run").split_whitespace().collect();
+    args.extend(["--log", "off"]);
+    let stdout = String::from_utf8_lossy(&replsim(&args).stdout).to_string();
+    let trace = format!("trace={}", failure["trace_hash"].as_str().expect("a trace hash"));
+    assert!(stdout.starts_with("FAIL") && stdout.lines().next().unwrap_or("").contains(&trace), "{repro}:\n{stdout}");
+}

@@ -27,6 +27,7 @@ use replsim_sim::config::ApplyMode;
 
 use crate::runner::{run_case, Case, RunOptions, Verdict};
 use crate::scenario::Scenario;
+use crate::swarm::FaultKinds;
 
 /// `--shard I/N`: this machine runs the seeds `s` with `s mod N == I - 1`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +88,8 @@ pub struct Plan {
     pub modes: Vec<ApplyMode>,
     /// Planted in every case (`None`: the system as designed).
     pub bug: Option<Bug>,
+    /// Fault kinds on in every (swarm) case instead of the seed's draw.
+    pub faults: Option<FaultKinds>,
     pub start_seed: u64,
     pub limit: Limit,
     pub shard: Shard,
@@ -129,6 +132,10 @@ impl Plan {
         let mode = self.modes[combination % self.modes.len()];
         let mut case = Case::new(scenario, mode, seed);
         case.cluster.bug = self.bug;
+        if let Some(kinds) = self.faults {
+            // plan_of accepts --faults only with swarm scenarios.
+            case = case.with_fault_kinds(kinds).ok()?;
+        }
         Some(case)
     }
 }

@@ -32,7 +32,7 @@ use replsim_sim::SUT_INVARIANT_PREFIX;
 
 use crate::generate::generate;
 use crate::scenario::Scenario;
-use crate::swarm::SwarmConfig;
+use crate::swarm::{FaultKinds, SwarmConfig};
 
 /// Everything that determines a run. Built from (scenario, mode, seed), or by shrinking.
 #[derive(Clone, Debug)]
@@ -45,6 +45,8 @@ pub struct Case {
     /// The seed's swarm configuration, for swarm scenarios (already applied to `cluster` and
     /// `workload`; kept to print with a failure).
     pub swarm: Option<SwarmConfig>,
+    /// The fault kinds were chosen on the command line (`--faults`) instead of drawn by the seed.
+    pub faults_chosen: bool,
 }
 
 impl Case {
@@ -54,7 +56,15 @@ impl Case {
             let workload = generate(&swarm.profile().strategy(), seed).current();
             let mut cluster = scenario.cluster_for(mode);
             swarm.configure(&mut cluster, swarm.fault_schedule(seed));
-            return Case { scenario: scenario.name.to_string(), mode, seed, cluster, workload, swarm: Some(swarm) };
+            return Case {
+                scenario: scenario.name.to_string(),
+                mode,
+                seed,
+                cluster,
+                workload,
+                swarm: Some(swarm),
+                faults_chosen: false,
+            };
         }
         let workload = generate(&scenario.profile.strategy(), seed).current();
         Case {
@@ -64,7 +74,24 @@ impl Case {
             cluster: scenario.cluster_for(mode),
             workload,
             swarm: None,
+            faults_chosen: false,
         }
+    }
+
+    /// The same case with these fault kinds on instead of the ones its seed drew; the seed still
+    /// draws the schedule. Only swarm cases have faults.
+    pub fn with_fault_kinds(mut self, kinds: FaultKinds) -> Result<Case, String> {
+        let Some(swarm) = self.swarm.as_mut() else {
+            return Err(format!(
+                "--faults applies to the swarm scenarios (swarm, swarm-every-fault); {} has no faults",
+                self.scenario
+            ));
+        };
+        swarm.faults = kinds;
+        let schedule = swarm.fault_schedule(self.seed);
+        swarm.configure(&mut self.cluster, schedule);
+        self.faults_chosen = true;
+        Ok(self)
     }
 
     /// The same case with a planted bug.
@@ -76,8 +103,12 @@ impl Case {
     /// The one command that reproduces this case (`replsim replay`, with `--bug` when one is planted).
     pub fn repro_command(&self) -> String {
         let bug = self.cluster.bug.map(|bug| format!(" --bug {bug}")).unwrap_or_default();
+        let faults = match (&self.swarm, self.faults_chosen) {
+            (Some(swarm), true) => format!(" --faults {}", swarm.faults),
+            _ => String::new(),
+        };
         format!(
-            "cargo run --release -- replay --scenario {} --mode {} --seed {}{bug}",
+            "cargo run --release -- replay --scenario {} --mode {} --seed {}{bug}{faults}",
             self.scenario, self.mode, self.seed
         )
     }

@@ -57,6 +57,44 @@ impl FaultKinds {
     }
 }
 
+/// `--faults`: `all`, `none`, or a comma-separated list of kinds.
+impl std::str::FromStr for FaultKinds {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<FaultKinds, String> {
+        match text {
+            "all" => return Ok(FaultKinds::ALL),
+            "none" => return Ok(FaultKinds::default()),
+            _ => {}
+        }
+        let mut kinds = FaultKinds::default();
+        for name in text.split(',').map(str::trim) {
+            let switch = match name {
+                "partition" => &mut kinds.partition,
+                "kill-replica" => &mut kinds.kill_replica,
+                "restart-primary" => &mut kinds.restart_primary,
+                "reset-link" => &mut kinds.reset_link,
+                _ => {
+                    return Err(format!(
+                        "unknown fault kind '{name}' (known: partition, kill-replica, restart-primary, reset-link, or all, none)"
+                    ))
+                }
+            };
+            *switch = true;
+        }
+        Ok(kinds)
+    }
+}
+
+impl fmt::Display for FaultKinds {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.names() {
+            names if names.is_empty() => formatter.write_str("none"),
+            names => formatter.write_str(&names.join(",")),
+        }
+    }
+}
+
 /// One seed's choice of everything the swarm varies.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SwarmConfig {

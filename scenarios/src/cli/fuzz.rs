@@ -30,6 +30,8 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use replsim_sim::bug::Bug;
+
+use crate::swarm::FaultKinds;
 use serde_json::{json, Value};
 
 use super::{parse_duration, scenario_named, ModeSet, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
@@ -48,6 +50,10 @@ pub struct FuzzArgs {
     /// Plant this bug in every run (a wrong name lists the known ones).
     #[arg(long)]
     bug: Option<Bug>,
+    /// Fault kinds on in every seed of a swarm scenario, instead of each seed's draw:
+    /// `all`, `none`, or a list of partition, kill-replica, restart-primary, reset-link.
+    #[arg(long, value_parser = str::parse::<FaultKinds>)]
+    faults: Option<FaultKinds>,
     /// Seeds of the whole run (every shard together): `start-seed .. start-seed + N` [default: 1000].
     #[arg(long, conflicts_with = "duration")]
     seeds: Option<u64>,
@@ -128,6 +134,15 @@ pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
 
 fn plan_of(args: &FuzzArgs) -> Result<Plan, UsageError> {
     let scenarios = if args.scenario == "all" { Scenario::all() } else { vec![scenario_named(&args.scenario)?] };
+    if args.faults.is_some() {
+        if let Some(scenario) = scenarios.iter().find(|scenario| scenario.swarm.is_none()) {
+            return Err(UsageError::Invalid(format!(
+                "--faults applies to the swarm scenarios (swarm, swarm-every-fault); {} has no faults{}",
+                scenario.name,
+                if args.scenario == "all" { ": add --scenario swarm" } else { "" }
+            )));
+        }
+    }
     let limit = match (args.seeds, args.duration) {
         (_, Some(duration)) if duration.is_zero() => {
             return Err(UsageError::Invalid("--duration must be positive".into()))
@@ -150,6 +165,7 @@ fn plan_of(args: &FuzzArgs) -> Result<Plan, UsageError> {
         scenarios,
         modes: args.mode.0.clone(),
         bug: args.bug,
+        faults: args.faults,
         start_seed: args.start_seed,
         limit,
         shard: args.shard.unwrap_or(Shard::WHOLE),
@@ -471,6 +487,7 @@ mod tests {
             scenarios: vec![scenario_named("flushdb-race").unwrap()],
             modes: vec![ApplyMode::Barrier],
             bug: None,
+            faults: None,
             start_seed: 1,
             limit: Limit::Seeds(3),
             shard: Shard::WHOLE,

@@ -21,6 +21,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 use replsim_sim::bug::Bug;
+
+use crate::swarm::FaultKinds;
 use replsim_sim::config::ApplyMode;
 use tracing_subscriber::EnvFilter;
 
@@ -43,6 +45,10 @@ pub struct ReplayArgs {
     /// Plant this bug (a wrong name lists the known ones).
     #[arg(long, conflicts_with = "regression")]
     bug: Option<Bug>,
+    /// Fault kinds on (swarm scenarios), instead of the seed's draw: `all`, `none`, or a list of
+    /// partition, kill-replica, restart-primary, reset-link.
+    #[arg(long, conflicts_with = "regression", value_parser = str::parse::<FaultKinds>)]
+    faults: Option<FaultKinds>,
     /// Replay a regression entry (a shrunk case) instead: FILE:LINE.
     #[arg(long, value_name = "FILE:LINE")]
     regression: Option<String>,
@@ -149,6 +155,9 @@ fn case_of(args: &ReplayArgs) -> Result<(Case, String), UsageError> {
     };
     let mut case = Case::new(&scenario, mode, seed);
     case.cluster.bug = args.bug;
+    if let Some(kinds) = args.faults {
+        case = case.with_fault_kinds(kinds).map_err(UsageError::Invalid)?;
+    }
     let repro = case.repro_command();
     Ok((case, repro))
 }
