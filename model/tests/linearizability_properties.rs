@@ -67,7 +67,7 @@ fn small_random_history(random: &mut SplitMix) -> Vec<Operation<Command, Respons
         let input = match random.below(10) {
             0 | 1 => Command::FlushDb { db },
             2 => Command::FlushAll { db },
-            3 | 4 | 5 => Command::get(db, key),
+            3..=5 => Command::get(db, key),
             6 | 7 => Command::set(db, key, value),
             _ => Command::del(db, if random.below(2) == 0 { vec![key] } else { vec!["a", "b"] }),
         };

@@ -19,15 +19,15 @@ fn corpus_dir() -> Option<PathBuf> {
 }
 
 /// (file, expected linearizable) for every tested file of the manifest.
-fn manifest(dir: &PathBuf, prefix: &str) -> Vec<(String, bool)> {
+fn manifest(dir: &std::path::Path, prefix: &str) -> Vec<(String, bool)> {
     let text = std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("readable manifest");
     text.lines()
         .skip(1)
         .filter_map(|line| {
             let fields: Vec<&str> = line.split('\t').collect();
-            let expected = match fields.get(3)? {
-                &"linearizable" => true,
-                &"not-linearizable" => false,
+            let expected = match *fields.get(3)? {
+                "linearizable" => true,
+                "not-linearizable" => false,
                 _ => return None,
             };
             fields[0].starts_with(prefix).then(|| (fields[0].to_string(), expected))

@@ -59,8 +59,8 @@ pub async fn run_client(
         // operation certainly did not happen.
         let mut sent = false;
         let outcome = within(request_deadline, async {
-            if !connections.contains_key(&ip) {
-                connections.insert(ip, Connection::connect(SocketAddr::new(ip, CLIENT_PORT)).await?);
+            if let std::collections::btree_map::Entry::Vacant(e) = connections.entry(ip) {
+                e.insert(Connection::connect(SocketAddr::new(ip, CLIENT_PORT)).await?);
             }
             let connection = connections.get_mut(&ip).expect("inserted above");
             sent = true;

@@ -209,7 +209,7 @@ fn close(open: Open, line: usize) -> Result<Edn, EdnError> {
         Container::List => Edn::List(open.items),
         Container::Set => Edn::Set(open.items),
         Container::Map => {
-            if open.items.len() % 2 != 0 {
+            if !open.items.len().is_multiple_of(2) {
                 return Err(EdnError {
                     line,
                     problem: format!("the map opened at line {} has a key without a value", open.line),

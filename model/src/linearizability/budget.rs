@@ -53,7 +53,7 @@ impl Meter {
                 return Err(format!("step budget of {steps_max} spent"));
             }
         }
-        if self.steps_used % STEPS_PER_CLOCK_READ == 0 {
+        if self.steps_used.is_multiple_of(STEPS_PER_CLOCK_READ) {
             if let Some(deadline) = self.deadline {
                 if Instant::now() >= deadline {
                     return Err(format!("timed out after {} search steps", self.steps_used));

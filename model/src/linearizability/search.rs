@@ -353,7 +353,7 @@ impl<'history, M: Model> Search<'history, M> {
             steps_left -= 1;
             let entry = self.entry;
             let op = entry / 2;
-            if entry % 2 == 0 {
+            if entry.is_multiple_of(2) {
                 let candidate = &self.ops[op as usize];
                 if let Some(next_state) = model.step(&self.state, candidate.input, candidate.output) {
                     self.linearized.flip(op);
@@ -426,7 +426,7 @@ fn pending_calls_before(events: &EventList, return_entry: u32) -> Vec<u32> {
     let mut entry = events.first();
     // Bounded by the list length: the walk stops at `return_entry`, which is linked.
     while entry != NO_ENTRY && entry != return_entry {
-        if entry % 2 == 0 {
+        if entry.is_multiple_of(2) {
             pending.push(entry / 2);
         }
         entry = events.next[entry as usize];

@@ -79,7 +79,7 @@ fn parse_step(text: &str) -> Result<FaultStep, String> {
         _ => return Err(bad("expected 'phase-N +Tms FAULT for Dms'")),
     };
     let phase = number_after(phase, "phase-").ok_or_else(|| bad("expected phase-N"))?;
-    let at = at.strip_prefix('+').and_then(|at| millis(at)).ok_or_else(|| bad("expected +Tms"))?;
+    let at = at.strip_prefix('+').and_then(millis).ok_or_else(|| bad("expected +Tms"))?;
     let duration = millis(duration).ok_or_else(|| bad("expected for Dms"))?;
     let replica = |word: &str| number_after(word, "replica-").ok_or_else(|| bad("expected replica-N"));
     let fault = match fault {
