@@ -120,7 +120,7 @@ impl Binlog {
             return Vec::new();
         }
         let start = (offset.0 - self.purged_through.0) as usize;
-        self.entries.iter().skip(start).take(count_max).cloned().collect()
+        self.entries.range(start..).take(count_max).cloned().collect()
     }
 
     /// Forgets entries up to and including `offset` (bounded retention).

@@ -21,8 +21,7 @@ use replsim_model::check::SimTime;
 use replsim_model::command::{Command, Response};
 use replsim_model::history::Operation;
 use replsim_model::linearizability;
-use replsim_model::linearizability::kv::KvModel;
-use replsim_model::linearizability::order::check_with_proposal;
+use replsim_model::linearizability::order::check_kv_with_proposal;
 use replsim_model::linearizability::replica_reads::{check_replica_reads, ReplicaReadViolation};
 use replsim_sim::cluster::PRIMARY_NODE;
 use replsim_sim::config::{ApplyMode, ClusterConfig};
@@ -415,7 +414,7 @@ fn check_primary_history(record: &Record, violations: &mut Vec<Violation>) -> Op
     let proposal: Vec<usize> = proposal.into_iter().map(|(_, index)| index).collect();
     let options =
         linearizability::Options { timeout: None, steps_max: Some(LINEARIZABILITY_STEPS_MAX), ..Default::default() };
-    match check_with_proposal(&KvModel, &history, &proposal, &options) {
+    match check_kv_with_proposal(&history, &proposal, &options) {
         linearizability::Verdict::Linearizable(_) => None,
         linearizability::Verdict::NotLinearizable(counterexample) => {
             violations.push(Violation::Linearizability { report: counterexample.to_string() });

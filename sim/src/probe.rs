@@ -8,6 +8,7 @@
 //! Everything runs on madsim's single simulation thread; the mutex is never contended and exists
 //! only because madsim's tasks must be `Send`.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -295,6 +296,14 @@ struct ProbeState {
     hasher: StableHasher,
     /// Operations the primary has executed so far.
     executed_by_primary: u64,
+    /// Trace names of the clients, made once: two events per operation name their client.
+    client_names: BTreeMap<u64, Arc<str>>,
+}
+
+impl ProbeState {
+    fn client_name(&mut self, client: u64) -> Arc<str> {
+        self.client_names.entry(client).or_insert_with(|| Arc::from(format!("client-{client}"))).clone()
+    }
 }
 
 impl Probe {
@@ -305,6 +314,7 @@ impl Probe {
                 record,
                 hasher: StableHasher::default(),
                 executed_by_primary: 0,
+                client_names: BTreeMap::new(),
             })),
         }
     }
@@ -340,7 +350,8 @@ impl Probe {
 
     /// Records a call; returns the handle to complete it with [`Probe::returned`].
     pub fn invoked(&self, node: &str, session: u64, client: u64, command: &Command, target: Target) -> usize {
-        self.event(&client_node(client), Event::Invoke { client, command: command.clone(), target });
+        let name = self.lock().client_name(client);
+        self.event(&name, Event::Invoke { client, command: command.clone(), target });
         let mut state = self.lock();
         let operation = Operation { client, call: time::now(), returned: None, input: command.clone(), output: None };
         state.record.history.push(ClientOperation {
@@ -364,7 +375,8 @@ impl Probe {
             }
             operation.client
         };
-        self.event(&client_node(client), Event::Return { client, response });
+        let name = self.lock().client_name(client);
+        self.event(&name, Event::Return { client, response });
     }
 
     /// The primary executed client operation `handle` (called under the primary's lock).
@@ -385,7 +397,8 @@ impl Probe {
             operation.not_executed = true;
             operation.operation.client
         };
-        self.event(&client_node(client), Event::NotExecuted { client, reason });
+        let name = self.lock().client_name(client);
+        self.event(&name, Event::NotExecuted { client, reason });
     }
 
     pub fn checkpoint(&self, checkpoint: Checkpoint) {
@@ -399,9 +412,4 @@ impl Probe {
         record.trace_hash = state.hasher.finish();
         record
     }
-}
-
-/// The trace's node name of a client.
-fn client_node(client: u64) -> String {
-    format!("client-{client}")
 }

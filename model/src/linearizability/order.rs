@@ -13,10 +13,13 @@
 
 use std::fmt;
 
+use super::kv::KvModel;
 use super::model::Model;
 use super::verdict::{PartitionOrder, Verdict, Witness};
 use super::{check, Options};
+use crate::command::{Command, Response};
 use crate::history::Operation;
+use crate::store::Store;
 
 /// Why a proposed order is not a linearization.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,11 +58,38 @@ pub fn verify_order<M: Model>(
     history: &[Operation<M::Input, M::Output>],
     order: &[usize],
 ) -> Result<(), Rejection> {
+    let mut state = model.initial_state();
+    verify_with(history, order, |operation| match model.step(&state, &operation.input, operation.output.as_ref()) {
+        Some(next) => {
+            state = next;
+            true
+        }
+        None => false,
+    })
+}
+
+/// [`verify_order`] for replsim's key-value histories, stepping one mutable reference [`Store`]
+/// instead of cloning the model's state at every operation (the simulation verifies one order
+/// per run, so this is on the fuzzing hot path).
+pub fn verify_kv_order(history: &[Operation<Command, Response>], order: &[usize]) -> Result<(), Rejection> {
+    let mut store = Store::default();
+    verify_with(history, order, |operation| {
+        // A placed operation took effect, answered or not.
+        let response = store.execute(&operation.input);
+        operation.output.as_ref().is_none_or(|output| *output == response)
+    })
+}
+
+/// The real-time and completeness rules of a linearization; `accepts` steps the model.
+fn verify_with<I, O>(
+    history: &[Operation<I, O>],
+    order: &[usize],
+    mut accepts: impl FnMut(&Operation<I, O>) -> bool,
+) -> Result<(), Rejection> {
     let mut placed = vec![false; history.len()];
     // The latest call among the operations placed so far: an operation that returned before it
     // cannot come after all of them.
     let mut latest_call: Option<(crate::check::SimTime, usize)> = None;
-    let mut state = model.initial_state();
     for &index in order {
         let Some(operation) = history.get(index) else { return Err(Rejection::NotAPermutation { index }) };
         if std::mem::replace(&mut placed[index], true) {
@@ -73,7 +103,9 @@ pub fn verify_order<M: Model>(
         if latest_call.is_none_or(|(call, _)| operation.call > call) {
             latest_call = Some((operation.call, index));
         }
-        state = model.step(&state, &operation.input, operation.output.as_ref()).ok_or(Rejection::Model { index })?;
+        if !accepts(operation) {
+            return Err(Rejection::Model { index });
+        }
     }
     match history.iter().enumerate().find(|(index, operation)| operation.returned.is_some() && !placed[*index]) {
         Some((index, _)) => Err(Rejection::Missing { index }),
@@ -90,19 +122,34 @@ pub fn check_with_proposal<M: Model>(
     options: &Options,
 ) -> Verdict {
     match verify_order(model, history, proposal) {
-        Ok(()) => Verdict::Linearizable(Witness {
-            partitions: vec![PartitionOrder { name: "proposed order".to_string(), order: proposal.to_vec() }],
-        }),
+        Ok(()) => proposed(proposal),
         Err(_) => check(model, history, options),
     }
+}
+
+/// [`check_with_proposal`] for replsim's key-value histories (see [`verify_kv_order`]).
+pub fn check_kv_with_proposal(
+    history: &[Operation<Command, Response>],
+    proposal: &[usize],
+    options: &Options,
+) -> Verdict {
+    match verify_kv_order(history, proposal) {
+        Ok(()) => proposed(proposal),
+        Err(_) => check(&KvModel, history, options),
+    }
+}
+
+fn proposed(order: &[usize]) -> Verdict {
+    Verdict::Linearizable(Witness {
+        partitions: vec![PartitionOrder { name: "proposed order".to_string(), order: order.to_vec() }],
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::check::SimTime;
-    use crate::command::{Command, Db, Response};
-    use crate::linearizability::kv::KvModel;
+    use crate::command::Db;
 
     fn op(call: u64, returned: Option<u64>, input: Command, output: Option<Response>) -> Operation<Command, Response> {
         Operation { client: call, call: SimTime(call), returned: returned.map(SimTime), input, output }
@@ -121,6 +168,14 @@ mod tests {
     fn a_true_order_verifies_and_the_pending_write_may_be_left_out() {
         assert_eq!(verify_order(&KvModel, &history(), &[0, 1, 2]), Ok(()));
         assert_eq!(verify_order(&KvModel, &history(), &[0, 1, 2, 3]), Ok(()));
+    }
+
+    #[test]
+    fn the_store_based_verifier_agrees_with_the_model_based_one() {
+        let history = history();
+        for order in [&[0, 1, 2][..], &[0, 1, 2, 3], &[1, 0, 2], &[0, 2, 1], &[0, 1], &[0, 0, 1, 2], &[0, 1, 2, 9]] {
+            assert_eq!(verify_kv_order(&history, order), verify_order(&KvModel, &history, order), "{order:?}");
+        }
     }
 
     #[test]
