@@ -3,10 +3,13 @@
 //!
 //! - [`convergence`]: after quiescence, primary == every replica == replay of the whole binlog.
 //! - [`prefix`]: whenever a replica was idle at applied offset `o`, its store == replay to `o`.
+//! - [`replica_reads`]: every read a replica served is a value of some binlog prefix, and a
+//!   session's prefixes never go backwards.
 
 pub mod convergence;
 pub mod diff;
 pub mod prefix;
+pub mod replica_reads;
 
 use std::fmt;
 

@@ -91,7 +91,6 @@ pub mod order;
 pub mod porcupine_kv;
 mod prepare;
 pub mod register;
-pub mod replica_reads;
 mod search;
 mod verdict;
 

@@ -16,7 +16,7 @@
 //! use replsim_model::check::SimTime;
 //! use replsim_model::command::{Command, Db, Response};
 //! use replsim_model::history::Operation;
-//! use replsim_model::linearizability::replica_reads::check_replica_reads;
+//! use replsim_model::check::replica_reads::check_replica_reads;
 //! let binlog = vec![
 //!     BinlogEntry { offset: Offset(1), command: Command::set(Db(0), "a", "1") },
 //!     BinlogEntry { offset: Offset(2), command: Command::FlushDb { db: Db(0) } },
