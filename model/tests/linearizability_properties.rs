@@ -6,10 +6,11 @@ use replsim_model::check::SimTime;
 use replsim_model::command::{Command, Db, Response};
 use replsim_model::history::Operation;
 use replsim_model::linearizability::brute_force::check_brute_force;
-use replsim_model::linearizability::generate::{flushdb_history, stale_read_after_flush, HistoryShape, SplitMix};
+use replsim_model::linearizability::generate::{
+    answer_in_point_order, flushdb_history, stale_read_after_flush, HistoryShape, SplitMix,
+};
 use replsim_model::linearizability::kv::KvModel;
 use replsim_model::linearizability::{check, check_client_history, Options, Verdict};
-use replsim_model::store::Store;
 
 fn shape() -> impl Strategy<Value = HistoryShape> {
     (1usize..120, 1usize..12, 1usize..6, 0u32..150).prop_map(|(ops_total, clients, keys, flushdb_per_mille)| {
@@ -84,14 +85,7 @@ fn small_random_history(random: &mut SplitMix) -> Vec<Operation<Command, Respons
             output: None,
         });
     }
-    points.sort_unstable();
-    let mut store = Store::default();
-    for (_, index) in points {
-        let response = store.execute(&history[index].input);
-        if history[index].returned.is_some() {
-            history[index].output = Some(response);
-        }
-    }
+    answer_in_point_order(&mut history, points);
     if random.below(2) == 0 {
         let victim = random.below(op_count as u64) as usize;
         if history[victim].output.is_some() {

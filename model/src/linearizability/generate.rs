@@ -87,13 +87,23 @@ pub fn flushdb_history(seed: u64, shape: &HistoryShape) -> Vec<Operation<Command
             output: None,
         });
     }
+    answer_in_point_order(&mut history, points);
+    history
+}
+
+/// Gives each operation the answer it gets when the operations take effect in the order of their
+/// `(point, index)` pairs — a sequential execution, so the history is linearizable by
+/// construction. Operations without a return keep no answer; ones absent from `points` never
+/// took effect.
+pub fn answer_in_point_order(history: &mut [Operation<Command, Response>], mut points: Vec<(u64, usize)>) {
     points.sort_unstable();
     let mut store = Store::default();
     for (_, index) in points {
         let response = store.execute(&history[index].input);
-        history[index].output = Some(response);
+        if history[index].returned.is_some() {
+            history[index].output = Some(response);
+        }
     }
-    history
 }
 
 /// Makes one GET read a value erased by a FLUSHDB that completed before the GET began, with no

@@ -113,21 +113,8 @@ fn verify_with<I, O>(
     }
 }
 
-/// Checks `history`, trying `proposal` first: linearizable with `proposal` as the witness when it
-/// verifies, otherwise whatever the full [`check`] finds.
-pub fn check_with_proposal<M: Model>(
-    model: &M,
-    history: &[Operation<M::Input, M::Output>],
-    proposal: &[usize],
-    options: &Options,
-) -> Verdict {
-    match verify_order(model, history, proposal) {
-        Ok(()) => proposed(proposal),
-        Err(_) => check(model, history, options),
-    }
-}
-
-/// [`check_with_proposal`] for replsim's key-value histories (see [`verify_kv_order`]).
+/// Checks a replsim key-value `history`, trying `proposal` first: linearizable with `proposal` as
+/// the witness when it verifies ([`verify_kv_order`]), otherwise whatever the full [`check`] finds.
 pub fn check_kv_with_proposal(
     history: &[Operation<Command, Response>],
     proposal: &[usize],
@@ -192,10 +179,10 @@ mod tests {
     fn a_failed_proposal_falls_back_to_the_search_in_both_directions() {
         let options = Options::default();
         // Wrong proposal, linearizable history: the search still finds it linearizable.
-        assert!(check_with_proposal(&KvModel, &history(), &[1, 0, 2], &options).is_linearizable());
+        assert!(check_kv_with_proposal(&history(), &[1, 0, 2], &options).is_linearizable());
         // A history no order explains: reading a value never written.
         let mut bad = history();
         bad[1].output = Some(Response::Value(Some("7".into())));
-        assert!(check_with_proposal(&KvModel, &bad, &[0, 1, 2], &options).is_not_linearizable());
+        assert!(check_kv_with_proposal(&bad, &[0, 1, 2], &options).is_not_linearizable());
     }
 }
