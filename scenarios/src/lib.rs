@@ -1,4 +1,5 @@
-//! Scenarios, generators, the runner and the `replsim` command line.
+//! Scenarios, generators and the runner: the public API that the `replsim` binary
+//! (`src/bin/replsim/`, built by the root package) and `cargo test` both call.
 //!
 //! - [`generate`]: proptest strategies that turn a seed into a workload (and can shrink it).
 //! - [`scenario`]: the named scenarios.
@@ -8,10 +9,8 @@
 //! - [`fuzz`]: a fuzz campaign's runs, shards and parallel workers, results in seed order.
 //! - [`regression`]: regression cases as one line of text each (`tests/regressions/*.txt`).
 //! - [`shrink`]: shrinking a failing case to a minimal one that fails the same check.
-//! - [`cli`]: the `replsim` command line.
 
 pub mod bench;
-pub mod cli;
 pub mod fuzz;
 pub mod generate;
 pub mod regression;

@@ -19,7 +19,7 @@ use replsim_model::binlog::Offset;
 
 use crate::client::{self, CatchUp, Directory};
 use crate::config::ClusterConfig;
-use crate::fault::{FaultTargets, Injector};
+use crate::injector::{FaultTargets, Injector};
 use crate::primary::Primary;
 use crate::probe::{Checkpoint, Ending, Event, Probe, Record};
 use crate::replica::Replica;

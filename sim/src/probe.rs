@@ -19,8 +19,8 @@ use replsim_model::command::{Command, Response};
 use replsim_model::history::Operation;
 use serde::Serialize;
 
-use crate::config::StableHasher;
 use crate::fault::Fault;
+use crate::hash::StableHasher;
 use crate::time;
 use crate::workload::Target;
 

@@ -13,7 +13,7 @@ use replsim_model::linearizability::porcupine_kv::PorcupineKvModel;
 use replsim_model::linearizability::register::RegisterModel;
 use replsim_model::linearizability::{check as check_history, Options, Verdict};
 
-use super::{parse_duration, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
+use crate::{parse_duration, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {

@@ -22,13 +22,13 @@ use std::process::ExitCode;
 use clap::Args;
 use replsim_sim::bug::Bug;
 
-use crate::swarm::FaultKinds;
+use replsim_scenarios::swarm::FaultKinds;
 use replsim_sim::config::ApplyMode;
 use tracing_subscriber::EnvFilter;
 
-use super::{scenario_named, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
-use crate::regression;
-use crate::runner::{run_case, Case, Outcome, RunOptions, Verdict};
+use crate::{scenario_named, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
+use replsim_scenarios::regression;
+use replsim_scenarios::runner::{run_case, Case, Outcome, RunOptions, Verdict};
 
 const DEFAULT_FILTER: &str = "replsim=info";
 

@@ -23,10 +23,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 
-use super::{parse_duration, scenario_named, UsageError};
-use crate::regression::{self, op_text, step_text, Entry};
-use crate::runner::Case;
-use crate::shrink::{self, Budget, Progress, Shrunk};
+use crate::{parse_duration, scenario_named, UsageError};
+use replsim_scenarios::regression::{self, op_text, step_text, Entry};
+use replsim_scenarios::runner::Case;
+use replsim_scenarios::shrink::{self, Budget, Progress, Shrunk};
 
 #[derive(Debug, Args)]
 pub struct ShrinkArgs {

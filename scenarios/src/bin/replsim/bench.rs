@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use clap::Args;
 use replsim_sim::config::ApplyMode;
 
-use super::{scenario_named, UsageError};
-use crate::bench::{baseline_rate, scenario_rate, BASELINE_DATAGRAMS};
+use crate::{scenario_named, UsageError};
+use replsim_scenarios::bench::{baseline_rate, scenario_rate, BASELINE_DATAGRAMS};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {

@@ -31,13 +31,13 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use replsim_sim::bug::Bug;
 
-use crate::swarm::FaultKinds;
+use replsim_scenarios::swarm::FaultKinds;
 use serde_json::{json, Value};
 
-use super::{parse_duration, scenario_named, ModeSet, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
-use crate::fuzz::{self, Ending, Finished, Limit, Plan, Shard};
-use crate::runner::{Outcome, Verdict};
-use crate::scenario::Scenario;
+use crate::{parse_duration, scenario_named, ModeSet, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
+use replsim_scenarios::fuzz::{self, Ending, Finished, Limit, Plan, Shard};
+use replsim_scenarios::runner::{Outcome, Verdict};
+use replsim_scenarios::scenario::Scenario;
 
 #[derive(Debug, Args)]
 pub struct FuzzArgs {
@@ -480,7 +480,7 @@ mod tests {
     use replsim_sim::config::ApplyMode;
 
     use super::*;
-    use crate::runner::{run_case, Case, RunOptions, Violation};
+    use replsim_scenarios::runner::{run_case, Case, RunOptions, Violation};
 
     fn plan() -> Plan {
         Plan {
