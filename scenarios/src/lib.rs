@@ -8,12 +8,14 @@
 //! - [`bench`]: seeds/s of a scenario and of a bare madsim baseline.
 //! - [`fuzz`]: a fuzz campaign's runs, shards and parallel workers, results in seed order.
 //! - [`regression`]: regression cases as one line of text each (`tests/regressions/*.txt`).
+//! - [`report`]: a run as one self-contained HTML page (timeline, overtaking, diff).
 //! - [`shrink`]: shrinking a failing case to a minimal one that fails the same check.
 
 pub mod bench;
 pub mod fuzz;
 pub mod generate;
 pub mod regression;
+pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod seeds;

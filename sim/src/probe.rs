@@ -230,7 +230,11 @@ impl fmt::Display for Event {
             Event::InfoReplication { master_repl_offset, replicas } => {
                 write!(formatter, "INFO replication: master_repl_offset={master_repl_offset}")?;
                 for line in replicas {
-                    write!(formatter, ", {} offset={} applied_offset={}", line.replica, line.offset, line.applied_offset)?;
+                    write!(
+                        formatter,
+                        ", {} offset={} applied_offset={}",
+                        line.replica, line.offset, line.applied_offset
+                    )?;
                 }
                 Ok(())
             }

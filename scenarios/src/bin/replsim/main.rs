@@ -6,6 +6,7 @@ mod check;
 mod duration;
 mod fuzz;
 mod replay;
+mod report;
 mod shrink;
 
 use std::process::ExitCode;

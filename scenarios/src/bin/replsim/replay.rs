@@ -64,6 +64,10 @@ pub struct ReplayArgs {
     /// linearizability check judged; `replsim check FILE --model kv` checks it again.
     #[arg(long, value_name = "FILE.jsonl")]
     history_out: Option<PathBuf>,
+    /// Write the run as one self-contained HTML page: its timeline, the entries that ran out of
+    /// order highlighted, the diff beside it.
+    #[arg(long, value_name = "FILE.html")]
+    html: Option<PathBuf>,
     /// Run the case twice and compare trace hashes; exit 1 if they differ.
     #[arg(long)]
     check_determinism: bool,
@@ -96,7 +100,8 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, UsageError> {
         .with_writer(|| QuietStdout)
         .finish();
     // Scoped to this thread (madsim runs the whole simulation on it): a determinism re-run is silent.
-    let options = RunOptions { keep_trace: trace_file.is_some(), keep_history: args.history_out.is_some() };
+    let keep_trace = trace_file.is_some() || args.html.is_some();
+    let options = RunOptions { keep_trace, keep_history: args.history_out.is_some() };
     let verdict = tracing::subscriber::with_default(subscriber, || run_case(&case, options));
     if let (Some(file), Some(trace)) = (trace_file.as_mut(), &verdict.trace) {
         let written = trace.iter().try_for_each(|line| {
@@ -116,6 +121,9 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, UsageError> {
         if let Err(error) = written {
             return Err(UsageError::Invalid(format!("cannot write history file {}: {error}", path.display())));
         }
+    }
+    if let Some(path) = &args.html {
+        crate::report::write(&verdict, path)?;
     }
     print_verdict(&verdict, &repro);
     let mut deterministic = true;
