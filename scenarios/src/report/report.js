@@ -78,6 +78,7 @@
   }
 
   function render() {
+    const began = window.performance.now();
     pending = false;
     layout();
     const width = LABEL_W + plotWidth();
@@ -111,6 +112,7 @@
       const top = laneY[laneIndex];
       const height = laneH[laneIndex];
       let dense = null;
+      let labelsBlockedUntil = -Infinity;
       const spans = [];
       const flush = function () {
         if (!dense) return;
@@ -119,7 +121,7 @@
         } else {
           const a = clampX(dense.x0 - 1);
           const b = clampX(dense.x1 + 1);
-          out.push('<rect class="it dense" data-n="' + dense.count + '" data-span="' + esc(ms(D.items[dense.first].start, 3) +
+          out.push('<rect class="it dense ' + D.items[dense.first].kind + '" data-n="' + dense.count + '" data-span="' + esc(ms(D.items[dense.first].start, 3) +
             ' to ' + ms(D.items[dense.last].end, 3)) + '" x="' + a.toFixed(1) + '" y="' + (top + 4) + '" width="' +
             Math.max(2, b - a).toFixed(1) + '" height="' + (height - 8) + '"/>');
           drawn += 1;
@@ -155,12 +157,17 @@
         const onFill = flags & 1 ? ' on-highlight' : ' on-overtaken';
         const textCls = 'it-label' + (flags ? (instant ? ' bold' : onFill) : '');
         const textX = instant ? xa + 4 : Math.max(xa, LABEL_W) + 3;
-        const room = instant ? Math.min(nextX, width) - textX - 4 : Math.min(xb, width) - textX - 2;
+        if (textX < labelsBlockedUntil) return;
+        // A highlighted instant's label is always shown whole, and later labels make way for it.
+        const whole = flags && instant;
+        const room = whole ? Infinity : instant ? Math.min(nextX, width) - textX - 4 : Math.min(xb, width) - textX - 2;
         const chars = Math.floor(room / 6.1);
         if (chars >= 3 || (flags && chars >= 1)) {
           let text = it.label;
           if (text.length > chars) text = chars > 1 ? text.slice(0, chars - 1) + '…' : text.slice(0, 1);
-          out.push('<text class="' + textCls + '" x="' + textX.toFixed(1) + '" y="' + (middle + 3.5) + '">' + esc(text) + '</text>');
+          out.push('<text class="' + textCls + (whole ? ' halo' : '') + '" x="' + textX.toFixed(1) + '" y="' + (middle + 3.5) + '">' +
+            esc(text) + '</text>');
+          if (whole) labelsBlockedUntil = textX + text.length * 6.6 + 4;
         }
       };
       const first = firstAtOrAfter(list, t0 - reach[laneIndex], function (index) { return D.items[index].start; });
@@ -219,6 +226,7 @@
     chart.innerHTML = out.join('');
     document.body.setAttribute('data-drawn', String(drawn));
     document.body.setAttribute('data-rendered', 'yes');
+    document.body.setAttribute('data-render-ms', (window.performance.now() - began).toFixed(1));
     drawOverview();
     windowText.textContent = 'view ' + ms(t0, 3) + ' – ' + ms(t1, 3) + ' (' + ms(t1 - t0, 3) + ' of ' + ms(D.end, 1) + ')';
   }
@@ -511,8 +519,9 @@
   });
   window.addEventListener('resize', schedule);
 
-  // First frame synchronously, at the failure: a headless browser's DOM dump sees it drawn.
-  const initial = failureWindow();
+  // First frame synchronously, at the failure (or the whole run, for `#whole`): a headless
+  // browser's DOM dump sees it drawn.
+  const initial = window.location.hash === '#whole' ? [0, END] : failureWindow();
   setView(initial[0], initial[1]);
   render();
 })();

@@ -509,7 +509,11 @@ impl Builder {
     /// command (or the multi-key DEL or FLUSHALL it was split from), the earliest invoked.
     fn producer_of(&self, command: &Command) -> Option<u64> {
         let produces = |operation: &OpenOperation| {
+            // Only a multi-key DEL or a FLUSHALL is logged as several entries.
+            let splits = matches!(&operation.command, Command::Del { keys, .. } if keys.len() > 1)
+                || matches!(operation.command, Command::FlushAll { .. });
             operation.target == Target::Primary
+                && (operation.produced.is_empty() || splits)
                 && (operation.command == *command
                     || match (&operation.command, command) {
                         (Command::Del { db, keys }, Command::Del { db: entry_db, keys: entry_keys }) => {
