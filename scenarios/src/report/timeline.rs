@@ -274,18 +274,13 @@ impl Builder {
         self.lanes.len() - 1
     }
 
-    fn lane_index(&mut self, key: &str, name: &str, kind: &'static str) -> usize {
-        self.lane(key, name, kind)
-    }
-
-    #[allow(clippy::too_many_arguments)]
     fn item(&mut self, lane: usize, start: u64, end: u64, kind: &'static str, label: String, detail: String) -> usize {
         self.items.push(Item { lane, start, end, queued: None, kind, label, detail, offset: None, flags: 0 });
         self.items.len() - 1
     }
 
     fn point(&mut self, replica: &str, name: &'static str, at: u64, offset: u64) {
-        let lane = self.lane_index(&offsets_lane(replica), &format!("{replica} offsets"), "offsets");
+        let lane = self.lane(&offsets_lane(replica), &format!("{replica} offsets"), "offsets");
         let index = *self.series_of.entry((replica.to_string(), name)).or_insert_with(|| {
             self.series.push(Series { lane, name: name.to_string(), kind: name, points: Vec::new() });
             self.series.len() - 1
@@ -301,7 +296,7 @@ impl Builder {
         let node = line.node.as_str();
         match &line.event {
             Event::Invoke { client, command, target } => {
-                let lane = self.lane_index(&client_lane(*client), &format!("client-{client}"), "ops");
+                let lane = self.lane(&client_lane(*client), &format!("client-{client}"), "ops");
                 let kind = if *target == Target::Primary { "op" } else { "read" };
                 let label = command.to_string();
                 let item = self.item(lane, at, at, kind, label, String::new());
@@ -316,7 +311,7 @@ impl Builder {
             Event::NotExecuted { client, reason } => self.close_operation(*client, at, None, Some(reason.clone())),
             Event::BinlogAppend { offset, command } => {
                 let source = self.producer_of(command);
-                let lane = self.lane_index("primary", "primary binlog", "binlog");
+                let lane = self.lane("primary", "primary binlog", "binlog");
                 let mut detail = format!("primary appended {command} at offset {offset}, {}", SimTime(at));
                 if let Some(client) = source {
                     let operation = &mut self.open_operations.get_mut(&client).expect("found open above");
@@ -331,7 +326,7 @@ impl Builder {
                 }
             }
             Event::BinlogPurged { through } => {
-                let lane = self.lane_index("primary", "primary binlog", "binlog");
+                let lane = self.lane("primary", "primary binlog", "binlog");
                 self.item(
                     lane,
                     at,
@@ -342,7 +337,7 @@ impl Builder {
                 );
             }
             Event::SyncAccepted { replica, after, full_sync } => {
-                let lane = self.lane_index(&thread_lane(replica), &format!("{replica} binlog thread"), "thread");
+                let lane = self.lane(&thread_lane(replica), &format!("{replica} binlog thread"), "thread");
                 let what = if *full_sync { "full sync" } else { "incremental sync" };
                 self.item(
                     lane,
@@ -366,6 +361,15 @@ impl Builder {
             }
             Event::FullSyncLoaded { offset, keys } => {
                 let lane = self.thread(node);
+                // A full sync drains the workers first; that wait was announced under its offset.
+                if let Some(wait_began) = self.barrier_waits.remove(&(node.to_string(), offset.0)) {
+                    let detail = format!(
+                        "{node} waits for its writes in flight before loading the full sync, {} to {}",
+                        SimTime(wait_began),
+                        SimTime(at)
+                    );
+                    self.item(lane, wait_began, at, "barrier", "drain for full sync".to_string(), detail);
+                }
                 self.item(
                     lane,
                     at,
@@ -391,9 +395,8 @@ impl Builder {
             Event::Dispatched { offset, .. } => {
                 self.dispatched.insert((node.to_string(), offset.0), at);
             }
-            Event::BarrierWait { offset, in_flight } => {
+            Event::BarrierWait { offset, .. } => {
                 self.barrier_waits.insert((node.to_string(), offset.0), at);
-                let _ = in_flight;
             }
             Event::Applied { offset, worker, started } => self.applied(node, *offset, *worker, started.0, at),
             Event::AckSent { received, applied } => {
@@ -413,8 +416,7 @@ impl Builder {
             }
             Event::InfoReplication { master_repl_offset, replicas } => {
                 for line in replicas {
-                    let lane =
-                        self.lane_index(&offsets_lane(&line.replica), &format!("{} offsets", line.replica), "offsets");
+                    let lane = self.lane(&offsets_lane(&line.replica), &format!("{} offsets", line.replica), "offsets");
                     let detail = format!(
                         "INFO replication at {}: master_repl_offset={master_repl_offset}, {} offset={} applied_offset={}",
                         SimTime(at),
@@ -428,7 +430,7 @@ impl Builder {
             }
             Event::LinkDown { peer, reason } => {
                 let lane = if node == "primary" {
-                    self.lane_index("primary", "primary binlog", "binlog")
+                    self.lane("primary", "primary binlog", "binlog")
                 } else {
                     self.thread(node)
                 };
@@ -442,7 +444,7 @@ impl Builder {
                 );
             }
             Event::Retransmit { replica, after } => {
-                let lane = self.lane_index(&thread_lane(replica), &format!("{replica} binlog thread"), "thread");
+                let lane = self.lane(&thread_lane(replica), &format!("{replica} binlog thread"), "thread");
                 self.item(
                     lane,
                     at,
@@ -490,7 +492,7 @@ impl Builder {
     }
 
     fn fault_band(&mut self, fault: &Fault, start: u64, end: u64) {
-        let lane = self.lane_index("harness", "faults & phases", "harness");
+        let lane = self.lane("harness", "faults & phases", "harness");
         let label = fault.to_string();
         let detail = format!("{label} from {} to {}", SimTime(start), SimTime(end));
         self.item(lane, start, end, "fault", label.clone(), detail);
@@ -502,7 +504,7 @@ impl Builder {
     }
 
     fn thread(&mut self, replica: &str) -> usize {
-        self.lane_index(&thread_lane(replica), &format!("{replica} binlog thread"), "thread")
+        self.lane(&thread_lane(replica), &format!("{replica} binlog thread"), "thread")
     }
 
     /// The open client operation on the primary that an appended command comes from: the same
@@ -563,7 +565,7 @@ impl Builder {
     }
 
     fn applied(&mut self, node: &str, offset: Offset, worker: Option<usize>, started: u64, at: u64) {
-        let lane = self.lane_index(&worker_lane(node, worker), &worker_name(node, worker), "worker");
+        let lane = self.lane(&worker_lane(node, worker), &worker_name(node, worker), "worker");
         let queued = self.dispatched.remove(&(node.to_string(), offset.0));
         let command = self.binlog.get(&offset.0).map_or_else(|| format!("entry {offset}"), ToString::to_string);
         let place = match worker {
