@@ -59,6 +59,10 @@ fn number(tag: &str, name: &str) -> f64 {
     attribute(tag, name).and_then(|value| value.parse().ok()).unwrap_or_else(|| panic!("no numeric {name} in {tag}"))
 }
 
+fn replsim(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_replsim")).args(args).output().expect("the replsim binary runs")
+}
+
 fn seed_7() -> Verdict {
     let case = Case::new(&Scenario::by_name("flushdb-race").unwrap(), ApplyMode::HashByKey, 7);
     run_case(&case, RunOptions { keep_trace: true, ..RunOptions::default() })
@@ -80,22 +84,9 @@ fn survived_of(verdict: &Verdict) -> (u64, u64) {
 fn the_seed_7_report_shows_the_flushdb_and_the_write_it_overtook_highlighted_in_a_browser() {
     let directory = scratch("seed-7");
     let page = directory.join("seed-7.html");
-    let output = Command::new(env!("CARGO_BIN_EXE_replsim"))
-        .args([
-            "replay",
-            "--scenario",
-            "flushdb-race",
-            "--mode",
-            "hash-by-key",
-            "--seed",
-            "7",
-            "--log",
-            "off",
-            "--html",
-        ])
-        .arg(&page)
-        .output()
-        .expect("the replsim binary runs");
+    let page_path = page.to_str().expect("a UTF-8 scratch path");
+    let replay = ["replay", "--scenario", "flushdb-race", "--mode", "hash-by-key", "--seed", "7", "--log", "off"];
+    let output = replsim(&[&replay[..], &["--html", page_path]].concat());
     assert_eq!(output.status.code(), Some(1), "seed 7 fails: {}", String::from_utf8_lossy(&output.stderr));
     let (flushdb, write) = survived_of(&seed_7());
 
@@ -232,24 +223,10 @@ fn a_2000_operation_report_stays_small_and_draws_a_bounded_number_of_elements() 
 #[test]
 fn fuzz_writes_one_report_per_failing_run_named_by_scenario_mode_and_seed() {
     let directory = scratch("fuzz-out-dir").join("reports");
-    let output = Command::new(env!("CARGO_BIN_EXE_replsim"))
-        .args([
-            "fuzz",
-            "--scenario",
-            "flushdb-race",
-            "--mode",
-            "hash-by-key",
-            "--seeds",
-            "4",
-            "--keep-going",
-            "--json",
-            "--jobs",
-            "1",
-        ])
-        .arg("--out-dir")
-        .arg(&directory)
-        .output()
-        .expect("the replsim binary runs");
+    let out_dir = directory.to_str().expect("a UTF-8 scratch path");
+    let fuzz =
+        ["fuzz", "--scenario", "flushdb-race", "--mode", "hash-by-key", "--seeds", "4", "--keep-going", "--json"];
+    let output = replsim(&[&fuzz[..], &["--jobs", "1", "--out-dir", out_dir]].concat());
     assert_eq!(output.status.code(), Some(1));
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let failing: Vec<u64> =
@@ -271,20 +248,17 @@ fn fuzz_writes_one_report_per_failing_run_named_by_scenario_mode_and_seed() {
 
 #[test]
 fn an_unwritable_report_is_one_line_and_exit_2() {
-    let output = Command::new(env!("CARGO_BIN_EXE_replsim"))
-        .args([
-            "replay",
-            "--mode",
-            "hash-by-key",
-            "--seed",
-            "7",
-            "--log",
-            "off",
-            "--html",
-            "/nonexistent-directory/r.html",
-        ])
-        .output()
-        .unwrap();
+    let output = replsim(&[
+        "replay",
+        "--mode",
+        "hash-by-key",
+        "--seed",
+        "7",
+        "--log",
+        "off",
+        "--html",
+        "/nonexistent-directory/r.html",
+    ]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");

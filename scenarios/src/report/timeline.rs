@@ -279,6 +279,10 @@ impl Builder {
         self.items.len() - 1
     }
 
+    fn instant(&mut self, lane: usize, at: u64, kind: &'static str, label: String, detail: String) -> usize {
+        self.item(lane, at, at, kind, label, detail)
+    }
+
     fn point(&mut self, replica: &str, name: &'static str, at: u64, offset: u64) {
         let lane = self.lane(&offsets_lane(replica), &format!("{replica} offsets"), "offsets");
         let index = *self.series_of.entry((replica.to_string(), name)).or_insert_with(|| {
@@ -299,7 +303,7 @@ impl Builder {
                 let lane = self.lane(&client_lane(*client), &format!("client-{client}"), "ops");
                 let kind = if *target == Target::Primary { "op" } else { "read" };
                 let label = command.to_string();
-                let item = self.item(lane, at, at, kind, label, String::new());
+                let item = self.instant(lane, at, kind, label, String::new());
                 self.open_operations.insert(
                     *client,
                     OpenOperation { item, command: command.clone(), target: *target, produced: Vec::new() },
@@ -318,7 +322,7 @@ impl Builder {
                     operation.produced.push(offset.0);
                     detail.push_str(&format!(", for client-{client}'s {}", operation.command));
                 }
-                let item = self.item(lane, at, at, "append", format!("{offset} {command}"), detail);
+                let item = self.instant(lane, at, "append", format!("{offset} {command}"), detail);
                 self.items[item].offset = Some(offset.0);
                 self.binlog.insert(offset.0, command.clone());
                 for replica in self.replica_names() {
@@ -327,9 +331,8 @@ impl Builder {
             }
             Event::BinlogPurged { through } => {
                 let lane = self.lane("primary", "primary binlog", "binlog");
-                self.item(
+                self.instant(
                     lane,
-                    at,
                     at,
                     "purge",
                     format!("purged ≤{through}"),
@@ -337,11 +340,10 @@ impl Builder {
                 );
             }
             Event::SyncAccepted { replica, after, full_sync } => {
-                let lane = self.lane(&thread_lane(replica), &format!("{replica} binlog thread"), "thread");
+                let lane = self.thread(replica);
                 let what = if *full_sync { "full sync" } else { "incremental sync" };
-                self.item(
+                self.instant(
                     lane,
-                    at,
                     at,
                     "sync",
                     what.to_string(),
@@ -350,9 +352,8 @@ impl Builder {
             }
             Event::SyncRequested { offset } => {
                 let lane = self.thread(node);
-                self.item(
+                self.instant(
                     lane,
-                    at,
                     at,
                     "sync",
                     format!("try-sync {offset}"),
@@ -370,9 +371,8 @@ impl Builder {
                     );
                     self.item(lane, wait_began, at, "barrier", "drain for full sync".to_string(), detail);
                 }
-                self.item(
+                self.instant(
                     lane,
-                    at,
                     at,
                     "sync",
                     format!("snapshot {offset}"),
@@ -382,9 +382,8 @@ impl Builder {
             }
             Event::BatchReceived { first, last } => {
                 let lane = self.thread(node);
-                self.item(
+                self.instant(
                     lane,
-                    at,
                     at,
                     "receive",
                     format!("recv {first}..{last}"),
@@ -401,9 +400,8 @@ impl Builder {
             Event::Applied { offset, worker, started } => self.applied(node, *offset, *worker, started.0, at),
             Event::AckSent { received, applied } => {
                 let lane = self.thread(node);
-                self.item(
+                self.instant(
                     lane,
-                    at,
                     at,
                     "ack",
                     format!("ack {applied}"),
@@ -424,7 +422,7 @@ impl Builder {
                         line.offset,
                         line.applied_offset
                     );
-                    let item = self.item(lane, at, at, "info", format!("INFO {}", line.applied_offset), detail);
+                    let item = self.instant(lane, at, "info", format!("INFO {}", line.applied_offset), detail);
                     self.items[item].offset = Some(line.applied_offset.0);
                 }
             }
@@ -434,9 +432,8 @@ impl Builder {
                 } else {
                     self.thread(node)
                 };
-                self.item(
+                self.instant(
                     lane,
-                    at,
                     at,
                     "link-down",
                     "link down".to_string(),
@@ -444,10 +441,9 @@ impl Builder {
                 );
             }
             Event::Retransmit { replica, after } => {
-                let lane = self.lane(&thread_lane(replica), &format!("{replica} binlog thread"), "thread");
-                self.item(
+                let lane = self.thread(replica);
+                self.instant(
                     lane,
-                    at,
                     at,
                     "retransmit",
                     format!("resend >{after}"),
@@ -456,9 +452,8 @@ impl Builder {
             }
             Event::ReplicaStarted { offset, keys } => {
                 let lane = self.thread(node);
-                self.item(
+                self.instant(
                     lane,
-                    at,
                     at,
                     "started",
                     format!("start @{offset}"),
