@@ -289,3 +289,60 @@ fn a_spec_written_as_toml_reads_back_as_the_same_scenario() {
     };
     assert_eq!(expected(&from_file), expected(&built), "{text}");
 }
+
+/// The README's scenario file, as a newcomer would copy it.
+fn readme_block(language: &str) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme.split("## Write your own scenario").nth(1).expect("the README has the section");
+    let fence = format!("```{language}\n");
+    let block = section.split(&fence).nth(1).unwrap_or_else(|| panic!("a {language} block in the section"));
+    block.split("```").next().unwrap().to_string()
+}
+
+#[test]
+fn the_readme_scenario_file_runs_and_passes_under_the_fixed_modes() {
+    let path = scratch("my-flush.toml", &readme_block("toml"));
+    let scenario = replsim_scenarios::file::load(&path).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(scenario.default_mode, Some(ApplyMode::HashByKey));
+    scenario.run_seeds(ApplyMode::Barrier, 0..20).unwrap_or_else(|failure| panic!("{failure}"));
+    scenario.run_seeds(ApplyMode::Serial, 0..20).unwrap_or_else(|failure| panic!("{failure}"));
+    let path = path.to_str().unwrap();
+    let output = replsim(&["list", "--scenario-file", path]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// The README's Rust example, verbatim but for the `#[test]` around it.
+#[test]
+fn the_readme_rust_example_passes() {
+    let scenario = Builder::new("my-flush")
+        .replicas(1)
+        .phase(|phase| {
+            phase.client(|client| client.op("SET x 1")).client(|client| client.op_after("FLUSHDB", "client 1 op 1"))
+        })
+        .phase(|phase| phase.client(|client| client.op("GET x @replica-1")))
+        .expect_converge()
+        .build()
+        .unwrap();
+    let report = scenario.run(ApplyMode::Barrier, 7).unwrap_or_else(|failure| panic!("{failure}"));
+    let read = &report.replies(2, 1)[0]; // phase 2, client 1: its replies
+    assert_eq!(read.response.as_ref().unwrap().to_string(), "nil");
+    scenario.run_seeds(ApplyMode::Serial, 0..100).unwrap_or_else(|failure| panic!("{failure}"));
+    assert!(readme_block("rust").contains(".run_seeds(ApplyMode::Serial, 0..100)"), "keep this test in step");
+}
+
+#[test]
+fn a_workload_drawn_by_the_user_fails_with_a_repro_line_that_replays_it() {
+    use proptest::strategy::ValueTree;
+    use replsim_scenarios::generate::{generate, WorkloadProfile};
+    let scenario = replsim_scenarios::scenario::Scenario::by_name("flushdb-race").unwrap();
+    let profile = WorkloadProfile { clients: 3..=3, ops_per_client: 20..=20, ..WorkloadProfile::default() };
+    let failure = (0..50)
+        .find_map(|seed| {
+            let workload = generate(&profile.strategy(), seed + 1000).current();
+            scenario.run_workload(ApplyMode::HashByKey, seed, workload).err()
+        })
+        .expect("hash-by-key is caught on a drawn workload within 50 seeds");
+    assert!(failure.repro.contains("replay --regression target/replsim-scenarios/workloads.txt:"), "{}", failure.repro);
+    let again = rerun(&failure.repro);
+    assert_eq!(trace_of(&again), format!("{:016x}", failure.verdict.trace_hash), "{}", failure.repro);
+}

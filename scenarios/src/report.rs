@@ -31,7 +31,10 @@ use replsim_model::command::{Command, Response};
 use replsim_sim::config::ApplyMode;
 use replsim_sim::hash::stable_hash;
 use replsim_sim::probe::ClientOperation;
+use replsim_sim::workload::Workload;
 
+use crate::file::ClusterSpec;
+use crate::regression::{self, Entry};
 use crate::runner::{run_case, Case, Check, Outcome, RunOptions, Verdict};
 use crate::scenario::Scenario;
 
@@ -137,6 +140,29 @@ impl Scenario {
         Ok(SeedsPassed(passed))
     }
 
+    /// Runs `workload` — drawn by your own proptest strategy, say — on this scenario's cluster
+    /// under `mode`, `seed` seeding the simulation. A failure's repro line replays a regression
+    /// line saved in `target/replsim-scenarios/workloads.txt`, since no seed draws this workload.
+    ///
+    /// ```
+    /// use proptest::prelude::*;
+    /// use replsim_scenarios::generate::WorkloadProfile;
+    /// use replsim_scenarios::scenario::Scenario;
+    /// use replsim_sim::config::ApplyMode;
+    ///
+    /// let profile = WorkloadProfile { clients: 2..=3, ops_per_client: 1..=8, ..WorkloadProfile::default() };
+    /// let scenario = Scenario::by_name("flushdb-race").unwrap();
+    /// proptest!(ProptestConfig::with_cases(8), |(workload in profile.strategy(), seed in 0u64..1000)| {
+    ///     let verdict = scenario.run_workload(ApplyMode::Barrier, seed, workload);
+    ///     prop_assert!(verdict.is_ok(), "{}", verdict.unwrap_err());
+    /// });
+    /// ```
+    pub fn run_workload(&self, mode: ApplyMode, seed: u64, workload: Workload) -> Result<Report, Failure> {
+        let mut case = Case::new(self, mode, seed);
+        case.workload = workload;
+        check(self, case)
+    }
+
     /// Whether this is one of the named scenarios, unchanged.
     fn is_builtin(&self) -> bool {
         Scenario::by_name(&self.name).is_some_and(|builtin| builtin.spec == self.spec)
@@ -176,6 +202,12 @@ pub fn check(scenario: &Scenario, mut case: Case) -> Result<Report, Failure> {
     let diff: Vec<String> = verdict.violations().iter().map(ToString::to_string).collect();
     let mut checks: Vec<Check> = verdict.violations().iter().map(|violation| violation.check()).collect();
     checks.dedup();
+    let repro = match checks.first() {
+        Some(check) if case.workload != Case::new(scenario, case.mode, case.seed).workload => {
+            save_regression(&case, *check, &verdict.headline())
+        }
+        _ => case.repro_command(),
+    };
     let unknown = match &verdict.outcome {
         Outcome::Unknown(reason) => Some(reason.clone()),
         _ => None,
@@ -186,7 +218,28 @@ pub fn check(scenario: &Scenario, mut case: Case) -> Result<Report, Failure> {
         checks,
         unknown,
         diff: diff.join("\n"),
-        repro: case.repro_command(),
+        repro,
         verdict: Box::new(verdict),
     })
+}
+
+/// A case whose workload no seed draws, written as a regression line; its replay command.
+fn save_regression(case: &Case, fails: Check, headline: &str) -> String {
+    let settings = ClusterSpec::difference(&case.cluster_as_built, &case.cluster);
+    let entry = Entry {
+        scenario: case.scenario_file.as_ref().map_or(case.scenario.clone(), |path| path.display().to_string()),
+        mode: case.mode,
+        seed: case.seed,
+        schedule: None,
+        bug: case.cluster.bug,
+        fails,
+        workload: case.workload.clone(),
+        faults: (case.cluster.faults != case.cluster_as_built.faults).then(|| case.cluster.faults.clone()),
+        cluster: (settings != ClusterSpec::default()).then_some(settings),
+    };
+    let path = PathBuf::from(SAVED_SCENARIOS_DIRECTORY).join("workloads.txt");
+    match regression::append(&path, &[headline.to_string()], &entry) {
+        Ok(line) => format!("cargo run --release -- replay --regression {}:{line}", path.display()),
+        Err(problem) => format!("{} (with this workload; not saved: {problem})", case.repro_command()),
+    }
 }
