@@ -5,12 +5,12 @@
 //!
 //! ```no_run
 //! use replsim_scenarios::runner::{run_case, Case, RunOptions};
-//! use replsim_scenarios::{report, scenario::Scenario};
+//! use replsim_scenarios::{html_report, scenario::Scenario};
 //! use replsim_sim::config::ApplyMode;
 //! let case = Case::new(&Scenario::by_name("flushdb-race").unwrap(), ApplyMode::HashByKey, 7);
 //! let verdict = run_case(&case, RunOptions { keep_trace: true, ..RunOptions::default() });
-//! let html = report::render_html(&verdict).unwrap();
-//! std::fs::write(report::file_name(&case), html).unwrap();
+//! let html = html_report::render_html(&verdict).unwrap();
+//! std::fs::write(html_report::file_name(&case), html).unwrap();
 //! ```
 //!
 //! The page draws with SVG and only what is in view (items narrower than a pixel merge into one

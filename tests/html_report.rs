@@ -8,7 +8,7 @@ use std::process::Command;
 
 use replsim_model::check::diff::Explanation;
 use replsim_model::check::prefix::PrefixViolation;
-use replsim_scenarios::report::{self, timeline};
+use replsim_scenarios::html_report::{self, timeline};
 use replsim_scenarios::runner::{run_case, Case, RunOptions, Verdict, Violation};
 use replsim_scenarios::scenario::Scenario;
 use replsim_sim::config::ApplyMode;
@@ -154,7 +154,7 @@ fn a_passing_run_draws_no_overtaking_and_a_run_without_trace_is_refused() {
     assert!(timeline.items.iter().any(|item| item.kind == "barrier"), "barrier waits are drawn");
 
     let untraced = run_case(&case, RunOptions::default());
-    assert!(matches!(report::render_html(&untraced), Err(report::ReportError::NoTrace)));
+    assert!(matches!(html_report::render_html(&untraced), Err(html_report::ReportError::NoTrace)));
 }
 
 #[test]
@@ -199,7 +199,7 @@ fn a_2000_operation_report_stays_small_and_draws_a_bounded_number_of_elements() 
         proptest::strategy::ValueTree::current(&replsim_scenarios::generate::generate(&profile.strategy(), 3));
     assert_eq!(case.workload.op_count(), 2000);
     let verdict = run_case(&case, RunOptions { keep_trace: true, ..RunOptions::default() });
-    let html = report::render_html(&verdict).unwrap();
+    let html = html_report::render_html(&verdict).unwrap();
     let items = timeline::build(&verdict, verdict.trace.as_deref().unwrap()).items.len();
     assert!(items > 8_000, "a 2,000-op run has many items to draw: {items}");
     assert!(html.len() < 5_000_000, "the page is {} bytes", html.len());
