@@ -346,3 +346,20 @@ fn a_workload_drawn_by_the_user_fails_with_a_repro_line_that_replays_it() {
     let again = rerun(&failure.repro);
     assert_eq!(trace_of(&again), format!("{:016x}", failure.verdict.trace_hash), "{}", failure.repro);
 }
+
+#[test]
+fn an_operation_ordered_after_another_starts_only_once_it_returned() {
+    let scenario = replsim_scenarios::file::load(Path::new("examples/flush-reorder.toml")).unwrap();
+    for seed in 0..20 {
+        let report = scenario.run(ApplyMode::Barrier, seed).unwrap_or_else(|failure| panic!("{failure}"));
+        let set = &report.all_replies().iter().find(|op| op.operation.client == 1).unwrap().operation;
+        let flush = &report.all_replies().iter().find(|op| op.operation.client == 2).unwrap().operation;
+        assert_eq!(flush.input.to_string(), "FLUSHDB");
+        let returned = set.returned.expect("SET a returned");
+        assert!(
+            flush.call >= returned,
+            "seed {seed}: FLUSHDB called at {} before SET a returned at {returned}",
+            flush.call
+        );
+    }
+}
