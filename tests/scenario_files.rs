@@ -363,3 +363,14 @@ fn an_operation_ordered_after_another_starts_only_once_it_returned() {
         );
     }
 }
+
+#[test]
+fn a_regression_line_reading_from_a_missing_replica_is_one_line_and_exit_2() {
+    let path =
+        scratch("bad-regression.txt", "flushdb-race barrier seed=1 fails=convergence :: SET a v1 | GET a @replica-3\n");
+    let output = replsim(&["replay", "--regression", &format!("{}:1", path.display()), "--log", "off"]);
+    let stderr = String::from_utf8_lossy(&output.stderr).trim_end().to_string();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("phase 1 client 2 op 1: replica-3 does not exist"), "{stderr}");
+}
