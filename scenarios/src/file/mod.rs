@@ -255,7 +255,8 @@ impl ClusterSpec {
             };
             document.push_str(&format!("{} = {value}\n", key.trim()));
         }
-        toml::from_str(&document).map_err(|error| format!("invalid cluster setting: {}", error.message().trim()))
+        toml::from_str(&document)
+            .map_err(|error| format!("invalid cluster setting: {}", error.message().trim().replace('\n', " ")))
     }
 }
 
