@@ -26,7 +26,7 @@ use replsim_sim::config::ApplyMode;
 use crate::{cluster_settings, parse_duration, scenario_of, UsageError};
 use replsim_scenarios::file::ClusterSpec;
 use replsim_scenarios::regression::{self, op_text, step_text, Entry};
-use replsim_scenarios::runner::Case;
+use replsim_scenarios::runner::{regression_repro_command, Case};
 use replsim_scenarios::shrink::{self, Budget, Progress, Shrunk};
 
 #[derive(Debug, Args)]
@@ -146,7 +146,7 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     ];
     let line = regression::append(&path, &comment, &entry).map_err(|error| UsageError::Invalid(error.to_string()))?;
     println!("regression: {}:{line}", path.display());
-    println!("replay it:  cargo run --release -- replay --regression {}:{line}", path.display());
+    println!("replay it:  {}", regression_repro_command(&format!("{}:{line}", path.display()), None));
     Ok(ExitCode::SUCCESS)
 }
 
