@@ -68,14 +68,18 @@ fn seed_7() -> Verdict {
     run_case(&case, RunOptions { keep_trace: true, ..RunOptions::default() })
 }
 
-/// (overtaker, overtaken) as the checker's diff explains seed 7: a write survives a FLUSHDB.
-fn survived_of(verdict: &Verdict) -> (u64, u64) {
+/// (FLUSHDB offset, write offset, write command) as the checker's diff explains seed 7: a write
+/// survives a FLUSHDB.
+fn survived_of(verdict: &Verdict) -> (u64, u64, String) {
     let Some(Violation::PrefixConsistency(PrefixViolation::Diverged { diff, .. })) = verdict.violations().first()
     else {
         panic!("seed 7 fails prefix consistency: {verdict}");
     };
     match diff.keys[0].explanation {
-        Explanation::Survived { write, erasure } => (erasure.0, write.0),
+        Explanation::Survived { write, erasure } => {
+            let entry = diff.cited.iter().find(|entry| entry.offset == write).expect("the diff cites the write");
+            (erasure.0, write.0, entry.command.to_string())
+        }
         ref other => panic!("seed 7's diff is a write surviving a FLUSHDB, not {other:?}"),
     }
 }
@@ -88,25 +92,22 @@ fn the_seed_7_report_shows_the_flushdb_and_the_write_it_overtook_highlighted_in_
     let replay = ["replay", "--scenario", "flushdb-race", "--mode", "hash-by-key", "--seed", "7", "--log", "off"];
     let output = replsim(&[&replay[..], &["--html", page_path]].concat());
     assert_eq!(output.status.code(), Some(1), "seed 7 fails: {}", String::from_utf8_lossy(&output.stderr));
-    let (flushdb, write) = survived_of(&seed_7());
+    let (flushdb, write, write_command) = survived_of(&seed_7());
 
     let dom = rendered_dom(&page, "");
     assert!(dom.contains("data-rendered=\"yes\""), "the script ran and drew the timeline");
-    // The FLUSHDB that ran first: its client call, its binlog append and its apply on the replica.
-    for kind in ["op", "append", "apply"] {
-        let drawn = rects_with(&dom, &[kind, "overtaker"]);
-        assert_eq!(drawn.len(), 1, "one highlighted {kind} of the FLUSHDB: {drawn:?}");
-        assert!(attribute(drawn[0], "data-label").unwrap().contains("FLUSHDB"), "{}", drawn[0]);
-        assert_eq!(attribute(drawn[0], "data-offset"), Some(flushdb.to_string().as_str()));
-        assert!(number(drawn[0], "width") >= 2.0 && number(drawn[0], "x") >= 178.0, "drawn in the plot: {}", drawn[0]);
-    }
-    // The write it overtook, likewise.
-    for kind in ["op", "append", "apply"] {
-        let drawn = rects_with(&dom, &[kind, "overtaken"]);
-        assert_eq!(drawn.len(), 1, "one highlighted {kind} of the overtaken write: {drawn:?}");
-        assert!(attribute(drawn[0], "data-label").unwrap().contains("SET"), "{}", drawn[0]);
-        assert_eq!(attribute(drawn[0], "data-offset"), Some(write.to_string().as_str()));
-        assert!(number(drawn[0], "width") >= 2.0 && number(drawn[0], "x") >= 178.0, "drawn in the plot: {}", drawn[0]);
+    // The FLUSHDB that ran first and the write it overtook: each one's client call, binlog append
+    // and apply on the replica, drawn in the plot and highlighted.
+    for (highlight, offset, command) in
+        [("overtaker", flushdb, "FLUSHDB".to_string()), ("overtaken", write, write_command)]
+    {
+        for kind in ["op", "append", "apply"] {
+            let drawn = rects_with(&dom, &[kind, highlight]);
+            assert_eq!(drawn.len(), 1, "one {highlight} {kind} ({command}): {drawn:?}");
+            assert!(attribute(drawn[0], "data-label").unwrap().contains(&command), "{command}: {}", drawn[0]);
+            assert_eq!(attribute(drawn[0], "data-offset"), Some(offset.to_string().as_str()));
+            assert!(number(drawn[0], "width") >= 2.0 && number(drawn[0], "x") >= 178.0, "in the plot: {}", drawn[0]);
+        }
     }
     // On the replica the FLUSHDB finished before the write: the overtaking itself.
     let flushdb_apply = rects_with(&dom, &["apply", "overtaker"])[0];
@@ -123,7 +124,7 @@ fn the_seed_7_timeline_has_every_apply_span_and_the_overtaking_from_the_checker(
     let verdict = seed_7();
     let trace = verdict.trace.as_deref().unwrap();
     let timeline = timeline::build(&verdict, trace);
-    let (flushdb, write) = survived_of(&verdict);
+    let (flushdb, write, _) = survived_of(&verdict);
     let overtaking = timeline.overtaking.as_ref().expect("the trace shows the FLUSHDB finishing first");
     assert_eq!((overtaking.overtaker.offset, overtaking.overtaken.offset), (flushdb, write));
     assert_eq!(overtaking.overtaker.command, "FLUSHDB");
