@@ -199,6 +199,8 @@
       out.splice.apply(out, [laneStart, 0].concat(spans));
     });
 
+    // Violation labels take the first of two rows where they fit, else only their tooltip.
+    const labelRowsEnd = [-Infinity, -Infinity];
     D.marks.forEach(function (mark) {
       if (mark.at < t0 || mark.at > t1) return;
       const x = X(mark.at).toFixed(1);
@@ -207,9 +209,14 @@
         '" y1="' + AXIS_H + '" x2="' + x + '" y2="' + chartH + '"/>');
       if (mark.kind === 'violation') {
         // Right of the line, or left of it near the right edge.
-        const left = X(mark.at) > width - mark.label.length * 6.3 - 10;
+        const textWidth = mark.label.length * 6.3;
+        const left = X(mark.at) > width - textWidth - 10;
+        const from = left ? X(mark.at) - 4 - textWidth : X(mark.at) + 4;
+        const row = labelRowsEnd.findIndex(function (end) { return from > end + 6; });
+        if (row < 0) return;
+        labelRowsEnd[row] = from + textWidth;
         out.push('<text class="mark-label violation" text-anchor="' + (left ? 'end' : 'start') + '" x="' +
-          (X(mark.at) + (left ? -4 : 4)).toFixed(1) + '" y="' + (laneY[0] + 16) + '">' + esc(mark.label) + '</text>');
+          (X(mark.at) + (left ? -4 : 4)).toFixed(1) + '" y="' + (laneY[0] + 12 + row * 12) + '">' + esc(mark.label) + '</text>');
       }
     });
     overtakingLink(out, X);
