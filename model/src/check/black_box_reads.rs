@@ -106,10 +106,9 @@ impl fmt::Display for BlackBoxReadViolation {
             ReadFault::NeverWritten => {
                 write!(formatter, ", but no operation on the primary ever wrote {value} to {}", self.key)
             }
-            ReadFault::ReadBeforeWritten { first_write_call } => write!(
-                formatter,
-                ", returned before any write of {value} was called (the first at {first_write_call})"
-            ),
+            ReadFault::ReadBeforeWritten { first_write_call } => {
+                write!(formatter, ", returned before any write of {value} was called (the first at {first_write_call})")
+            }
             ReadFault::Stale { newer: Evidence::EarlierRead { read, value: newer } } => write!(
                 formatter,
                 ", but read #{read} of this session already returned {newer}, and every write of {value} \
@@ -143,9 +142,7 @@ impl KeyWrites<'_> {
     /// Every write of `older` precedes every write of `newer` (both must have writes).
     fn set_before_set(&self, older: &str, newer: &str) -> bool {
         match (self.sets.get(older), self.sets.get(newer)) {
-            (Some(older), Some(newer)) => {
-                older.iter().all(|old| newer.iter().all(|new| precedes(old, new)))
-            }
+            (Some(older), Some(newer)) => older.iter().all(|old| newer.iter().all(|new| precedes(old, new))),
             _ => false,
         }
     }
@@ -288,8 +285,12 @@ mod tests {
     #[test]
     fn a_session_moving_forwards_passes() {
         let primary = vec![set(0, 1, "v1"), set(2, 3, "v2")];
-        assert!(check_black_box_reads(&primary, &[], &session(vec![read(0, None), read(4, Some("v1")), read(6, Some("v2"))]))
-            .is_empty());
+        assert!(check_black_box_reads(
+            &primary,
+            &[],
+            &session(vec![read(0, None), read(4, Some("v1")), read(6, Some("v2"))])
+        )
+        .is_empty());
     }
 
     #[test]
@@ -304,8 +305,9 @@ mod tests {
     #[test]
     fn overlapping_writes_may_be_seen_in_either_order() {
         let primary = vec![set(0, 10, "v1"), set(5, 15, "v2")];
-        assert!(check_black_box_reads(&primary, &[], &session(vec![read(20, Some("v2")), read(22, Some("v1"))]))
-            .is_empty());
+        assert!(
+            check_black_box_reads(&primary, &[], &session(vec![read(20, Some("v2")), read(22, Some("v1"))])).is_empty()
+        );
     }
 
     #[test]
@@ -346,7 +348,8 @@ mod tests {
         lost.returned = None;
         lost.output = None;
         let primary = vec![lost, set(2, 3, "v2")];
-        assert!(check_black_box_reads(&primary, &[], &session(vec![read(4, Some("v2")), read(6, Some("v1"))]))
-            .is_empty());
+        assert!(
+            check_black_box_reads(&primary, &[], &session(vec![read(4, Some("v2")), read(6, Some("v1"))])).is_empty()
+        );
     }
 }

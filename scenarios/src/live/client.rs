@@ -7,7 +7,7 @@
 //! use replsim_model::command::{Command, Db};
 //! use replsim_scenarios::live::client::{Address, Connection};
 //! let address: Address = "127.0.0.1:6379".parse().unwrap();
-//! let mut primary = Connection::open("primary", &address, Duration::from_secs(2)).unwrap();
+//! let mut primary = Connection::open(&address, Duration::from_secs(2)).unwrap();
 //! primary.execute(&Command::set(Db(0), "a", "1")).unwrap();
 //! ```
 
@@ -123,19 +123,16 @@ pub struct Connection {
 impl Connection {
     /// Connects within `timeout`, sets the same bound on every later read and write, and checks
     /// the server speaks RESP with a PING.
-    pub fn open(node: &str, address: &Address, timeout: Duration) -> Result<Connection, RequestError> {
-        let _ = node;
-        let client = redis::Client::open(address.url()).map_err(|error| RequestError::Connect(error.to_string()))?;
-        let inner = client.get_connection_with_timeout(timeout).map_err(|error| {
-            if error.is_timeout() {
-                RequestError::Timeout(timeout)
-            } else {
-                RequestError::Connect(error.to_string())
-            }
+    pub fn open(address: &Address, timeout: Duration) -> Result<Connection, RequestError> {
+        let client =
+            redis::Client::open(address.url()).map_err(|error| RequestError::Connect(one_line(&error.to_string())))?;
+        let inner = client.get_connection_with_timeout(timeout).map_err(|error| match classify(error, timeout) {
+            RequestError::Io(problem) => RequestError::Connect(problem),
+            other => other,
         })?;
         let bound = Some(timeout);
-        inner.set_read_timeout(bound).map_err(|error| RequestError::Connect(error.to_string()))?;
-        inner.set_write_timeout(bound).map_err(|error| RequestError::Connect(error.to_string()))?;
+        inner.set_read_timeout(bound).map_err(|error| RequestError::Connect(one_line(&error.to_string())))?;
+        inner.set_write_timeout(bound).map_err(|error| RequestError::Connect(one_line(&error.to_string())))?;
         let mut connection = Connection { inner, timeout, selected_db: 0 };
         match connection.request(&["PING"])? {
             Value::SimpleString(pong) if pong == "PONG" => Ok(connection),
@@ -156,14 +153,7 @@ impl Connection {
                 Err(RequestError::Refused(format!("{} {detail}", error.code()).trim_end().to_string()))
             }
             Ok(value) => Ok(value),
-            Err(error) if error.is_timeout() => Err(RequestError::Timeout(self.timeout)),
-            Err(error) if error.is_io_error() || error.is_connection_dropped() => {
-                Err(RequestError::Io(error.to_string()))
-            }
-            Err(error) => match error.code() {
-                Some(code) => Err(RequestError::Refused(format!("{code} {}", error.detail().unwrap_or("")))),
-                None => Err(RequestError::Unexpected(error.to_string())),
-            },
+            Err(error) => Err(classify(error, self.timeout)),
         }
     }
 
@@ -202,6 +192,29 @@ impl Connection {
         };
         response_of(command, reply)
     }
+}
+
+/// Sorts the client crate's errors into what a caller must tell apart.
+fn classify(error: redis::RedisError, timeout: Duration) -> RequestError {
+    if error.is_timeout() {
+        return RequestError::Timeout(timeout);
+    }
+    let text = one_line(&error.to_string());
+    if matches!(error.kind(), redis::ErrorKind::Parse | redis::ErrorKind::UnexpectedReturnType) {
+        return RequestError::Unexpected(text);
+    }
+    if error.is_io_error() || error.is_connection_dropped() {
+        return RequestError::Io(text);
+    }
+    match error.code() {
+        Some(code) => RequestError::Refused(format!("{code} {}", error.detail().unwrap_or("")).trim_end().to_string()),
+        None => RequestError::Unexpected(text),
+    }
+}
+
+/// Error texts of the client crate can span lines; a report is one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn response_of(command: &Command, reply: Value) -> Result<Response, RequestError> {

@@ -89,11 +89,15 @@ impl fmt::Display for LiveFaultKinds {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FaultAction {
     /// `DEBUG SLEEP` for this long.
-    Stall { duration: Duration },
+    Stall {
+        duration: Duration,
+    },
     /// `CLIENT KILL TYPE master`. `hold_down`: also point the replica's `masterauth` at a wrong
     /// password first, so it cannot reconnect until the seed ends (used by tests to keep a
     /// replica behind on purpose; never drawn).
-    BreakLink { hold_down: bool },
+    BreakLink {
+        hold_down: bool,
+    },
     RestartReplica,
 }
 
@@ -114,7 +118,13 @@ impl fmt::Display for LiveFault {
             FaultAction::BreakLink { hold_down: true } => "break link and hold it down".to_string(),
             FaultAction::RestartReplica => "restart".to_string(),
         };
-        write!(formatter, "phase {} +{} ms: {action} replica-{}", self.phase + 1, self.after.as_millis(), self.replica + 1)
+        write!(
+            formatter,
+            "phase {} +{} ms: {action} replica-{}",
+            self.phase + 1,
+            self.after.as_millis(),
+            self.replica + 1
+        )
     }
 }
 

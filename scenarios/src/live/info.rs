@@ -43,9 +43,10 @@ impl ReplicationOffset {
     pub fn reached(&self, primary: &ReplicationOffset) -> bool {
         match (self, primary) {
             (ReplicationOffset::Redis(replica), ReplicationOffset::Redis(primary)) => replica >= primary,
-            (ReplicationOffset::Pika { databases: replica, .. }, ReplicationOffset::Pika { databases: primary, .. }) => {
-                primary.iter().all(|(db, position)| replica.get(db).is_some_and(|replica| replica >= position))
-            }
+            (
+                ReplicationOffset::Pika { databases: replica, .. },
+                ReplicationOffset::Pika { databases: primary, .. },
+            ) => primary.iter().all(|(db, position)| replica.get(db).is_some_and(|replica| replica >= position)),
             _ => false,
         }
     }

@@ -73,12 +73,24 @@ pub struct KeyDifference {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LiveViolation {
     /// The primary's operations have no linearization.
-    Linearizability { report: String },
+    Linearizability {
+        report: String,
+    },
     ReplicaRead(BlackBoxReadViolation),
     /// After catch-up (`phase` 1-based), a replica's keyspace differs from the primary's.
-    Convergence { phase: usize, replica: String, differences: Vec<KeyDifference> },
+    Convergence {
+        phase: usize,
+        replica: String,
+        differences: Vec<KeyDifference>,
+    },
     /// A replica missed the catch-up deadline after phase `phase` (1-based).
-    NoProgress { phase: usize, replica: String, offset: Option<String>, primary_offset: u64, deadline: Duration },
+    NoProgress {
+        phase: usize,
+        replica: String,
+        offset: Option<String>,
+        primary_offset: u64,
+        deadline: Duration,
+    },
 }
 
 impl LiveViolation {
@@ -216,7 +228,12 @@ impl fmt::Display for LiveVerdict {
 /// so the verdict does not depend on how busy the machine is).
 const LINEARIZABILITY_STEPS_MAX: u64 = 5_000_000;
 
-pub(crate) fn judge(case: &LiveCase, nodes: &[String], history: Vec<Recorded>, phases: Vec<PhaseRecord>) -> LiveVerdict {
+pub(crate) fn judge(
+    case: &LiveCase,
+    nodes: &[String],
+    history: Vec<Recorded>,
+    phases: Vec<PhaseRecord>,
+) -> LiveVerdict {
     let elapsed = Duration::from_nanos(phases.last().map_or(0, |phase| phase.floor.at.0));
     let primary_history: Vec<Operation<Command, Response>> = history
         .iter()
@@ -237,7 +254,9 @@ pub(crate) fn judge(case: &LiveCase, nodes: &[String], history: Vec<Recorded>, p
     let sessions = replica_sessions(nodes, &history);
     let replica_reads = sessions.iter().map(|session| session.reads.len()).sum();
     let floors: Vec<Floor> = phases.iter().map(|phase| phase.floor.clone()).collect();
-    violations.extend(check_black_box_reads(&primary_history, &floors, &sessions).into_iter().map(LiveViolation::ReplicaRead));
+    violations.extend(
+        check_black_box_reads(&primary_history, &floors, &sessions).into_iter().map(LiveViolation::ReplicaRead),
+    );
     for phase in &phases {
         for stuck in &phase.stuck {
             violations.push(LiveViolation::NoProgress {
@@ -261,7 +280,11 @@ pub(crate) fn judge(case: &LiveCase, nodes: &[String], history: Vec<Recorded>, p
                 })
                 .collect();
             if !differences.is_empty() {
-                violations.push(LiveViolation::Convergence { phase: phase.phase + 1, replica: replica.clone(), differences });
+                violations.push(LiveViolation::Convergence {
+                    phase: phase.phase + 1,
+                    replica: replica.clone(),
+                    differences,
+                });
             }
         }
     }

@@ -37,7 +37,9 @@ impl Node {
     fn error(&self, command: &str, error: RequestError) -> LiveError {
         let (node, address) = (self.name.clone(), self.address.clone());
         match error {
-            RequestError::Connect(problem) | RequestError::Io(problem) => LiveError::Unreachable { node, address, problem },
+            RequestError::Connect(problem) | RequestError::Io(problem) => {
+                LiveError::Unreachable { node, address, problem }
+            }
             RequestError::Timeout(after) => {
                 LiveError::Unreachable { node, address, problem: format!("no reply to {command} within {after:?}") }
             }
@@ -47,11 +49,12 @@ impl Node {
     }
 
     fn open(&self, timeout: Duration) -> Result<Connection, LiveError> {
-        Connection::open(&self.name, &self.address, timeout).map_err(|error| self.error("PING", error))
+        Connection::open(&self.address, timeout).map_err(|error| self.error("PING", error))
     }
 
     fn replication(&self, connection: &mut Connection) -> Result<ReplicationInfo, LiveError> {
-        let text = connection.request_text(&["INFO", "replication"]).map_err(|error| self.error("INFO replication", error))?;
+        let text =
+            connection.request_text(&["INFO", "replication"]).map_err(|error| self.error("INFO replication", error))?;
         ReplicationInfo::parse(&text).map_err(|error| LiveError::Protocol {
             node: self.name.clone(),
             address: self.address.clone(),
@@ -79,7 +82,9 @@ impl LivePair {
             }
             Servers::Existing { primary, replicas } => {
                 if !options.allow_remote {
-                    if let Some(address) = std::iter::once(primary).chain(replicas).find(|address| !address.is_loopback()) {
+                    if let Some(address) =
+                        std::iter::once(primary).chain(replicas).find(|address| !address.is_loopback())
+                    {
                         return Err(LiveError::NotLoopback { address: address.clone() });
                     }
                 }
@@ -118,12 +123,20 @@ impl LivePair {
     }
 
     fn wrong_role(&self, node: &Node, expected: &'static str, role: &str) -> LiveError {
-        LiveError::WrongRole { node: node.name.clone(), address: node.address.clone(), expected, role: role.to_string() }
+        LiveError::WrongRole {
+            node: node.name.clone(),
+            address: node.address.clone(),
+            expected,
+            role: role.to_string(),
+        }
     }
 
     /// The fault kinds these servers allow: stalls where DEBUG is permitted, restarts where
-    /// replsim started the servers, broken links always.
+    /// replsim started the servers, broken links wherever there is a replica.
     pub fn fault_kinds_available(&self) -> LiveFaultKinds {
+        if self.replicas.is_empty() {
+            return LiveFaultKinds::default();
+        }
         LiveFaultKinds { stall: self.debug_permitted, break_link: true, restart_replica: self.spawned.is_some() }
     }
 
@@ -142,9 +155,12 @@ impl LivePair {
 
     /// Runs one case: empties every database, runs the phases, judges.
     pub fn run(&mut self, case: &LiveCase, options: &LiveOptions, stop: &AtomicBool) -> Result<LiveVerdict, LiveError> {
-        let addresses_replicas = case.workload.phases.iter().flat_map(|phase| &phase.clients).any(|client| {
-            client.ops.iter().any(|op| matches!(op.target, Target::Replica(_)))
-        });
+        let addresses_replicas = case
+            .workload
+            .phases
+            .iter()
+            .flat_map(|phase| &phase.clients)
+            .any(|client| client.ops.iter().any(|op| matches!(op.target, Target::Replica(_))));
         if self.replicas.is_empty() && (addresses_replicas || !case.faults.is_empty()) {
             return Err(LiveError::NoReplicas { wanted: 1, given: 0 });
         }
@@ -156,7 +172,8 @@ impl LivePair {
         let mut next_client = 0u64;
         let mut result = Ok(());
         for (phase_index, phase) in case.workload.phases.iter().enumerate() {
-            let faults: Vec<LiveFault> = case.faults.iter().filter(|fault| fault.phase == phase_index).cloned().collect();
+            let faults: Vec<LiveFault> =
+                case.faults.iter().filter(|fault| fault.phase == phase_index).cloned().collect();
             let first_client = next_client;
             next_client += phase.clients.len() as u64;
             let outcome = self.run_phase(&phase.clients, first_client, &faults, started, options, stop);
@@ -196,7 +213,8 @@ impl LivePair {
         match stuck.into_iter().next() {
             None => Ok(()),
             Some(stuck) => {
-                let replica = self.replicas.iter().find(|replica| replica.name == stuck.replica).unwrap_or(&self.primary);
+                let replica =
+                    self.replicas.iter().find(|replica| replica.name == stuck.replica).unwrap_or(&self.primary);
                 Err(LiveError::NotReady {
                     node: stuck.replica,
                     address: replica.address.clone(),
@@ -262,11 +280,8 @@ impl LivePair {
                 .and_then(|mut connection| snapshot(&mut connection).map_err(|error| replica.error("SCAN", error)))?;
             replicas.push((replica.name.clone(), store));
         }
-        let floor = Floor {
-            at: since(started),
-            label: format!("end of phase {}", phase + 1),
-            store: primary_store.clone(),
-        };
+        let floor =
+            Floor { at: since(started), label: format!("end of phase {}", phase + 1), store: primary_store.clone() };
         Ok(PhaseRecord { phase, stuck, primary: primary_store, replicas, floor })
     }
 
@@ -282,7 +297,7 @@ impl LivePair {
             let mut connection: Option<Connection> = None;
             let reached = loop {
                 if connection.is_none() {
-                    connection = Connection::open(&replica.name, &replica.address, options.request_timeout).ok();
+                    connection = Connection::open(&replica.address, options.request_timeout).ok();
                 }
                 if let Some(open) = connection.as_mut() {
                     match open.request_text(&["INFO", "replication"]) {
@@ -363,7 +378,7 @@ fn run_client(
         let node = node.min(nodes.len() - 1);
         let is_replica = node != 0;
         if connections[node].is_none() {
-            match Connection::open(&nodes[node].name, &nodes[node].address, options.request_timeout) {
+            match Connection::open(&nodes[node].address, options.request_timeout) {
                 Ok(connection) => connections[node] = Some(connection),
                 Err(error) if is_replica && error.is_replica_unavailable() => {
                     recorded.push(Recorded::not_executed(client, node, sessions[node], &op.command, since(started)));
@@ -384,7 +399,12 @@ fn run_client(
             output,
         };
         match result {
-            Ok(response) => recorded.push(Recorded { node, session: sessions[node], operation: operation(Some(response)), executed: true }),
+            Ok(response) => recorded.push(Recorded {
+                node,
+                session: sessions[node],
+                operation: operation(Some(response)),
+                executed: true,
+            }),
             Err(error) if is_replica && error.is_replica_unavailable() => {
                 recorded.push(Recorded { node, session: sessions[node], operation: operation(None), executed: false });
                 connections[node] = None;
@@ -425,12 +445,15 @@ fn inject(
             FaultAction::Stall { duration } => {
                 let mut connection = replica.open(options.request_timeout + *duration)?;
                 let seconds = format!("{:.3}", duration.as_secs_f64());
-                connection.request(&["DEBUG", "SLEEP", &seconds]).map_err(|error| replica.error("DEBUG SLEEP", error))?;
+                connection
+                    .request(&["DEBUG", "SLEEP", &seconds])
+                    .map_err(|error| replica.error("DEBUG SLEEP", error))?;
             }
             FaultAction::BreakLink { hold_down } => {
                 let mut connection = replica.open(options.request_timeout)?;
                 if *hold_down {
-                    let before = config_get(&mut connection, "masterauth").map_err(|error| replica.error("CONFIG GET masterauth", error))?;
+                    let before = config_get(&mut connection, "masterauth")
+                        .map_err(|error| replica.error("CONFIG GET masterauth", error))?;
                     connection
                         .request(&["CONFIG", "SET", "masterauth", WRONG_MASTERAUTH])
                         .map_err(|error| replica.error("CONFIG SET masterauth", error))?;
@@ -472,10 +495,8 @@ fn config_get(connection: &mut Connection, parameter: &str) -> Result<String, Re
 /// another type than string shows as `<type>`).
 fn snapshot(connection: &mut Connection) -> Result<Store, RequestError> {
     let keyspace = connection.request_text(&["INFO", "keyspace"])?;
-    let databases: BTreeSet<u8> = keyspace
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("db")?.split_once(':')?.0.parse().ok())
-        .collect();
+    let databases: BTreeSet<u8> =
+        keyspace.lines().filter_map(|line| line.trim().strip_prefix("db")?.split_once(':')?.0.parse().ok()).collect();
     let mut store = Store::default();
     for db in databases {
         connection.select(db)?;

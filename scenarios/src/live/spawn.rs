@@ -62,7 +62,12 @@ impl SpawnedServers {
         servers.launch("primary", None, true, &debug_flag)?;
         let primary_port = servers.servers[0].port;
         for replica in 1..=options.replicas {
-            servers.launch(&format!("replica-{replica}"), Some(primary_port), options.replica_read_only, &debug_flag)?;
+            servers.launch(
+                &format!("replica-{replica}"),
+                Some(primary_port),
+                options.replica_read_only,
+                &debug_flag,
+            )?;
         }
         Ok(servers)
     }
@@ -211,7 +216,10 @@ fn spawn_process(program: &str, server: &Server) -> Result<Child, LiveError> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|error| LiveError::Spawn { server: server.name.clone(), problem: format!("cannot run {program}: {error}") })
+        .map_err(|error| LiveError::Spawn {
+            server: server.name.clone(),
+            problem: format!("cannot run {program}: {error}"),
+        })
 }
 
 fn wait_until_ready(server: &mut Server) -> Result<(), LiveError> {
@@ -227,7 +235,7 @@ fn wait_until_ready(server: &mut Server) -> Result<(), LiveError> {
                 });
             }
         }
-        if Connection::open(&server.name, &address, Duration::from_millis(500)).is_ok() {
+        if Connection::open(&address, Duration::from_millis(500)).is_ok() {
             return Ok(());
         }
         if Instant::now() >= deadline {
@@ -253,7 +261,7 @@ fn stop(server: &mut Server, save: bool) {
     let Some(mut child) = server.child.take() else { return };
     let address = Address::loopback(server.port);
     let how = if save { "SAVE" } else { "NOSAVE" };
-    if let Ok(mut connection) = Connection::open(&server.name, &address, Duration::from_secs(1)) {
+    if let Ok(mut connection) = Connection::open(&address, Duration::from_secs(1)) {
         // The server closes the connection as it exits: no reply is the expected outcome.
         let _ = connection.request(&["SHUTDOWN", how]);
     }

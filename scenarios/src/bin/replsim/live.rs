@@ -22,7 +22,9 @@ use clap::Args;
 use replsim_scenarios::live::client::Address;
 use replsim_scenarios::live::faults::LiveFaultKinds;
 use replsim_scenarios::live::spawn::SpawnOptions;
-use replsim_scenarios::live::{replicas_for, LiveCase, LiveError, LiveOptions, LiveOutcome, LivePair, LiveVerdict, Servers};
+use replsim_scenarios::live::{
+    replicas_for, LiveCase, LiveError, LiveOptions, LiveOutcome, LivePair, LiveVerdict, Servers,
+};
 use serde_json::json;
 
 use crate::{parse_duration, scenario_named, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
@@ -96,12 +98,13 @@ pub fn live(args: LiveArgs) -> Result<ExitCode, UsageError> {
         allow_remote: args.allow_remote,
         think_max: args.think_max,
     };
-    let history_file = match &args.history_out {
-        Some(path) => Some(File::create(path).map_err(|error| {
-            UsageError::Invalid(format!("cannot write history file {}: {error}", path.display()))
-        })?),
-        None => None,
-    };
+    let history_file =
+        match &args.history_out {
+            Some(path) => Some(File::create(path).map_err(|error| {
+                UsageError::Invalid(format!("cannot write history file {}: {error}", path.display()))
+            })?),
+            None => None,
+        };
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
     let mut pair = LivePair::connect(&servers, &options).map_err(live_error)?;
     let available = pair.fault_kinds_available();
@@ -145,7 +148,8 @@ pub fn live(args: LiveArgs) -> Result<ExitCode, UsageError> {
     drop(pair);
     if let (Some(file), Some(verdict)) = (history_file, &kept) {
         let mut file = BufWriter::new(file);
-        let written = replsim_model::history::jsonl::write(&mut file, &verdict.primary_history).and_then(|()| file.flush());
+        let written =
+            replsim_model::history::jsonl::write(&mut file, &verdict.primary_history).and_then(|()| file.flush());
         if let Err(error) = written {
             return Err(UsageError::Invalid(format!("cannot write history file: {error}")));
         }
