@@ -318,3 +318,58 @@ fn the_cli_refuses_remote_hosts_and_dead_servers_in_one_line() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("primary") && stderr.contains("does not answer"), "{stderr}");
 }
+
+/// Processes whose parent is `parent`, from /proc.
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // "pid (comm) state ppid …": comm may hold spaces, so split after its ')'.
+            let ppid: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect()
+}
+
+#[test]
+fn ctrl_c_stops_a_live_run_and_tears_down_the_servers_it_started() {
+    use std::time::Instant;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_replsim"))
+        .args(["live", "--spawn", "redis-server", "--scenario", "swarm", "--seeds", "100000", "--think-max", "1ms"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the replsim binary runs");
+    let started = Instant::now();
+    let servers = loop {
+        let servers = children_of(child.id());
+        if servers.len() == 4 {
+            break servers;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "replsim live did not start its 4 servers");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::sleep(Duration::from_secs(1));
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
+    // SAFETY: kill(2) on the child we spawned and have not waited for: the pid is still ours.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0, "SIGINT could not be sent");
+    let interrupted = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            break status;
+        }
+        if interrupted.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("replsim live did not stop within 30 s of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    child.stdout.take().expect("piped stdout").read_to_string(&mut stdout).expect("stdout is text");
+    assert_eq!(status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("stopped by Ctrl-C"), "{stdout}");
+    assert_all_stopped(&servers);
+}

@@ -164,6 +164,14 @@ impl LivePair {
         if self.replicas.is_empty() && (addresses_replicas || !case.faults.is_empty()) {
             return Err(LiveError::NoReplicas { wanted: 1, given: 0 });
         }
+        let databases: BTreeSet<u8> = case
+            .workload
+            .phases
+            .iter()
+            .flat_map(|phase| &phase.clients)
+            .flat_map(|client| &client.ops)
+            .map(|op| op.command.db().0)
+            .collect();
         self.reset(options)?;
         let started = Instant::now();
         let mut history: Vec<Recorded> = Vec::new();
@@ -187,7 +195,7 @@ impl LivePair {
                     break;
                 }
             }
-            match self.settle(phase_index, started, options) {
+            match self.settle(phase_index, &databases, started, options) {
                 Ok(record) => phases.push(record),
                 Err(error) => {
                     result = Err(error);
@@ -266,18 +274,24 @@ impl LivePair {
     }
 
     /// After a phase: catch-up, snapshots of every node, the primary's state as the next floor.
-    fn settle(&self, phase: usize, started: Instant, options: &LiveOptions) -> Result<PhaseRecord, LiveError> {
+    fn settle(
+        &self,
+        phase: usize,
+        databases: &BTreeSet<u8>,
+        started: Instant,
+        options: &LiveOptions,
+    ) -> Result<PhaseRecord, LiveError> {
         let (stuck, _) = self.catch_up(options)?;
         let mut primary = self.primary.open(options.request_timeout)?;
-        let primary_store = snapshot(&mut primary).map_err(|error| self.primary.error("SCAN", error))?;
+        let primary_store = snapshot(&mut primary, databases).map_err(|error| self.primary.error("SCAN", error))?;
         let mut replicas = Vec::new();
         for replica in &self.replicas {
             if stuck.iter().any(|stuck| stuck.replica == replica.name) {
                 continue;
             }
-            let store = replica
-                .open(options.request_timeout)
-                .and_then(|mut connection| snapshot(&mut connection).map_err(|error| replica.error("SCAN", error)))?;
+            let store = replica.open(options.request_timeout).and_then(|mut connection| {
+                snapshot(&mut connection, databases).map_err(|error| replica.error("SCAN", error))
+            })?;
             replicas.push((replica.name.clone(), store));
         }
         let floor =
@@ -491,12 +505,17 @@ fn config_get(connection: &mut Connection, parameter: &str) -> Result<String, Re
     }
 }
 
-/// Every key of every database the node reports in `INFO keyspace`, with its value (a key of
-/// another type than string shows as `<type>`).
-fn snapshot(connection: &mut Connection) -> Result<Store, RequestError> {
+/// Every key of every database the workload used or the node reports in `INFO keyspace`
+/// (Redis writes `db0:keys=…`, Pika `db0 Strings_keys=…`), with its value (a key of another type
+/// than string shows as `<type>`).
+fn snapshot(connection: &mut Connection, used: &BTreeSet<u8>) -> Result<Store, RequestError> {
     let keyspace = connection.request_text(&["INFO", "keyspace"])?;
-    let databases: BTreeSet<u8> =
-        keyspace.lines().filter_map(|line| line.trim().strip_prefix("db")?.split_once(':')?.0.parse().ok()).collect();
+    let mut databases = used.clone();
+    databases.extend(keyspace.lines().filter_map(|line| {
+        let digits = line.trim().strip_prefix("db")?;
+        let end = digits.find(|char: char| !char.is_ascii_digit())?;
+        digits[..end].parse::<u8>().ok()
+    }));
     let mut store = Store::default();
     for db in databases {
         connection.select(db)?;

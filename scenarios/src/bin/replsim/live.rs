@@ -110,7 +110,17 @@ pub fn live(args: LiveArgs) -> Result<ExitCode, UsageError> {
     let available = pair.fault_kinds_available();
     let kinds = args.faults.and(available);
     if kinds != args.faults {
-        println!("faults: {kinds} (these servers do not allow the others of '{}')", args.faults);
+        let mut left_out = Vec::new();
+        if args.faults.stall && !available.stall {
+            left_out.push("stall (the servers refuse DEBUG)");
+        }
+        if args.faults.restart_replica && !available.restart_replica {
+            left_out.push("restart-replica (needs --spawn)");
+        }
+        if args.faults.break_link && !available.break_link {
+            left_out.push("break-link (no replica)");
+        }
+        println!("faults: {kinds}; left out: {}", left_out.join(", "));
     }
     let started = Instant::now();
     let seeds = args.seeds.unwrap_or(1);
