@@ -4,6 +4,8 @@
 //!
 //! Needs `redis-server` on the PATH (`.ci/run` installs Debian's when it is absent).
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Output};
@@ -36,10 +38,37 @@ fn process_exists(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
-fn assert_all_stopped(pids: &[u32]) {
+/// The processes whose /proc directory passes `test`.
+fn processes_where(test: impl Fn(&std::path::Path) -> Option<bool>) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            test(&entry.path())?.then_some(pid)
+        })
+        .collect()
+}
+
+/// Processes whose command line contains `text`.
+fn processes_mentioning(text: &str) -> Vec<u32> {
+    processes_where(|proc_dir| {
+        let command_line = std::fs::read(proc_dir.join("cmdline")).ok()?;
+        Some(String::from_utf8_lossy(&command_line).contains(text))
+    })
+}
+
+/// Every server the pair started is gone: the pids it had, and any process running in its
+/// directory (a restarted replica has a new pid).
+fn assert_all_stopped(pids: &[u32], dir: Option<&std::path::Path>) {
     assert!(!pids.is_empty(), "the pair had processes");
     let left: Vec<u32> = pids.iter().copied().filter(|&pid| process_exists(pid)).collect();
     assert!(left.is_empty(), "server processes left behind: {left:?}");
+    if let Some(dir) = dir {
+        let stragglers = processes_mentioning(&dir.display().to_string());
+        assert!(stragglers.is_empty(), "servers still running in {}: {stragglers:?}", dir.display());
+        assert!(!dir.exists(), "{} is removed", dir.display());
+    }
 }
 
 fn info_text(name: &str) -> String {
@@ -81,7 +110,7 @@ fn fifty_seeds(scenario: &Scenario) -> (usize, usize) {
     let mut pair = LivePair::connect(&spawn(replicas_for(scenario), true), &options).expect("a spawned pair");
     let kinds = pair.fault_kinds_available();
     assert_eq!(kinds, LiveFaultKinds::ALL, "a spawned Redis pair allows every fault kind");
-    let pids = pair.pids();
+    let (pids, dir) = (pair.pids(), pair.spawned_dir());
     let (mut faults, mut replica_reads) = (0, 0);
     for seed in 0..SEEDS_PER_SCENARIO {
         let case = LiveCase::new(scenario, seed, kinds);
@@ -95,7 +124,7 @@ fn fifty_seeds(scenario: &Scenario) -> (usize, usize) {
         replica_reads += verdict.replica_reads;
     }
     drop(pair);
-    assert_all_stopped(&pids);
+    assert_all_stopped(&pids, dir.as_deref());
     (faults, replica_reads)
 }
 
@@ -128,7 +157,7 @@ fn one_client(ops: Vec<ScriptedOp>) -> Phase {
 fn a_rogue_write_to_a_writable_replica_is_reported_as_divergence_naming_the_key() {
     let options = quick_options();
     let mut pair = LivePair::connect(&spawn(1, false), &options).expect("a spawned pair");
-    let pids = pair.pids();
+    let (pids, dir) = (pair.pids(), pair.spawned_dir());
     let replica = pair.replicas()[0].clone();
     let running = AtomicBool::new(true);
     let case = LiveCase::new(&Scenario::by_name("flushdb-race").unwrap(), 3, LiveFaultKinds::default());
@@ -152,14 +181,14 @@ fn a_rogue_write_to_a_writable_replica_is_reported_as_divergence_naming_the_key(
     let report = divergence.to_string();
     assert!(report.contains("rogue-key: primary=nil replica-1=rogue-value"), "{report}");
     drop(pair);
-    assert_all_stopped(&pids);
+    assert_all_stopped(&pids, dir.as_deref());
 }
 
 #[test]
 fn a_read_from_a_replica_whose_link_is_held_down_is_reported_as_stale() {
     let options = LiveOptions { catch_up_deadline: Duration::from_millis(500), ..quick_options() };
     let mut pair = LivePair::connect(&spawn(1, true), &options).expect("a spawned pair");
-    let pids = pair.pids();
+    let (pids, dir) = (pair.pids(), pair.spawned_dir());
     // Phase 1 writes v1 and the replica catches up. Phase 2 cuts the replica off, then writes
     // v2. Phase 3 reads the key from the replica, which can only answer v1.
     let case = LiveCase {
@@ -202,7 +231,7 @@ fn a_read_from_a_replica_whose_link_is_held_down_is_reported_as_stale() {
     let patient = LiveOptions { catch_up_deadline: Duration::from_secs(10), ..options };
     assert!(pair.run(&again, &patient, &AtomicBool::new(false)).expect("the pair recovered").is_pass());
     drop(pair);
-    assert_all_stopped(&pids);
+    assert_all_stopped(&pids, dir.as_deref());
 }
 
 /// A loopback listener that answers every request with `reply` (or never), for as long as the
@@ -258,9 +287,9 @@ fn a_replica_given_as_primary_is_refused_by_role() {
     let swapped = Servers::Existing { primary: pair.replicas()[0].clone(), replicas: vec![pair.primary().clone()] };
     let error = LivePair::connect(&swapped, &options).err().expect("roles are checked");
     assert!(matches!(error, LiveError::WrongRole { expected: "primary", .. }), "{error}");
-    let pids = pair.pids();
+    let (pids, dir) = (pair.pids(), pair.spawned_dir());
     drop(pair);
-    assert_all_stopped(&pids);
+    assert_all_stopped(&pids, dir.as_deref());
 }
 
 fn replsim(args: &[&str]) -> Output {
@@ -319,19 +348,14 @@ fn the_cli_refuses_remote_hosts_and_dead_servers_in_one_line() {
     assert!(stderr.contains("primary") && stderr.contains("does not answer"), "{stderr}");
 }
 
-/// Processes whose parent is `parent`, from /proc.
+/// Processes whose parent is `parent`.
 fn children_of(parent: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-            // "pid (comm) state ppid …": comm may hold spaces, so split after its ')'.
-            let ppid: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
-            (ppid == parent).then_some(pid)
-        })
-        .collect()
+    processes_where(|proc_dir| {
+        let stat = std::fs::read_to_string(proc_dir.join("stat")).ok()?;
+        // "pid (comm) state ppid …": comm may hold spaces, so split after its ')'.
+        let ppid: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+        Some(ppid == parent)
+    })
 }
 
 #[test]
@@ -353,23 +377,12 @@ fn ctrl_c_stops_a_live_run_and_tears_down_the_servers_it_started() {
         std::thread::sleep(Duration::from_millis(20));
     };
     std::thread::sleep(Duration::from_secs(1));
-    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
-    // SAFETY: kill(2) on the child we spawned and have not waited for: the pid is still ours.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0, "SIGINT could not be sent");
-    let interrupted = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("the child can be waited for") {
-            break status;
-        }
-        if interrupted.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("replsim live did not stop within 30 s of Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = common::interrupt_and_wait(&mut child, Duration::from_secs(30));
     let mut stdout = String::new();
     child.stdout.take().expect("piped stdout").read_to_string(&mut stdout).expect("stdout is text");
     assert_eq!(status.code(), Some(3), "{stdout}");
     assert!(stdout.contains("stopped by Ctrl-C"), "{stdout}");
-    assert_all_stopped(&servers);
+    assert_all_stopped(&servers, None);
+    let spawned_dir = format!("replsim-live-{}-", child.id());
+    assert!(processes_mentioning(&spawned_dir).is_empty(), "servers of replsim live still running");
 }

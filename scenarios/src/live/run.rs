@@ -153,6 +153,12 @@ impl LivePair {
         self.spawned.as_ref().map(SpawnedServers::pids).unwrap_or_default()
     }
 
+    /// The temporary directory of the servers replsim started: every one of them has it on its
+    /// command line, so a test can look for stragglers by it.
+    pub fn spawned_dir(&self) -> Option<std::path::PathBuf> {
+        self.spawned.as_ref().map(|spawned| spawned.root().to_path_buf())
+    }
+
     /// Runs one case: empties every database, runs the phases, judges.
     pub fn run(&mut self, case: &LiveCase, options: &LiveOptions, stop: &AtomicBool) -> Result<LiveVerdict, LiveError> {
         let addresses_replicas = case

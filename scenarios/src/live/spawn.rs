@@ -80,6 +80,11 @@ impl SpawnedServers {
         self.servers[1..].iter().map(|server| Address::loopback(server.port)).collect()
     }
 
+    /// The temporary directory every server runs in (its path is on their command lines).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Process ids of the servers now running.
     pub fn pids(&self) -> Vec<u32> {
         self.servers.iter().filter_map(|server| server.child.as_ref().map(Child::id)).collect()
