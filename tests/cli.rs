@@ -5,18 +5,12 @@
 
 mod common;
 
+use common::replsim;
+
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn replsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_replsim"))
-        .args(args)
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("the replsim binary runs")
-}
 
 fn stderr_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).trim_end().to_string()

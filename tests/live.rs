@@ -6,9 +6,11 @@
 
 mod common;
 
+use common::replsim;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -290,14 +292,6 @@ fn a_replica_given_as_primary_is_refused_by_role() {
     let (pids, dir) = (pair.pids(), pair.spawned_dir());
     drop(pair);
     assert_all_stopped(&pids, dir.as_deref());
-}
-
-fn replsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_replsim"))
-        .args(args)
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("the replsim binary runs")
 }
 
 #[test]

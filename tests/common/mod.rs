@@ -1,7 +1,16 @@
 //! Helpers shared by the test files that drive the `replsim` binary.
 
-use std::process::{Child, ExitStatus};
+use std::process::{Child, Command, ExitStatus, Output};
 use std::time::{Duration, Instant};
+
+/// Runs the `replsim` binary to the end, from the temporary directory.
+pub fn replsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_replsim"))
+        .args(args)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("the replsim binary runs")
+}
 
 /// Sends Ctrl-C (SIGINT) to `child` and waits for it to exit, at most `limit`; kills it and
 /// fails the test past that.
