@@ -266,12 +266,13 @@ impl LivePair {
             let mut recorded = Vec::new();
             let mut first_error = None;
             for worker in workers {
-                match worker.join().unwrap_or_else(|_| Err(LiveError::Stopped)) {
+                // A panic on a client thread is a harness bug: carry it on (the guard still tears down).
+                match worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
                     Ok(operations) => recorded.extend(operations),
                     Err(error) => first_error = first_error.or(Some(error)),
                 }
             }
-            let held = injector.join().unwrap_or_else(|_| Err(LiveError::Stopped));
+            let held = injector.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             match (first_error, held) {
                 (Some(error), _) | (None, Err(error)) => Err(error),
                 (None, Ok(held)) => Ok((recorded, held)),
