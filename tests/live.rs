@@ -148,7 +148,7 @@ fn every_scenario_passes_fifty_seeds_with_faults_against_a_healthy_redis_pair() 
 }
 
 fn op(target: Target, command: KvCommand, think_ms: u64) -> ScriptedOp {
-    ScriptedOp { think: Duration::from_millis(think_ms), command, target }
+    ScriptedOp::new(Duration::from_millis(think_ms), command, target)
 }
 
 fn one_client(ops: Vec<ScriptedOp>) -> Phase {
@@ -209,6 +209,8 @@ fn a_read_from_a_replica_whose_link_is_held_down_is_reported_as_stale() {
             replica: 0,
             action: FaultAction::BreakLink { hold_down: true },
         }],
+        expectations: Vec::new(),
+        scenario_file: None,
     };
     let verdict = pair.run(&case, &options, &AtomicBool::new(false)).expect("the live run completes");
     let stale = verdict.violations().iter().find_map(|violation| match violation {
@@ -379,4 +381,55 @@ fn ctrl_c_stops_a_live_run_and_tears_down_the_servers_it_started() {
     assert_all_stopped(&servers, None);
     let spawned_dir = format!("replsim-live-{}-", child.id());
     assert!(processes_mentioning(&spawned_dir).is_empty(), "servers of replsim live still running");
+}
+
+/// A written scenario in a temporary file.
+fn scenario_file(name: &str, text: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("replsim-live-{name}-{}.toml", std::process::id()));
+    std::fs::write(&path, text).expect("a temporary scenario file");
+    path
+}
+
+#[test]
+fn a_scenario_file_runs_live_with_its_ordering_and_expectations() {
+    // Client 2's DEL waits for client 1's SET, which starts 20 ms late: the key must end deleted
+    // everywhere. The second expectation is false on purpose and must be reported.
+    let path = scenario_file(
+        "ordering",
+        r#"
+[[phase]]
+[[phase.client]]
+think = "20ms"
+ops = ["SET x 1"]
+[[phase.client]]
+ops = [{ op = "DEL x", after = "client 1 op 1" }]
+
+[[expect]]
+node = "replica-1"
+get = "x"
+returns = "nil"
+[[expect]]
+name = "a wrong expectation"
+node = "primary"
+get = "x"
+returns = "1"
+[[expect]]
+converge = true
+"#,
+    );
+    let scenario = replsim_scenarios::file::load(&path).expect("the file loads");
+    let options = LiveOptions::default();
+    let mut pair = LivePair::connect(&spawn(1, true), &options).expect("a spawned pair");
+    let (pids, dir) = (pair.pids(), pair.spawned_dir());
+    for seed in 0..3 {
+        let case = LiveCase::new(&scenario, seed, LiveFaultKinds::default());
+        assert!(case.repro_command(&spawn(1, true), LiveFaultKinds::default()).contains("--scenario-file"));
+        let verdict = pair.run(&case, &options, &AtomicBool::new(false)).expect("the live run completes");
+        let [only] = verdict.violations() else { panic!("only the wrong expectation fails: {verdict}") };
+        let report = only.to_string();
+        assert!(report.contains("a wrong expectation") && report.ends_with("got nil"), "{report}");
+    }
+    drop(pair);
+    assert_all_stopped(&pids, dir.as_deref());
+    let _ = std::fs::remove_file(&path);
 }

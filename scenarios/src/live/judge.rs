@@ -9,12 +9,15 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use replsim_model::binlog::Offset;
 use replsim_model::check::black_box_reads::{check_black_box_reads, BlackBoxReadViolation, Floor, ReplicaSession};
-use replsim_model::check::SimTime;
+use replsim_model::check::{NodeSnapshot, SimTime};
 use replsim_model::command::{Command, Db, Key, Response, Value};
 use replsim_model::history::Operation;
 use replsim_model::linearizability::{self, check_client_history};
 use replsim_model::store::Store;
+
+use replsim_sim::probe::Checkpoint;
 
 use super::faults::LiveFault;
 use super::LiveCase;
@@ -56,8 +59,8 @@ pub(crate) struct PhaseRecord {
     pub phase: usize,
     pub stuck: Vec<Stuck>,
     pub primary: Store,
-    /// The replicas that caught up, and their keyspaces.
-    pub replicas: Vec<(String, Store)>,
+    /// Every replica in order, with its keyspace if it caught up.
+    pub replicas: Vec<(String, Option<Store>)>,
     pub floor: Floor,
 }
 
@@ -83,6 +86,11 @@ pub enum LiveViolation {
         replica: String,
         differences: Vec<KeyDifference>,
     },
+    /// A written scenario's expectation did not hold at its catch-up point.
+    Expectation {
+        name: String,
+        problem: String,
+    },
     /// A replica missed the catch-up deadline after phase `phase` (1-based).
     NoProgress {
         phase: usize,
@@ -100,6 +108,7 @@ impl LiveViolation {
             LiveViolation::ReplicaRead(_) => Check::ReplicaReads,
             LiveViolation::Convergence { .. } => Check::Convergence,
             LiveViolation::NoProgress { .. } => Check::Liveness,
+            LiveViolation::Expectation { .. } => Check::Expectation,
         }
     }
 }
@@ -135,6 +144,7 @@ impl fmt::Display for LiveViolation {
                 }
                 Ok(())
             }
+            LiveViolation::Expectation { name, problem } => write!(formatter, "expected {name}: {problem}"),
             LiveViolation::NoProgress { phase, replica, offset, primary_offset, deadline } => write!(
                 formatter,
                 "no progress after phase {phase}: {replica} stuck at offset {} of {primary_offset} after {deadline:?}",
@@ -267,7 +277,7 @@ pub(crate) fn judge(
                 deadline: stuck.deadline,
             });
         }
-        for (replica, store) in &phase.replicas {
+        for (replica, store) in phase.replicas.iter().filter_map(|(name, store)| Some((name, store.as_ref()?))) {
             let differences: Vec<KeyDifference> = phase
                 .primary
                 .differing_keys(store)
@@ -288,6 +298,13 @@ pub(crate) fn judge(
             }
         }
     }
+    let checkpoints = checkpoints(&phases);
+    for expectation in &case.expectations {
+        // No verdict for a catch-up point a replica missed: liveness reports that.
+        if let Some(Err(problem)) = expectation.judge(&checkpoints) {
+            violations.push(LiveViolation::Expectation { name: expectation.name.clone(), problem });
+        }
+    }
     let outcome = match (violations.is_empty(), unknown) {
         (false, _) => LiveOutcome::Fail(violations),
         (true, Some(reason)) => LiveOutcome::Unknown(reason),
@@ -304,6 +321,34 @@ pub(crate) fn judge(
         phases: phases.len(),
         elapsed,
     }
+}
+
+/// The catch-up points every replica reached, in the simulation's shape, for a written
+/// scenario's expectations. Offsets are not comparable across a black box's nodes: they are 0.
+fn checkpoints(phases: &[PhaseRecord]) -> Vec<Checkpoint> {
+    let snapshot = |node: &str, store: &Store, at: SimTime| NodeSnapshot {
+        node: node.to_string(),
+        offset: Offset::ZERO,
+        store: store.clone(),
+        at,
+    };
+    phases
+        .iter()
+        .filter_map(|phase| {
+            let at = phase.floor.at;
+            let replicas: Option<Vec<NodeSnapshot>> = phase
+                .replicas
+                .iter()
+                .map(|(name, store)| store.as_ref().map(|store| snapshot(name, store, at)))
+                .collect();
+            Some(Checkpoint {
+                phase: phase.phase + 1,
+                binlog_end: Offset::ZERO,
+                primary: snapshot("primary", &phase.primary, at),
+                replicas: replicas?,
+            })
+        })
+        .collect()
 }
 
 /// Replica reads grouped by (replica, client, connection): a session ends with its connection.

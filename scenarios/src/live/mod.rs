@@ -40,6 +40,7 @@ mod judge;
 mod run;
 pub mod spawn;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use replsim_sim::workload::Workload;
@@ -48,6 +49,7 @@ pub use judge::{LiveOutcome, LiveVerdict, LiveViolation};
 pub use run::LivePair;
 
 use crate::scenario::Scenario;
+use crate::script::Expectation;
 use client::Address;
 use faults::{draw_faults, LiveFault, LiveFaultKinds};
 use spawn::SpawnOptions;
@@ -107,6 +109,10 @@ pub struct LiveCase {
     pub seed: u64,
     pub workload: Workload,
     pub faults: Vec<LiveFault>,
+    /// A written scenario's expectations, judged at its catch-up points as the simulation does.
+    pub expectations: Vec<Expectation>,
+    /// The scenario file the case comes from (`None`: a built-in scenario).
+    pub scenario_file: Option<PathBuf>,
 }
 
 impl LiveCase {
@@ -116,18 +122,24 @@ impl LiveCase {
         let case = crate::runner::Case::new(scenario, replsim_sim::config::ApplyMode::Serial, seed);
         let replicas = case.cluster.replicas.max(1);
         let faults = draw_faults(seed, case.workload.phases.len(), replicas, available);
-        LiveCase { scenario: scenario.name.to_string(), seed, workload: case.workload, faults }
+        LiveCase {
+            scenario: scenario.name.to_string(),
+            seed,
+            workload: case.workload,
+            faults,
+            expectations: case.expectations,
+            scenario_file: case.scenario_file,
+        }
     }
 
     /// The command that runs this case again. Live runs are not deterministic: it replays the
     /// scripts and faults, not the timing.
     pub fn repro_command(&self, servers: &Servers, faults: LiveFaultKinds) -> String {
-        format!(
-            "cargo run --release -- live {} --scenario {} --seed {} --faults {faults}",
-            servers.arguments(),
-            self.scenario,
-            self.seed
-        )
+        let scenario = match &self.scenario_file {
+            Some(path) => format!("--scenario-file {}", path.display()),
+            None => format!("--scenario {}", self.scenario),
+        };
+        format!("cargo run --release -- live {} {scenario} --seed {} --faults {faults}", servers.arguments(), self.seed)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use redis::Value;
@@ -11,7 +12,7 @@ use replsim_model::check::SimTime;
 use replsim_model::command::{Command, Db, Response};
 use replsim_model::history::Operation;
 use replsim_model::store::Store;
-use replsim_sim::workload::{ClientScript, Target};
+use replsim_sim::workload::{ClientScript, Phase, ScriptedOp, Target};
 
 use super::client::{Address, Connection, RequestError};
 use super::faults::{FaultAction, LiveFault, LiveFaultKinds};
@@ -190,7 +191,7 @@ impl LivePair {
                 case.faults.iter().filter(|fault| fault.phase == phase_index).cloned().collect();
             let first_client = next_client;
             next_client += phase.clients.len() as u64;
-            let outcome = self.run_phase(&phase.clients, first_client, &faults, started, options, stop);
+            let outcome = self.run_phase(phase, first_client, &faults, started, options, stop);
             match outcome {
                 Ok((recorded, held)) => {
                     history.extend(recorded);
@@ -242,7 +243,7 @@ impl LivePair {
     #[allow(clippy::type_complexity)]
     fn run_phase(
         &mut self,
-        clients: &[ClientScript],
+        phase: &Phase,
         first_client: u64,
         faults: &[LiveFault],
         started: Instant,
@@ -252,15 +253,18 @@ impl LivePair {
         let nodes: Vec<Node> = std::iter::once(self.primary.clone()).chain(self.replicas.iter().cloned()).collect();
         let replicas = self.replicas.clone();
         let spawned = &mut self.spawned;
+        let order = PhaseOrder::new(phase);
         let phase_started = Instant::now();
         std::thread::scope(|scope| {
             let injector = scope.spawn(|| inject(faults, &replicas, spawned, phase_started, options, stop));
-            let workers: Vec<_> = clients
+            let workers: Vec<_> = phase
+                .clients
                 .iter()
                 .enumerate()
                 .map(|(index, script)| {
-                    let nodes = &nodes;
-                    scope.spawn(move || run_client(first_client + index as u64, script, nodes, started, options, stop))
+                    let (nodes, order) = (&nodes, &order);
+                    let client = first_client + index as u64;
+                    scope.spawn(move || run_client(client, script, nodes, order, started, options, stop))
                 })
                 .collect();
             let mut recorded = Vec::new();
@@ -293,13 +297,15 @@ impl LivePair {
         let primary_store = snapshot(&mut primary, databases).map_err(|error| self.primary.error("SCAN", error))?;
         let mut replicas = Vec::new();
         for replica in &self.replicas {
+            // A replica that missed the deadline is reported as such; its keyspace is not judged.
             if stuck.iter().any(|stuck| stuck.replica == replica.name) {
+                replicas.push((replica.name.clone(), None));
                 continue;
             }
             let store = replica.open(options.request_timeout).and_then(|mut connection| {
                 snapshot(&mut connection, databases).map_err(|error| replica.error("SCAN", error))
             })?;
-            replicas.push((replica.name.clone(), store));
+            replicas.push((replica.name.clone(), Some(store)));
         }
         let floor =
             Floor { at: since(started), label: format!("end of phase {}", phase + 1), store: primary_store.clone() };
@@ -372,18 +378,77 @@ fn since(started: Instant) -> SimTime {
     SimTime(started.elapsed().as_nanos() as u64)
 }
 
+/// Ordering between the clients of a phase: a written scenario's operations may wait for
+/// labelled operations of other clients to end (`after = "client 1 op 1"`).
+struct PhaseOrder {
+    labels: BTreeSet<String>,
+    ended: Mutex<BTreeSet<String>>,
+    changed: Condvar,
+}
+
+impl PhaseOrder {
+    fn new(phase: &Phase) -> PhaseOrder {
+        let labels = phase.labels().into_iter().map(str::to_string).collect();
+        PhaseOrder { labels, ended: Mutex::new(BTreeSet::new()), changed: Condvar::new() }
+    }
+
+    /// Waits until every label of `after` that the phase carries has ended, at most `limit`
+    /// (each labelled operation is bounded by the request timeout, so only a client that
+    /// stopped early makes it run out).
+    fn wait_for(&self, after: &[String], limit: Duration) {
+        let waiting: Vec<&String> = after.iter().filter(|label| self.labels.contains(*label)).collect();
+        if waiting.is_empty() {
+            return;
+        }
+        let deadline = Instant::now() + limit;
+        let mut ended = self.ended.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        while !waiting.iter().all(|label| ended.contains(*label)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            ended = self.changed.wait_timeout(ended, left).unwrap_or_else(|poisoned| poisoned.into_inner()).0;
+        }
+    }
+
+    fn end(&self, label: Option<&str>) {
+        if let Some(label) = label {
+            self.ended.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(label.to_string());
+            self.changed.notify_all();
+        }
+    }
+}
+
+/// A client's connections, sessions (one per connection) and record while it runs its script.
+struct ClientRun<'run> {
+    client: u64,
+    nodes: &'run [Node],
+    started: Instant,
+    options: &'run LiveOptions,
+    connections: Vec<Option<Connection>>,
+    sessions: Vec<u64>,
+    recorded: Vec<Recorded>,
+}
+
 /// One client's script, in order, each operation stamped with monotonic time since the start.
 fn run_client(
     client: u64,
     script: &ClientScript,
     nodes: &[Node],
+    order: &PhaseOrder,
     started: Instant,
     options: &LiveOptions,
     stop: &AtomicBool,
 ) -> Result<Vec<Recorded>, LiveError> {
-    let mut connections: Vec<Option<Connection>> = nodes.iter().map(|_| None).collect();
-    let mut sessions: Vec<u64> = vec![0; nodes.len()];
-    let mut recorded = Vec::with_capacity(script.ops.len());
+    let mut run = ClientRun {
+        client,
+        nodes,
+        started,
+        options,
+        connections: nodes.iter().map(|_| None).collect(),
+        sessions: vec![0; nodes.len()],
+        recorded: Vec::with_capacity(script.ops.len()),
+    };
     for op in &script.ops {
         if stop.load(Ordering::Relaxed) {
             return Err(LiveError::Stopped);
@@ -392,6 +457,19 @@ fn run_client(
         if !think.is_zero() {
             std::thread::sleep(think);
         }
+        order.wait_for(&op.after, options.catch_up_deadline + options.request_timeout);
+        let result = run.operation(op);
+        // Ended, whatever the outcome: operations waiting for it may go.
+        order.end(op.label.as_deref());
+        result?;
+    }
+    Ok(run.recorded)
+}
+
+impl ClientRun<'_> {
+    fn operation(&mut self, op: &ScriptedOp) -> Result<(), LiveError> {
+        let (client, nodes, started, options) = (self.client, self.nodes, self.started, self.options);
+        let (connections, sessions, recorded) = (&mut self.connections, &mut self.sessions, &mut self.recorded);
         let node = match op.target {
             Target::Primary => 0,
             Target::Replica(index) => 1 + index % (nodes.len() - 1).max(1),
@@ -403,12 +481,12 @@ fn run_client(
                 Ok(connection) => connections[node] = Some(connection),
                 Err(error) if is_replica && error.is_replica_unavailable() => {
                     recorded.push(Recorded::not_executed(client, node, sessions[node], &op.command, since(started)));
-                    continue;
+                    return Ok(());
                 }
                 Err(error) => return Err(nodes[node].error("PING", error)),
             }
         }
-        let Some(connection) = connections[node].as_mut() else { continue };
+        let Some(connection) = connections[node].as_mut() else { return Ok(()) };
         let call = since(started);
         let result = connection.execute(&op.command);
         let returned = since(started);
@@ -438,8 +516,8 @@ fn run_client(
             }
             Err(error) => return Err(nodes[node].error(&op.command.to_string(), error)),
         }
+        Ok(())
     }
-    Ok(recorded)
 }
 
 /// Carries out a phase's faults at their times. Returns the links held down (replica index,

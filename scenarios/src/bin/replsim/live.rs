@@ -27,7 +27,7 @@ use replsim_scenarios::live::{
 };
 use serde_json::json;
 
-use crate::{parse_duration, scenario_named, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
+use crate::{parse_duration, scenario_of, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
 
 #[derive(Debug, Args)]
 pub struct LiveArgs {
@@ -50,8 +50,13 @@ pub struct LiveArgs {
     /// Allow hosts that are not loopback. Live mode writes and FLUSHes every database.
     #[arg(long)]
     allow_remote: bool,
-    #[arg(long, default_value = "flushdb-race")]
-    scenario: String,
+    /// A built-in scenario [default: flushdb-race].
+    #[arg(long, conflicts_with = "scenario_file")]
+    scenario: Option<String>,
+    /// A scenario file (see "Write your own scenario" in the README): its scripts, ordering and
+    /// expectations run against the servers.
+    #[arg(long, value_name = "FILE")]
+    scenario_file: Option<PathBuf>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Run seeds `seed .. seed + N`.
@@ -82,7 +87,7 @@ pub struct LiveArgs {
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 pub fn live(args: LiveArgs) -> Result<ExitCode, UsageError> {
-    let scenario = scenario_named(&args.scenario)?;
+    let scenario = scenario_of(args.scenario.as_deref(), args.scenario_file.as_deref())?;
     let servers = match (&args.spawn, &args.primary) {
         (Some(program), _) => Servers::Spawn(SpawnOptions {
             program: program.clone(),
