@@ -9,6 +9,7 @@
 //! - [`fuzz`]: a fuzz campaign's runs, shards and parallel workers, results in seed order.
 //! - [`regression`]: regression cases as one line of text each (`tests/regressions/*.txt`).
 //! - [`html_report`]: a run as one self-contained HTML page (timeline, overtaking, diff).
+//! - [`live`]: the same workloads and checks against a real primary/replica pair over RESP.
 //! - [`shrink`]: shrinking a failing case to a minimal one that fails the same check.
 //! - [`file`]: scenario files (TOML); [`builder`]: the same scenarios in code; [`script`]: a
 //!   written scenario's clients, ordering, drawn parts and expectations; [`report`]: running a
@@ -20,6 +21,7 @@ pub mod file;
 pub mod fuzz;
 pub mod generate;
 pub mod html_report;
+pub mod live;
 pub mod regression;
 pub mod report;
 pub mod runner;
