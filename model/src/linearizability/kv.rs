@@ -80,6 +80,14 @@ impl Model for KvModel {
         Footprint::Keys(input.keys().iter().map(|key| (input.db(), key.clone())).collect())
     }
 
+    fn global_effect_class(&self, input: &Command) -> Option<u64> {
+        match input {
+            Command::FlushDb { db } => Some(u64::from(db.0)),
+            Command::FlushAll { .. } => Some(1 << 8),
+            _ => None,
+        }
+    }
+
     fn is_read_only(&self, input: &Command) -> bool {
         !input.is_write()
     }

@@ -46,6 +46,14 @@ pub trait Model {
     /// nothing and is dropped before the search.
     fn is_read_only(&self, input: &Self::Input) -> bool;
 
+    /// For a [`Footprint::Global`] operation: a class such that two globals of one class have
+    /// the same effect on every state (two FLUSHDBs of one database). The search then tries,
+    /// among pending globals of a class, only the one that must return first: any linearization
+    /// placing another of them there can swap the two. `None` (the default): no such claim.
+    fn global_effect_class(&self, _input: &Self::Input) -> Option<u64> {
+        None
+    }
+
     /// One line for reports, e.g. `GET a -> 1`.
     fn describe(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;
 }

@@ -27,6 +27,8 @@ pub(crate) struct SearchOp<'history, Input, Output> {
     pub call_position: u64,
     /// `u64::MAX`: never returned.
     pub return_position: u64,
+    /// [`Model::global_effect_class`] of a global operation.
+    pub effect_class: Option<u64>,
 }
 
 /// Why a partition has no linearization, in terms of its own operation indices.
@@ -355,6 +357,10 @@ impl<'history, M: Model> Search<'history, M> {
             let op = entry / 2;
             if entry.is_multiple_of(2) {
                 let candidate = &self.ops[op as usize];
+                if candidate.effect_class.is_some() && self.is_dominated(op) {
+                    self.entry = self.events.next[entry as usize];
+                    continue;
+                }
                 if let Some(next_state) = model.step(&self.state, candidate.input, candidate.output) {
                     self.linearized.flip(op);
                     let hash = self.linearized.hash ^ hash_of(&next_state).rotate_left(17);
@@ -393,6 +399,30 @@ impl<'history, M: Model> Search<'history, M> {
             }
         }
         SearchOutcome::Linearizable(self.choices.iter().map(|choice| choice.op as usize).collect())
+    }
+
+    /// Whether another pending global of `op`'s effect class must return no later than `op`: then
+    /// trying `op` next is pointless. Any linearization placing `op` next and that one later can
+    /// swap the two (both are called, the other returns no earlier than where `op` was placed,
+    /// and `op` returns no earlier than where the other was), with the same states throughout.
+    /// Pending means called before the first return left in the list: every entry from the head
+    /// to there is a call.
+    fn is_dominated(&self, op: u32) -> bool {
+        let candidate = &self.ops[op as usize];
+        let mut entry = self.events.first();
+        // Bounded by the list length: the walk stops at the first return entry.
+        while entry != NO_ENTRY && entry.is_multiple_of(2) {
+            let other_op = entry / 2;
+            let other = &self.ops[other_op as usize];
+            if other_op != op
+                && other.effect_class == candidate.effect_class
+                && (other.return_position, other_op) < (candidate.return_position, op)
+            {
+                return true;
+            }
+            entry = self.events.next[entry as usize];
+        }
+        false
     }
 
     /// Undoes forced choices and then one free choice, whose next alternative is to be tried;
