@@ -28,8 +28,10 @@ enum Pin {
 const RANK_LOW: u32 = 0;
 const RANK_HIGH: u32 = u32::MAX;
 
-/// Memoised partition checks are a cache: past this many it is emptied, not grown.
+/// Memoised partition checks are a cache: past this many, or past this share of the memo
+/// budget, it is emptied, not grown.
 const PARTITION_MEMO_ENTRIES_MAX: usize = 200_000;
+const PARTITION_MEMO_BUDGET_SHARE: usize = 8;
 
 /// Storage of finished searches kept for reuse; more would only hold memory.
 const SCRATCH_KEPT_MAX: usize = 2;
@@ -64,6 +66,8 @@ struct Checker<'check, M: Model> {
     /// Per partition: its keyed operations' (call, return) positions on its own timeline.
     keyed_positions: Vec<Vec<(u64, u64)>>,
     memo: HashMap<(usize, Vec<(u64, u64)>), PartitionResult>,
+    /// Estimated bytes held by `memo`.
+    memo_bytes: usize,
     /// Storage of finished searches, reused by the next ones (see [`Checker::retire`]).
     scratch: Vec<Scratch<M::State>>,
     /// The first partition failure under narrowed domains: the evidence if all fail.
@@ -91,7 +95,11 @@ pub(crate) fn check_prepared<M: Model>(
     }
     let keyed_positions = prepared.partitions.iter().map(|partition| keyed_positions(prepared, partition)).collect();
     let mut checker =
-        Checker { model, ops, prepared, meter, keyed_positions, memo: HashMap::new(), scratch: Vec::new(), first_failure: None };
+        Checker { model, ops, prepared, meter, keyed_positions, memo: HashMap::new(),
+        memo_bytes: 0,
+        scratch: Vec::new(),
+        first_failure: None,
+    };
     let mut pins: Vec<Pin> = prepared.globals.iter().map(|global| Pin::Range { lo: global.lo, hi: global.hi }).collect();
     let witnesses = match checker.check_all(&pins) {
         AllPartitions::Pass(witnesses) => witnesses,
@@ -201,9 +209,19 @@ impl<'check, M: Model> Checker<'check, M> {
                     SearchOutcome::OutOfBudget(reason) => return Err(AllPartitions::OutOfBudget(reason)),
                     SearchOutcome::Undecided => unreachable!("handled above"),
                 };
-                if self.memo.len() >= PARTITION_MEMO_ENTRIES_MAX {
+                let entry_bytes = 64
+                    + 16 * decided.memo_key.1.len()
+                    + match &result {
+                        PartitionResult::Pass(order) => 8 * order.len(),
+                        PartitionResult::Fail(stuck) => 8 * (stuck.longest_prefix.len() + stuck.pending.len()),
+                    };
+                if self.memo.len() >= PARTITION_MEMO_ENTRIES_MAX
+                    || self.memo_bytes + entry_bytes > self.meter.memo_bytes_max() / PARTITION_MEMO_BUDGET_SHARE
+                {
                     self.memo.clear();
+                    self.memo_bytes = 0;
                 }
+                self.memo_bytes += entry_bytes;
                 self.memo.insert(decided.memo_key, result.clone());
                 match result {
                     PartitionResult::Pass(order) => witnesses[partition_index] = Some(order),
@@ -306,25 +324,21 @@ impl<'check, M: Model> Checker<'check, M> {
             if let Err(reason) = self.meter.charge_step() {
                 return Verdict::Unknown(reason);
             }
-            let splits = match conflict.take() {
-                Some(conflict) => match self.split(&order, pins, &conflict) {
-                    Ok(splits) => splits,
+            if let Some(found) = conflict.take() {
+                let mut frame = match self.split(&order, pins, &found) {
+                    Ok(frame) => frame,
                     Err(reason) => return Verdict::Unknown(reason),
-                },
-                None => Vec::new(),
-            };
-            if !splits.is_empty() {
-                // Every split's first half at once, checked once; a failure backtracks into the
-                // last split first, as if each had been checked on its own.
-                for mut frame in splits {
-                    pins[frame.global] = frame.alternatives[0];
-                    frame.next = 1;
+                };
+                let Some(&first) = frame.alternatives.first() else {
                     frames.push(frame);
-                }
+                    continue;
+                };
+                pins[frame.global] = first;
+                frame.next = 1;
+                frames.push(frame);
                 match self.check_pins(pins) {
                     Ok(verdict) => return verdict,
-                    Err(Some(next_conflict)) => conflict = Some(next_conflict),
-                    Err(None) => {}
+                    Err(next_conflict) => conflict = next_conflict,
                 }
                 continue;
             }
@@ -348,8 +362,7 @@ impl<'check, M: Model> Checker<'check, M> {
             frame.next += 1;
             match self.check_pins(pins) {
                 Ok(verdict) => return verdict,
-                Err(Some(next_conflict)) => conflict = Some(next_conflict),
-                Err(None) => {}
+                Err(next_conflict) => conflict = next_conflict,
             }
         }
     }
@@ -371,22 +384,11 @@ impl<'check, M: Model> Checker<'check, M> {
         }
     }
 
-    /// Chooses globals in conflict that are not pinned and splits their domains. Only globals
+    /// Chooses a global in conflict that is not pinned and splits its domain. Only globals
     /// whose point is not fixed can be in conflict (the witnesses respect pinned points), so
     /// there is one while the witnesses disagree.
-    fn split(&self, order: &[usize], pins: &[Pin], conflict: &Conflict) -> Result<Vec<SplitFrame>, String> {
+    fn split(&self, order: &[usize], pins: &[Pin], conflict: &Conflict) -> Result<SplitFrame, String> {
         let unpinned = |global: &&usize| matches!(pins[**global], Pin::Range { .. });
-        // Every global whose bounds cross and whose range can still be halved, at once.
-        let crossed: Vec<SplitFrame> = order
-            .iter()
-            .filter(unpinned)
-            .filter(|&&global| conflict.lower[global] > conflict.upper[global])
-            .filter(|&&global| matches!(pins[global], Pin::Range { lo, hi } if lo < hi))
-            .map(|&global| self.split_one(global, pins, conflict))
-            .collect::<Result<_, _>>()?;
-        if !crossed.is_empty() {
-            return Ok(crossed);
-        }
         let bounds_crossed = order.iter().filter(unpinned).find(|&&global| conflict.lower[global] > conflict.upper[global]);
         let chosen = bounds_crossed
             .or_else(|| order.iter().filter(unpinned).find(|&&global| conflict.cyclic[global]))
@@ -394,7 +396,7 @@ impl<'check, M: Model> Checker<'check, M> {
         let Some(&global) = chosen else {
             return Err("the witnesses disagree with every global operation pinned".to_string());
         };
-        Ok(vec![self.split_one(global, pins, conflict)?])
+        self.split_one(global, pins, conflict)
     }
 
     /// The two halves of an unpinned global's range, or its slots when it is down to one gap.
@@ -608,6 +610,42 @@ fn compatible_points(prepared: &Prepared, witnesses: &[Vec<usize>], pins: &[Pin]
     }
 }
 
+/// The evidence for a refutation found without a search.
+pub(crate) fn refuted<M: Model>(
+    model: &M,
+    ops: &[Operation<M::Input, M::Output>],
+    refutation: &super::refute::Refutation,
+) -> Counterexample {
+    let mut report = format!(
+        "no order can explain {}: {}",
+        describe_op(model, ops, refutation.op),
+        refutation.reason
+    );
+    for &index in &refutation.related {
+        report.push_str(&format!("\n    {}", describe_op(model, ops, index)));
+    }
+    let mut pending = vec![refutation.op];
+    pending.extend(&refutation.related);
+    Counterexample {
+        partition: "the history".to_string(),
+        longest_prefix: Vec::new(),
+        blocked: refutation.op,
+        window_start: pending.iter().map(|&index| ops[index].call).min().unwrap_or(ops[refutation.op].call),
+        pending,
+        window_end: ops[refutation.op].returned,
+        note: Some("refuted without a search".to_string()),
+        report,
+    }
+}
+
+/// One operation for reports: index, client, raw times (nanoseconds for replsim, line
+/// positions for Jepsen files) and the model's description.
+fn describe_op<M: Model>(model: &M, ops: &[Operation<M::Input, M::Output>], index: usize) -> String {
+    let op = &ops[index];
+    let returned = op.returned.map_or_else(|| "never".to_string(), |time| time.0.to_string());
+    format!("#{index} client {} [{} .. {returned}] {}", op.client, op.call.0, model.describe(&op.input, op.output.as_ref()))
+}
+
 /// The evidence for one stuck partition, rendered with the model's descriptions.
 fn counterexample<M: Model>(
     model: &M,
@@ -617,17 +655,7 @@ fn counterexample<M: Model>(
     note: Option<String>,
 ) -> Counterexample {
     const PREFIX_SHOWN_MAX: usize = 8;
-    let describe = |index: usize| {
-        let op = &ops[index];
-        // Raw times: nanoseconds for replsim, line positions for Jepsen files.
-        let returned = op.returned.map_or_else(|| "never".to_string(), |time| time.0.to_string());
-        format!(
-            "#{index} client {} [{} .. {returned}] {}",
-            op.client,
-            op.call.0,
-            model.describe(&op.input, op.output.as_ref())
-        )
-    };
+    let describe = |index: usize| describe_op(model, ops, index);
     let mut report = format!(
         "{partition} has no linearization; the longest linearizable prefix has {} operation(s)",
         stuck.longest_prefix.len()

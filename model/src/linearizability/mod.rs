@@ -76,6 +76,11 @@
 //! history at a quiescent FLUSHDB" special case, and after it every partition's state is the
 //! same for all linearizations, which the memo of the search collapses to one.
 //!
+//! # Before the search
+//!
+//! [`refute`] checks necessary conditions in one pass (a read of a value nobody wrote in time,
+//! an impossible DEL count): a history failing one is refuted at once, whatever its size.
+//!
 //! # Budgets
 //!
 //! [`Options`] bound time, steps and memo memory. When one runs out the answer is
@@ -90,6 +95,7 @@ mod model;
 pub mod order;
 pub mod porcupine_kv;
 mod prepare;
+pub mod refute;
 pub mod register;
 mod search;
 mod verdict;
@@ -104,6 +110,9 @@ use crate::history::Operation;
 /// Checks `history` against `model`. Operations that never returned may have taken effect at
 /// any point after their call, or never.
 pub fn check<M: Model>(model: &M, history: &[Operation<M::Input, M::Output>], options: &Options) -> Verdict {
+    if let Some(refutation) = model.refute_without_search(history) {
+        return Verdict::NotLinearizable(decompose::refuted(model, history, &refutation));
+    }
     let mut meter = budget::Meter::new(options);
     let prepared = prepare::Prepared::new(model, history);
     decompose::check_prepared(model, history, &prepared, &mut meter)

@@ -12,6 +12,9 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 
+use super::refute::Refutation;
+use crate::history::Operation;
+
 /// Which part of the state an operation reads or writes, so the checker can split the history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Footprint<Key> {
@@ -51,6 +54,13 @@ pub trait Model {
     /// among pending globals of a class, only the one that must return first: any linearization
     /// placing another of them there can swap the two. `None` (the default): no such claim.
     fn global_effect_class(&self, _input: &Self::Input) -> Option<u64> {
+        None
+    }
+
+    /// Necessary conditions cheap enough to check before any search (see
+    /// [`refute`](super::refute)): `Some` names an operation whose answer no order explains.
+    /// The default checks nothing.
+    fn refute_without_search(&self, _history: &[Operation<Self::Input, Self::Output>]) -> Option<Refutation> {
         None
     }
 

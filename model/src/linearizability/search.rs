@@ -196,6 +196,9 @@ struct Memo<State> {
 
 const MEMO_SLOTS_MIN: usize = 64;
 
+/// Memo growth smaller than this is left to the periodic check of the resident size.
+const GROWTH_CHECKED_BYTES_MIN: usize = 1 << 20;
+
 impl<State: Clone + Eq> Memo<State> {
     fn new(words_per_set: usize) -> Memo<State> {
         Memo { slots: vec![0; MEMO_SLOTS_MIN], words_per_set, sets: Vec::new(), entries: Vec::new() }
@@ -210,6 +213,22 @@ impl<State: Clone + Eq> Memo<State> {
     fn home_slot(&self, hash: u64) -> usize {
         let shift = 64 - self.slots.len().trailing_zeros();
         (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+    }
+
+    /// Bytes the next insertion may allocate at once (vectors doubling), 0 if it allocates
+    /// little: checked against the memory limit before it happens.
+    fn growth_bytes(&self) -> usize {
+        let mut bytes = 0;
+        if 2 * (self.entries.len() + 1) > self.slots.len() {
+            bytes += 2 * self.slots.len() * 4;
+        }
+        if self.entries.len() == self.entries.capacity() {
+            bytes += self.entries.capacity().max(4) * std::mem::size_of::<(u64, State)>();
+        }
+        if self.sets.len() + self.words_per_set > self.sets.capacity() {
+            bytes += self.sets.capacity().max(self.words_per_set) * 8;
+        }
+        bytes
     }
 
     /// Inserts the pair; `false` if it was already there.
@@ -364,6 +383,12 @@ impl<'history, M: Model> Search<'history, M> {
                 if let Some(next_state) = model.step(&self.state, candidate.input, candidate.output) {
                     self.linearized.flip(op);
                     let hash = self.linearized.hash ^ hash_of(&next_state).rotate_left(17);
+                    let growth = self.memo.growth_bytes();
+                    if growth >= GROWTH_CHECKED_BYTES_MIN {
+                        if let Err(reason) = meter.check_growth(growth) {
+                            return SearchOutcome::OutOfBudget(reason);
+                        }
+                    }
                     if self.memo.insert(hash, &self.linearized.words, &next_state) {
                         let entry_bytes = self.memo.entry_bytes();
                         self.memo_bytes += entry_bytes;
