@@ -33,7 +33,7 @@ fn main() {
         back_to_back_flushdbs(count, variant != "ok")
     } else if let Some(bytes) = shape_name.strip_prefix("big-values-") {
         let value_bytes = bytes.parse().unwrap_or_else(|_| fail(&format!("bad value size in '{shape_name}'")));
-        let shape = HistoryShape { ops_total: 400, clients: 20, keys: 4, value_bytes, ..HistoryShape::default() };
+        let shape = HistoryShape { ops_total: 60, clients: 20, keys: 2, value_bytes, ..HistoryShape::default() };
         flushdb_history(seed, &shape)
     } else {
         let shape = HistoryShape::named(shape_name).unwrap_or_else(|| {
