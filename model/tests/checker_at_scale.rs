@@ -63,7 +63,12 @@ fn a_read_returning_before_its_value_is_first_written_names_the_write() {
 #[test]
 fn linearizable_histories_pass_the_checks_before_the_search() {
     for seed in 0..20 {
-        let shape = HistoryShape { ops_total: 300, never_returned_per_mille: 50, two_key_del_per_mille: 20, ..HistoryShape::default() };
+        let shape = HistoryShape {
+            ops_total: 300,
+            never_returned_per_mille: 50,
+            two_key_del_per_mille: 20,
+            ..HistoryShape::default()
+        };
         let history = flushdb_history(seed, &shape);
         assert_eq!(refute_kv(&history), None, "seed {seed}");
     }
@@ -132,11 +137,15 @@ fn a_register_that_starts_at_zero_is_said_with_initial_value() {
     assert!(check(&RegisterModel::with_cas().starting_at(5), &history, &Options::default()).is_not_linearizable());
 }
 
-const ONE_OP: &str = r#"{"client":1,"call":0,"returned":10,"input":{"Set":{"db":0,"key":"a","value":"1"}},"output":"Ok"}"#;
+const ONE_OP: &str =
+    r#"{"client":1,"call":0,"returned":10,"input":{"Set":{"db":0,"key":"a","value":"1"}},"output":"Ok"}"#;
 
 #[test]
 fn a_misspelt_field_is_an_error_naming_file_and_line_unless_allowed() {
-    let text = format!("{ONE_OP}\n{}\n", ONE_OP.replace("\"returned\":10", "\"retruned\":10").replace("\"output\":\"Ok\"", "\"output\":null"));
+    let text = format!(
+        "{ONE_OP}\n{}\n",
+        ONE_OP.replace("\"returned\":10", "\"retruned\":10").replace("\"output\":\"Ok\"", "\"output\":null")
+    );
     let error = read_kv_history("h.jsonl", text.as_bytes(), HistoryFormat::Auto).expect_err("unknown field");
     assert_eq!((error.file.as_str(), error.line), ("h.jsonl", 2));
     assert!(error.problem.contains("unknown field `retruned`"), "{error}");

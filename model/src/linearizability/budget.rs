@@ -77,7 +77,8 @@ impl Meter {
         self.bytes_since_resident_read = 0;
         let Some(resident) = resident_bytes() else { return Ok(()) };
         if resident.saturating_add(bytes) > limit {
-            let needed = if bytes == 0 { String::new() } else { format!(", {} MB more needed", bytes.div_ceil(1 << 20)) };
+            let needed =
+                if bytes == 0 { String::new() } else { format!(", {} MB more needed", bytes.div_ceil(1 << 20)) };
             return Err(format!("memory limit of {} MB reached ({} MB resident{needed})", limit >> 20, resident >> 20));
         }
         Ok(())

@@ -94,13 +94,19 @@ pub(crate) fn check_prepared<M: Model>(
         }
     }
     let keyed_positions = prepared.partitions.iter().map(|partition| keyed_positions(prepared, partition)).collect();
-    let mut checker =
-        Checker { model, ops, prepared, meter, keyed_positions, memo: HashMap::new(),
+    let mut checker = Checker {
+        model,
+        ops,
+        prepared,
+        meter,
+        keyed_positions,
+        memo: HashMap::new(),
         memo_bytes: 0,
         scratch: Vec::new(),
         first_failure: None,
     };
-    let mut pins: Vec<Pin> = prepared.globals.iter().map(|global| Pin::Range { lo: global.lo, hi: global.hi }).collect();
+    let mut pins: Vec<Pin> =
+        prepared.globals.iter().map(|global| Pin::Range { lo: global.lo, hi: global.hi }).collect();
     let witnesses = match checker.check_all(&pins) {
         AllPartitions::Pass(witnesses) => witnesses,
         AllPartitions::Fail { partition, stuck } => return checker.not_linearizable(partition, &stuck, None),
@@ -389,7 +395,8 @@ impl<'check, M: Model> Checker<'check, M> {
     /// there is one while the witnesses disagree.
     fn split(&self, order: &[usize], pins: &[Pin], conflict: &Conflict) -> Result<SplitFrame, String> {
         let unpinned = |global: &&usize| matches!(pins[**global], Pin::Range { .. });
-        let bounds_crossed = order.iter().filter(unpinned).find(|&&global| conflict.lower[global] > conflict.upper[global]);
+        let bounds_crossed =
+            order.iter().filter(unpinned).find(|&&global| conflict.lower[global] > conflict.upper[global]);
         let chosen = bounds_crossed
             .or_else(|| order.iter().filter(unpinned).find(|&&global| conflict.cyclic[global]))
             .or_else(|| order.iter().find(unpinned));
@@ -616,11 +623,7 @@ pub(crate) fn refuted<M: Model>(
     ops: &[Operation<M::Input, M::Output>],
     refutation: &super::refute::Refutation,
 ) -> Counterexample {
-    let mut report = format!(
-        "no order can explain {}: {}",
-        describe_op(model, ops, refutation.op),
-        refutation.reason
-    );
+    let mut report = format!("no order can explain {}: {}", describe_op(model, ops, refutation.op), refutation.reason);
     for &index in &refutation.related {
         report.push_str(&format!("\n    {}", describe_op(model, ops, index)));
     }
@@ -643,7 +646,12 @@ pub(crate) fn refuted<M: Model>(
 fn describe_op<M: Model>(model: &M, ops: &[Operation<M::Input, M::Output>], index: usize) -> String {
     let op = &ops[index];
     let returned = op.returned.map_or_else(|| "never".to_string(), |time| time.0.to_string());
-    format!("#{index} client {} [{} .. {returned}] {}", op.client, op.call.0, model.describe(&op.input, op.output.as_ref()))
+    format!(
+        "#{index} client {} [{} .. {returned}] {}",
+        op.client,
+        op.call.0,
+        model.describe(&op.input, op.output.as_ref())
+    )
 }
 
 /// The evidence for one stuck partition, rendered with the model's descriptions.

@@ -215,9 +215,7 @@ pub fn stale_read_after_flush(history: &[Operation<Command, Response>]) -> Optio
 /// Makes the last answered GET read a value no operation ever wrote: not linearizable, and
 /// refutable without any search. `None` if no GET was answered.
 pub fn read_never_written(history: &[Operation<Command, Response>]) -> Option<Vec<Operation<Command, Response>>> {
-    let read_index = history
-        .iter()
-        .rposition(|op| matches!(op.input, Command::Get { .. }) && op.output.is_some())?;
+    let read_index = history.iter().rposition(|op| matches!(op.input, Command::Get { .. }) && op.output.is_some())?;
     let mut mutated = history.to_vec();
     mutated[read_index].output = Some(Response::Value(Some("never-written".to_string())));
     Some(mutated)

@@ -13,8 +13,8 @@ use std::rc::Rc;
 
 use super::refute::{refute_kv, Refutation};
 use super::{Footprint, Model, Shared};
-use crate::history::Operation;
 use crate::command::{Command, Db, Key, Response};
+use crate::history::Operation;
 
 /// The replsim key-value model. FLUSHDB and FLUSHALL are [`Footprint::Global`].
 #[derive(Clone, Copy, Debug, Default)]
@@ -66,9 +66,10 @@ impl Model for KvModel {
                         }
                         next[index].value = Rc::from(value.as_str());
                     }
-                    Err(index) => {
-                        next.insert(index, KvEntry { db: *db, key: Rc::from(key.as_str()), value: Rc::from(value.as_str()) })
-                    }
+                    Err(index) => next.insert(
+                        index,
+                        KvEntry { db: *db, key: Rc::from(key.as_str()), value: Rc::from(value.as_str()) },
+                    ),
                 }
                 Some(Shared::new(next))
             }
