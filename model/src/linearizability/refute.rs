@@ -13,7 +13,7 @@
 //!
 //! These only refute: passing them proves nothing, and the search decides.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::check::SimTime;
 use crate::command::{Command, Db, Response};
@@ -35,46 +35,30 @@ pub fn refute_kv(history: &[Operation<Command, Response>]) -> Option<Refutation>
     // (db, key, value) -> (earliest call of a SET writing it, that SET's index).
     let mut first_write: BTreeMap<(Db, &str, &str), (SimTime, usize)> = BTreeMap::new();
     // (db, key) ever written by some SET.
-    let mut written: BTreeMap<(Db, &str), ()> = BTreeMap::new();
+    let mut written: BTreeSet<(Db, &str)> = BTreeSet::new();
     for (index, op) in history.iter().enumerate() {
         if let Command::Set { db, key, value } = &op.input {
             let earliest = first_write.entry((*db, key.as_str(), value.as_str())).or_insert((op.call, index));
             if op.call < earliest.0 {
                 *earliest = (op.call, index);
             }
-            written.insert((*db, key.as_str()), ());
+            written.insert((*db, key.as_str()));
         }
     }
     for (index, op) in history.iter().enumerate() {
         let (Some(output), Some(returned)) = (&op.output, op.returned) else { continue };
         match (&op.input, output) {
             (Command::Get { db, key }, Response::Value(Some(read))) => {
-                match first_write.get(&(*db, key.as_str(), read.as_str())) {
-                    None => {
-                        return Some(Refutation {
-                            op: index,
-                            related: Vec::new(),
-                            reason: format!("it reads {read}, a value no operation ever wrote to {key}"),
-                        })
-                    }
-                    Some(&(call, write)) if call > returned => {
-                        return Some(Refutation {
-                            op: index,
-                            related: vec![write],
-                            reason: format!(
-                                "it returned {read} before any write of {read} to {key} was called (the first, #{write}, at {})",
-                                call.0
-                            ),
-                        })
-                    }
-                    Some(_) => {}
+                let first = first_write.get(&(*db, key.as_str(), read.as_str())).copied();
+                if let Some(refutation) = unexplained_read(index, returned, first, read, &format!(" to {key}")) {
+                    return Some(refutation);
                 }
             }
             (Command::Del { db, keys }, Response::Count(count)) => {
                 let mut named: Vec<&str> = keys.iter().map(String::as_str).collect();
                 named.sort_unstable();
                 named.dedup();
-                let deletable = named.iter().filter(|key| written.contains_key(&(*db, **key))).count() as u64;
+                let deletable = named.iter().filter(|key| written.contains(&(*db, **key))).count() as u64;
                 if *count > deletable {
                     return Some(Refutation {
                         op: index,
@@ -121,26 +105,37 @@ pub fn refute_register(
                 reason: "it reads nil, but the register starts with a value and nothing can erase it".to_string(),
             });
         };
-        match first_write.get(read) {
-            None => {
-                return Some(Refutation {
-                    op: index,
-                    related: Vec::new(),
-                    reason: format!("it reads {read}, a value no operation ever wrote"),
-                })
-            }
-            Some(&(call, write)) if call > returned => {
-                return Some(Refutation {
-                    op: index,
-                    related: vec![write],
-                    reason: format!(
-                        "it returned {read} before any write of {read} was called (the first, #{write}, at {})",
-                        call.0
-                    ),
-                })
-            }
-            Some(_) => {}
+        if let Some(refutation) = unexplained_read(index, returned, first_write.get(read).copied(), read, "") {
+            return Some(refutation);
         }
     }
     None
+}
+
+/// A read (operation `index`, returned at `returned`) of `read`, whose earliest writer is
+/// `first_write` (its call and index): refuted if there is none, or if it was called only after
+/// the read returned. `target` completes "wrote" in the reason (` to k2`).
+fn unexplained_read(
+    index: usize,
+    returned: SimTime,
+    first_write: Option<(SimTime, usize)>,
+    read: &dyn std::fmt::Display,
+    target: &str,
+) -> Option<Refutation> {
+    match first_write {
+        None => Some(Refutation {
+            op: index,
+            related: Vec::new(),
+            reason: format!("it reads {read}, a value no operation ever wrote{target}"),
+        }),
+        Some((call, write)) if call > returned => Some(Refutation {
+            op: index,
+            related: vec![write],
+            reason: format!(
+                "it returned {read} before any write of {read}{target} was called (the first, #{write}, at {})",
+                call.0
+            ),
+        }),
+        Some(_) => None,
+    }
 }
