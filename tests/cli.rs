@@ -240,6 +240,8 @@ fn chosen_fault_kinds_are_in_the_repro_line_and_replay_the_same_run() {
 /// unknown with the reason, and the child's peak resident size (from `wait4`) stays within 10 %
 /// of the limit.
 #[test]
+// The child is reaped by `wait4` below, which also gives its peak resident size.
+#[allow(clippy::zombie_processes)]
 fn check_under_a_memory_limit_answers_unknown_within_ten_percent_of_it() {
     // 26 concurrent SETs of one key, then reads that flip between two of their values after all
     // of them returned: not linearizable, but only an exhaustive search over the SETs' orders
