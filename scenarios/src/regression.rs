@@ -7,7 +7,9 @@
 //! flushdb-race hash-by-key seed=7 fails=convergence :: SET a v1; FLUSHDB
 //! ```
 //!
-//! A line is `SCENARIO MODE seed=S [schedule=T] [bug=B] fails=CHECK :: WORKLOAD [:: faults FAULTS]`.
+//! A line is `SCENARIO MODE seed=S [schedule=T] [behaviours=LIST] [bug=B] fails=CHECK :: WORKLOAD [:: faults FAULTS]`.
+//! `behaviours=` (Pika's behaviours the case was found with, e.g. `pika,-multi-exec`) is left out
+//! under the ideal profile.
 //! The seed builds the case as `Case::new` does (the cluster, and a swarm scenario's configuration
 //! and faults); the workload is given explicitly, because a shrunk workload is no longer the one
 //! the seed generates; `schedule`, when the shrinker had to pick another one, seeds madsim's
@@ -48,6 +50,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use replsim_model::command::{Command, Db};
+use replsim_sim::behaviour::Behaviours;
 use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 use replsim_sim::workload::{ClientScript, Phase, ScriptedOp, Target, Workload};
@@ -73,6 +76,8 @@ pub struct Entry {
     pub schedule: Option<u64>,
     /// The planted bug the case was found with, if any.
     pub bug: Option<Bug>,
+    /// The behaviours of Pika the case was found with (ideal when none).
+    pub behaviours: Behaviours,
     pub fails: Check,
     pub workload: Workload,
     /// The fault schedule, when it is not the seed's (a shrunk swarm case's).
@@ -116,6 +121,7 @@ impl Entry {
             .ok_or_else(|| format!("unknown scenario '{}' (known: {})", self.scenario, Scenario::names().join(", ")))?;
         let mut case = Case::new(&scenario, mode, self.seed);
         case.cluster.bug = if with_bug { self.bug } else { None };
+        case.cluster.behaviours = self.behaviours.clone();
         case.workload = self.workload.clone();
         case.seed = self.schedule.unwrap_or(self.seed);
         if let Some(faults) = &self.faults {
@@ -129,6 +135,12 @@ impl Entry {
     pub fn to_line(&self) -> Result<String, String> {
         let schedule = self.schedule.map(|schedule| format!(" schedule={schedule}")).unwrap_or_default();
         let bug = self.bug.as_ref().map(|bug| format!(" bug={bug}")).unwrap_or_default();
+        let behaviours = if self.behaviours.is_ideal() {
+            String::new()
+        } else {
+            format!(" behaviours={}", self.behaviours)
+        };
+        let bug = format!("{behaviours}{bug}");
         let faults = match &self.faults {
             Some(faults) => format!("{FAULTS_SECTION}{}", faults_text(faults)?),
             None => String::new(),
@@ -159,6 +171,7 @@ impl FromStr for Entry {
         let scenario = words.next().ok_or("missing scenario")?.to_string();
         let mode = words.next().ok_or("missing mode")?.parse::<ApplyMode>().map_err(|error| error.to_string())?;
         let (mut seed, mut schedule, mut bug, mut fails) = (None, None, None, None);
+        let mut behaviours = Behaviours::default();
         for word in words {
             match word.split_once('=') {
                 Some(("seed", value)) => seed = Some(value.parse::<u64>().map_err(|_| format!("bad seed '{value}'"))?),
@@ -166,8 +179,13 @@ impl FromStr for Entry {
                     schedule = Some(value.parse::<u64>().map_err(|_| format!("bad schedule '{value}'"))?)
                 }
                 Some(("bug", value)) => bug = Some(value.parse::<Bug>().map_err(|error| error.to_string())?),
+                Some(("behaviours", value)) => {
+                    behaviours = value.parse::<Behaviours>().map_err(|error| error.to_string())?
+                }
                 Some(("fails", value)) => fails = Some(value.parse::<Check>()?),
-                _ => return Err(format!("unexpected '{word}' (expected seed=, schedule=, bug= or fails=)")),
+                _ => {
+                    return Err(format!("unexpected '{word}' (expected seed=, schedule=, behaviours=, bug= or fails=)"))
+                }
             }
         }
         Ok(Entry {
@@ -176,6 +194,7 @@ impl FromStr for Entry {
             seed: seed.ok_or("missing seed=S")?,
             schedule,
             bug,
+            behaviours,
             fails: fails.ok_or("missing fails=CHECK")?,
             workload: parse_workload(workload)?,
             faults,
@@ -193,13 +212,14 @@ impl fmt::Display for Entry {
 }
 
 /// Every check a regression line can name: whatever `shrink` can write, `load` must read back.
-const CHECKS: [Check; 6] = [
+const CHECKS: [Check; 7] = [
     Check::Convergence,
     Check::PrefixConsistency,
     Check::Liveness,
     Check::SutInvariant,
     Check::Linearizability,
     Check::ReplicaReads,
+    Check::ReadAfterCatchUp,
 ];
 
 impl FromStr for Check {

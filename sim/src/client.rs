@@ -10,7 +10,7 @@ use std::time::Duration;
 use replsim_model::binlog::Offset;
 use replsim_model::check::{NodeSnapshot, SimTime};
 
-use crate::info::{LinkState, PrimaryInfo};
+use crate::info::{LinkState, PikaPrimaryInfo, PikaReplicaInfo, PrimaryInfo};
 use crate::probe::Probe;
 use crate::time::{self, within};
 use crate::wire::{Connection, Reply, Request, CLIENT_PORT};
@@ -124,15 +124,7 @@ pub async fn wait_for_catch_up(directory: &Directory, deadline: Duration) -> Cat
             }
         }
         if time::now() >= give_up {
-            let (ip, (offset, since)) = progress
-                .iter()
-                .find(|(_, (offset, _))| *offset != primary_offset)
-                .or_else(|| progress.iter().next())
-                .map(|(ip, seen)| (*ip, *seen))
-                .expect("at least one replica");
-            let replica =
-                directory.replicas.iter().find(|(_, replica_ip)| *replica_ip == ip).map(|(name, _)| name.clone());
-            return CatchUp::Stuck { replica: replica.unwrap_or_default(), offset, primary_offset, since };
+            return stuck(directory, &progress, primary_offset);
         }
         madsim::time::sleep(CATCH_UP_POLL).await;
     }
@@ -179,5 +171,102 @@ pub async fn snapshot(node: &str, ip: IpAddr, deadline: Duration) -> Option<Node
             Some(NodeSnapshot { node: node.to_string(), offset, store, at: time::now() })
         }
         _ => None,
+    }
+}
+
+/// Waits until a Pika user would call the replicas caught up (`info-as-pika`): the primary's
+/// `INFO replication` lists every replica with `lag=(db0:0)` and each replica's own `INFO
+/// replication` shows the link up and the primary's binlog offset. Neither says anything about
+/// what the replica has applied.
+pub async fn wait_for_catch_up_as_pika(directory: &Directory, deadline: Duration) -> CatchUp {
+    let started = time::now();
+    let give_up = SimTime(started.0 + deadline.as_nanos() as u64);
+    let mut progress: BTreeMap<IpAddr, (Offset, SimTime)> =
+        directory.replicas.iter().map(|(_, ip)| (*ip, (Offset::ZERO, started))).collect();
+    let mut primary_offset = Offset::ZERO;
+    let mut connections: BTreeMap<IpAddr, ClientConnection> = BTreeMap::new();
+    loop {
+        let primary = info_text(&mut connections, directory.primary.1).await;
+        if let Some(info) = primary.and_then(|text| PikaPrimaryInfo::parse(&text).ok()) {
+            primary_offset = info.binlog_offset;
+            let mut all_caught_up = true;
+            for (ip, (seen, since)) in progress.iter_mut() {
+                let lag_zero = info.replicas.iter().any(|line| line.ip == ip.to_string() && line.lag == 0);
+                let replica = info_text(&mut connections, *ip).await;
+                let replica = replica.and_then(|text| PikaReplicaInfo::parse(&text).ok());
+                let offset = replica.as_ref().map_or(*seen, |replica| replica.binlog_offset);
+                if offset != *seen {
+                    *seen = offset;
+                    *since = time::now();
+                }
+                let link_up = replica.is_some_and(|replica| replica.link_up);
+                all_caught_up &= lag_zero && link_up && offset == primary_offset;
+            }
+            if all_caught_up {
+                return CatchUp::CaughtUp { offset: primary_offset };
+            }
+        }
+        if time::now() >= give_up {
+            return stuck(directory, &progress, primary_offset);
+        }
+        madsim::time::sleep(CATCH_UP_POLL).await;
+    }
+}
+
+/// Waits until every replica has applied through `offset` — the simulator's truth, read from the
+/// replicas' snapshots, which no Pika user can see. The checks that need a quiesced cluster wait
+/// for this after the user-visible catch-up.
+pub async fn wait_for_applied(directory: &Directory, offset: Offset, deadline: Duration) -> CatchUp {
+    let started = time::now();
+    let give_up = SimTime(started.0 + deadline.as_nanos() as u64);
+    let mut progress: BTreeMap<IpAddr, (Offset, SimTime)> =
+        directory.replicas.iter().map(|(_, ip)| (*ip, (Offset::ZERO, started))).collect();
+    loop {
+        let mut all_applied = true;
+        for ((name, ip), (seen, since)) in directory.replicas.iter().zip(progress.values_mut()) {
+            let applied = snapshot(name, *ip, CATCH_UP_POLL * 20).await.map_or(*seen, |snapshot| snapshot.offset);
+            if applied != *seen {
+                *seen = applied;
+                *since = time::now();
+            }
+            all_applied &= applied == offset;
+        }
+        if all_applied {
+            return CatchUp::CaughtUp { offset };
+        }
+        if time::now() >= give_up {
+            return stuck(directory, &progress, offset);
+        }
+        madsim::time::sleep(CATCH_UP_POLL).await;
+    }
+}
+
+/// The first replica found behind `primary_offset` (or the first one), for a liveness failure.
+fn stuck(directory: &Directory, progress: &BTreeMap<IpAddr, (Offset, SimTime)>, primary_offset: Offset) -> CatchUp {
+    let (ip, (offset, since)) = progress
+        .iter()
+        .find(|(_, (offset, _))| *offset != primary_offset)
+        .or_else(|| progress.iter().next())
+        .map(|(ip, seen)| (*ip, *seen))
+        .expect("at least one replica");
+    let replica = directory.replicas.iter().find(|(_, replica_ip)| *replica_ip == ip).map(|(name, _)| name.clone());
+    CatchUp::Stuck { replica: replica.unwrap_or_default(), offset, primary_offset, since }
+}
+
+/// `INFO replication` of the node at `ip`, over a kept connection (dropped on failure).
+async fn info_text(connections: &mut BTreeMap<IpAddr, ClientConnection>, ip: IpAddr) -> Option<String> {
+    let reply = within(CATCH_UP_POLL * 20, async {
+        if let std::collections::btree_map::Entry::Vacant(entry) = connections.entry(ip) {
+            entry.insert(Connection::connect(SocketAddr::new(ip, CLIENT_PORT)).await?);
+        }
+        connections.get_mut(&ip).expect("connected above").exchange(Request::InfoReplication).await
+    })
+    .await;
+    match reply {
+        Some(Ok(Reply::Info(text))) => Some(text),
+        _ => {
+            connections.remove(&ip);
+            None
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! - [`replica_reads`]: every read a replica served is a value of some binlog prefix, and a
 //!   session's prefixes never go backwards.
 
+pub mod caught_up;
 pub mod convergence;
 pub mod diff;
 pub mod prefix;

@@ -54,6 +54,8 @@ pub struct FuzzArgs {
     /// `all`, `none`, or a list of partition, kill-replica, restart-primary, reset-link.
     #[arg(long, value_parser = str::parse::<FaultKinds>)]
     faults: Option<FaultKinds>,
+    #[command(flatten)]
+    behaviours: crate::BehaviourArgs,
     /// Seeds of the whole run (every shard together): `start-seed .. start-seed + N` [default: 1000].
     #[arg(long, conflicts_with = "duration")]
     seeds: Option<u64>,
@@ -166,6 +168,7 @@ fn plan_of(args: &FuzzArgs) -> Result<Plan, UsageError> {
         modes: args.mode.0.clone(),
         bug: args.bug,
         faults: args.faults,
+        behaviours: args.behaviours.resolve()?,
         start_seed: args.start_seed,
         limit,
         shard: args.shard.unwrap_or(Shard::WHOLE),
@@ -488,6 +491,7 @@ mod tests {
             modes: vec![ApplyMode::Barrier],
             bug: None,
             faults: None,
+            behaviours: Default::default(),
             start_seed: 1,
             limit: Limit::Seeds(3),
             shard: Shard::WHOLE,

@@ -49,6 +49,8 @@ pub struct ReplayArgs {
     /// partition, kill-replica, restart-primary, reset-link.
     #[arg(long, conflicts_with = "regression", value_parser = str::parse::<FaultKinds>)]
     faults: Option<FaultKinds>,
+    #[command(flatten)]
+    behaviours: crate::BehaviourArgs,
     /// Replay a regression entry (a shrunk case) instead: FILE:LINE.
     #[arg(long, value_name = "FILE:LINE")]
     regression: Option<String>,
@@ -153,7 +155,7 @@ fn case_of(args: &ReplayArgs) -> Result<(Case, String), UsageError> {
     let (Some(mode), Some(seed)) = (args.mode, args.seed) else {
         return Err(UsageError::Invalid("replay needs --mode and --seed (or --regression FILE:LINE)".to_string()));
     };
-    let mut case = Case::new(&scenario, mode, seed);
+    let mut case = Case::new(&scenario, mode, seed).with_behaviours(args.behaviours.resolve()?);
     case.cluster.bug = args.bug;
     if let Some(kinds) = args.faults {
         case = case.with_fault_kinds(kinds).map_err(UsageError::Invalid)?;

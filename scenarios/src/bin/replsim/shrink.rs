@@ -39,6 +39,8 @@ pub struct ShrinkArgs {
     /// Plant this bug (a wrong name lists the known ones).
     #[arg(long)]
     bug: Option<Bug>,
+    #[command(flatten)]
+    behaviours: crate::BehaviourArgs,
     /// Stop after this many candidate runs, keeping the smallest failure so far.
     #[arg(long, default_value_t = 20_000)]
     max_steps: u64,
@@ -61,9 +63,14 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     if args.max_steps == 0 {
         return Err(UsageError::Invalid("--max-steps must be at least 1".to_string()));
     }
-    let mut case = Case::new(&scenario, args.mode, args.seed);
+    let mut case = Case::new(&scenario, args.mode, args.seed).with_behaviours(args.behaviours.resolve()?);
     case.cluster.bug = args.bug;
     let bug = args.bug.map(|bug| format!(" bug {bug}")).unwrap_or_default();
+    let bug = if case.cluster.behaviours.is_ideal() {
+        bug
+    } else {
+        format!(" behaviours {}{bug}", case.cluster.behaviours)
+    };
     println!(
         "shrinking {} {} seed {}{bug}: {} client ops, {}",
         case.scenario,
@@ -95,6 +102,7 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
         seed: case.seed,
         schedule: Some(shrunk.minimal.case.seed).filter(|schedule| *schedule != case.seed),
         bug: args.bug,
+        behaviours: case.cluster.behaviours.clone(),
         fails: shrunk.check,
         workload: shrunk.minimal.case.workload.clone(),
         // A case that had faults carries its shrunk schedule, even an empty one: the seed's
