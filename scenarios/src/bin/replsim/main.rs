@@ -156,11 +156,23 @@ pub struct BehaviourArgs {
 
 impl BehaviourArgs {
     pub fn resolve(&self) -> Result<Behaviours, UsageError> {
+        self.resolve_onto(Behaviours::default())
+    }
+
+    /// The profile's behaviours (or `base` without `--profile`), changed by `--behaviours`.
+    pub fn resolve_onto(&self, base: Behaviours) -> Result<Behaviours, UsageError> {
         let base = match &self.profile {
             Some(name) => name.parse::<Profile>()?.behaviours(),
-            None => Behaviours::default(),
+            None => base,
         };
         Ok(Behaviours::parse_onto(base, self.behaviours.as_deref().unwrap_or(""))?)
+    }
+
+    /// The flags as given, to repeat in a repro line.
+    pub fn flags(&self) -> String {
+        let profile = self.profile.as_ref().map(|name| format!(" --profile {name}")).unwrap_or_default();
+        let behaviours = self.behaviours.as_ref().map(|list| format!(" --behaviours={list}")).unwrap_or_default();
+        format!("{profile}{behaviours}")
     }
 }
 

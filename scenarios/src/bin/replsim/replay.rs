@@ -147,8 +147,11 @@ fn case_of(args: &ReplayArgs) -> Result<(Case, String), UsageError> {
         let mode = args.mode.unwrap_or(entry.mode);
         // The entry's bug belongs to the mode it was found with; another mode replays bug-free.
         let case = entry.case(mode, mode == entry.mode).map_err(UsageError::Invalid)?;
+        // --profile/--behaviours change the entry's behaviours: `--behaviours=-NAME` replays its fix.
+        let case = case.with_behaviours(args.behaviours.resolve_onto(entry.behaviours.clone())?);
         let mode_flag = args.mode.map(|mode| format!(" --mode {mode}")).unwrap_or_default();
-        return Ok((case, format!("cargo run --release -- replay --regression {}{mode_flag}", located.location())));
+        let flags = args.behaviours.flags();
+        return Ok((case, format!("cargo run --release -- replay --regression {}{mode_flag}{flags}", located.location())));
     }
     let scenario = scenario_named(args.scenario.as_deref().unwrap_or("flushdb-race"))?;
     // clap requires both without --regression.
