@@ -80,6 +80,19 @@ impl Behaviour {
         }
     }
 
+    /// The race of PIKA-AS-MERGED.md this behaviour opens (1–5; `docs/findings.md` has one
+    /// section each), or `None` for the behaviours that open none.
+    pub fn race(self) -> Option<u8> {
+        match self {
+            Behaviour::FlushLoggedAfterUnlock => Some(1),
+            Behaviour::DurabilityAsPika => Some(2),
+            Behaviour::FullSyncNoDrain => Some(3),
+            Behaviour::AckOnReceive | Behaviour::InfoAsPika => Some(4),
+            Behaviour::MultiExec => Some(5),
+            Behaviour::PikaDispatch | Behaviour::TsyncAheadError => None,
+        }
+    }
+
     /// One line for `replsim list`.
     pub fn summary(self) -> &'static str {
         match self {
@@ -181,6 +194,11 @@ impl Behaviours {
 
     pub fn remove(&mut self, behaviour: Behaviour) {
         self.0.remove(&behaviour);
+    }
+
+    /// These behaviours with every race fixed: the behaviours that open a race turned off.
+    pub fn with_races_fixed(&self) -> Behaviours {
+        Behaviours(self.0.iter().copied().filter(|behaviour| behaviour.race().is_none()).collect())
     }
 
     /// `base` changed by `list`: a comma list of profile names (whose behaviours are added),

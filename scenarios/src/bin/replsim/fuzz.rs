@@ -303,6 +303,7 @@ impl Tally {
         let rate = self.runs as f64 / elapsed.as_secs_f64().max(1e-9);
         let shard = if plan.shard == Shard::WHOLE { String::new() } else { format!(", shard {}", plan.shard) };
         let bug = plan.bug.map(|bug| format!(", planted bug {bug}")).unwrap_or_default();
+        let bug = if plan.behaviours.is_ideal() { bug } else { format!(", behaviours {}{bug}", plan.behaviours) };
         println!(
             "{} runs in {:.1}s ({rate:.0} runs/s on {} jobs{shard}{bug}){}",
             self.runs,
@@ -347,6 +348,7 @@ impl Tally {
             "jobs": plan.jobs,
             "shard": plan.shard.to_string(),
             "bug": plan.bug.map(|bug| bug.to_string()),
+            "behaviours": plan.behaviours.to_string(),
             "seed_ranges": self.seed_ranges.iter().map(|(first, last, step)| json!({"first": first, "last": last, "step": step})).collect::<Vec<_>>(),
             "groups": groups,
             "failing_seeds": seeds_of(&self.failures),
@@ -379,6 +381,7 @@ fn run_json(verdict: &Verdict) -> Value {
         "scenario": case.scenario,
         "mode": case.mode.to_string(),
         "bug": case.cluster.bug.map(|bug| bug.to_string()),
+        "behaviours": case.cluster.behaviours.to_string(),
         "seed": case.seed,
         "checks": checks,
         "violations": verdict.violations().iter().map(ToString::to_string).collect::<Vec<_>>(),
