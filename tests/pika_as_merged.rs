@@ -94,7 +94,8 @@ fn an_unknown_behaviour_or_profile_or_a_contradictory_switch_is_one_line_and_exi
 
 #[test]
 fn a_faithful_failure_names_its_behaviours_and_its_repro_line_replays_the_same_trace() {
-    let output = replsim(&["fuzz", "--scenario", "flushdb-race", "--mode", "merged-fix", "--profile", "pika", "--seeds", "5"]);
+    let output =
+        replsim(&["fuzz", "--scenario", "flushdb-race", "--mode", "merged-fix", "--profile", "pika", "--seeds", "5"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "the pika profile fails within 5 seeds:\n{stdout}");
     let headline = stdout.lines().find(|line| line.starts_with("FAIL")).expect("a FAIL headline");
@@ -102,9 +103,13 @@ fn a_faithful_failure_names_its_behaviours_and_its_repro_line_replays_the_same_t
     let trace = headline.split_whitespace().find(|word| word.starts_with("trace=")).expect("a trace hash");
     let repro = stdout.lines().find_map(|line| line.strip_prefix("reproduce: ")).expect("a repro line");
     assert!(repro.contains("--behaviours pika"), "{repro}");
-    let mut args: Vec<&str> = repro.strip_prefix("cargo run --release -- ").expect("cargo run").split_whitespace().collect();
+    let mut args: Vec<&str> =
+        repro.strip_prefix("cargo run --release -- ").expect("cargo run").split_whitespace().collect();
     args.extend(["--log", "off"]);
     let replayed = replsim(&args);
     let replayed = String::from_utf8_lossy(&replayed.stdout);
-    assert!(replayed.lines().next().is_some_and(|line| line.contains(trace)), "{repro} gives another trace:\n{replayed}");
+    assert!(
+        replayed.lines().next().is_some_and(|line| line.contains(trace)),
+        "{repro} gives another trace:\n{replayed}"
+    );
 }

@@ -68,7 +68,8 @@ fn fixed_behaviours(located: &Located) -> Behaviours {
 
 #[test]
 fn every_race_of_pika_as_merged_passes_with_its_fix() {
-    let races: Vec<Located> = regressions().into_iter().filter(|located| !located.entry.behaviours.is_ideal()).collect();
+    let races: Vec<Located> =
+        regressions().into_iter().filter(|located| !located.entry.behaviours.is_ideal()).collect();
     assert!(races.len() >= 5, "tests/regressions/pika-as-merged.txt should hold the five races");
     for located in races {
         let fixed = fixed_behaviours(&located);

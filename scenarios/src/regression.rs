@@ -135,11 +135,8 @@ impl Entry {
     pub fn to_line(&self) -> Result<String, String> {
         let schedule = self.schedule.map(|schedule| format!(" schedule={schedule}")).unwrap_or_default();
         let bug = self.bug.as_ref().map(|bug| format!(" bug={bug}")).unwrap_or_default();
-        let behaviours = if self.behaviours.is_ideal() {
-            String::new()
-        } else {
-            format!(" behaviours={}", self.behaviours)
-        };
+        let behaviours =
+            if self.behaviours.is_ideal() { String::new() } else { format!(" behaviours={}", self.behaviours) };
         let bug = format!("{behaviours}{bug}");
         let faults = match &self.faults {
             Some(faults) => format!("{FAULTS_SECTION}{}", faults_text(faults)?),

@@ -145,9 +145,10 @@ impl FromStr for Profile {
     type Err = BehaviourError;
 
     fn from_str(text: &str) -> Result<Profile, BehaviourError> {
-        Profile::ALL.into_iter().find(|profile| profile.name() == text).ok_or_else(|| BehaviourError::UnknownProfile {
-            name: text.to_string(),
-        })
+        Profile::ALL
+            .into_iter()
+            .find(|profile| profile.name() == text)
+            .ok_or_else(|| BehaviourError::UnknownProfile { name: text.to_string() })
     }
 }
 
@@ -246,11 +247,8 @@ impl fmt::Display for Behaviours {
         if self.is_ideal() {
             return formatter.write_str(Profile::Ideal.name());
         }
-        let missing: Vec<&str> = Behaviour::ALL
-            .into_iter()
-            .filter(|behaviour| !self.has(*behaviour))
-            .map(Behaviour::name)
-            .collect();
+        let missing: Vec<&str> =
+            Behaviour::ALL.into_iter().filter(|behaviour| !self.has(*behaviour)).map(Behaviour::name).collect();
         if missing.len() < self.len() {
             formatter.write_str(Profile::Pika.name())?;
             for name in missing {

@@ -166,7 +166,11 @@ impl PikaPrimaryInfo {
         let mut text = String::from("# Replication(MASTER)\r\nrole:master\r\n");
         let _ = write!(text, "connected_slaves:{}\r\n", self.replicas.len());
         for (index, line) in self.replicas.iter().enumerate() {
-            let _ = write!(text, "slave{index}:ip={},port={},conn_fd={index},lag=(db0:{})\r\n", line.ip, line.port, line.lag);
+            let _ = write!(
+                text,
+                "slave{index}:ip={},port={},conn_fd={index},lag=(db0:{})\r\n",
+                line.ip, line.port, line.lag
+            );
         }
         let _ = write!(text, "db0:binlog_offset={}\r\n", self.binlog_offset);
         text

@@ -31,7 +31,11 @@ use crate::check::NodeSnapshot;
 
 /// Compares what a reader saw on a replica (`read`) with the primary's binlog replayed through
 /// `caught_up_at`, the offset the replica was taken to have caught up with. `None`: not stale.
-pub fn check_read_after_catch_up(binlog: &[BinlogEntry], caught_up_at: Offset, read: &NodeSnapshot) -> Option<StoreDiff> {
+pub fn check_read_after_catch_up(
+    binlog: &[BinlogEntry],
+    caught_up_at: Offset,
+    read: &NodeSnapshot,
+) -> Option<StoreDiff> {
     let end = (caught_up_at.0 as usize).min(binlog.len());
     let expected = replay(binlog, Offset(end as u64));
     StoreDiff::between(&read.node, binlog, caught_up_at, &read.store, &expected)

@@ -151,7 +151,10 @@ fn case_of(args: &ReplayArgs) -> Result<(Case, String), UsageError> {
         let case = case.with_behaviours(args.behaviours.resolve_onto(entry.behaviours.clone())?);
         let mode_flag = args.mode.map(|mode| format!(" --mode {mode}")).unwrap_or_default();
         let flags = args.behaviours.flags();
-        return Ok((case, format!("cargo run --release -- replay --regression {}{mode_flag}{flags}", located.location())));
+        return Ok((
+            case,
+            format!("cargo run --release -- replay --regression {}{mode_flag}{flags}", located.location()),
+        ));
     }
     let scenario = scenario_named(args.scenario.as_deref().unwrap_or("flushdb-race"))?;
     // clap requires both without --regression.

@@ -66,11 +66,8 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     let mut case = Case::new(&scenario, args.mode, args.seed).with_behaviours(args.behaviours.resolve()?);
     case.cluster.bug = args.bug;
     let bug = args.bug.map(|bug| format!(" bug {bug}")).unwrap_or_default();
-    let bug = if case.cluster.behaviours.is_ideal() {
-        bug
-    } else {
-        format!(" behaviours {}{bug}", case.cluster.behaviours)
-    };
+    let bug =
+        if case.cluster.behaviours.is_ideal() { bug } else { format!(" behaviours {}{bug}", case.cluster.behaviours) };
     println!(
         "shrinking {} {} seed {}{bug}: {} client ops, {}",
         case.scenario,
