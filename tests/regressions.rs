@@ -75,16 +75,21 @@ fn every_race_of_pika_as_merged_passes_with_its_fix() {
         let fixed = fixed_behaviours(&located);
         let case = located.entry.case(located.entry.mode, false).unwrap_or_else(|problem| panic!("{problem}"));
         let verdict = run_case(&case.with_behaviours(fixed.clone()), RunOptions::default());
-        let violations: Vec<String> = verdict.violations().iter().map(ToString::to_string).collect();
-        assert!(
-            verdict.is_pass(),
-            "{}: with the fix ({fixed}): {}\n{}\nreproduce: {} --profile ideal --behaviours={fixed}",
-            located.location(),
-            verdict.headline(),
-            violations.join("\n"),
-            replay_line(&located, located.entry.mode)
-        );
+        let repro = format!("{} --profile ideal --behaviours={fixed}", replay_line(&located, located.entry.mode));
+        assert_passes(&located, &verdict, &repro);
     }
+}
+
+fn assert_passes(located: &Located, verdict: &Verdict, repro: &str) {
+    let violations: Vec<String> = verdict.violations().iter().map(ToString::to_string).collect();
+    assert!(
+        verdict.is_pass(),
+        "{}: {} ({})\n{}\nreproduce: {repro}",
+        located.location(),
+        verdict.headline(),
+        verdict.case.cluster.behaviours,
+        violations.join("\n")
+    );
 }
 
 #[test]
@@ -92,15 +97,7 @@ fn every_regression_passes_under_the_fixed_modes() {
     for located in regressions().into_iter().filter(|located| located.entry.behaviours.is_ideal()) {
         for mode in [ApplyMode::Barrier, ApplyMode::Serial] {
             let verdict = replay(&located, mode, false);
-            let violations: Vec<String> = verdict.violations().iter().map(ToString::to_string).collect();
-            assert!(
-                verdict.is_pass(),
-                "{}: {}\n{}\nreproduce: {}",
-                located.location(),
-                verdict.headline(),
-                violations.join("\n"),
-                replay_line(&located, mode)
-            );
+            assert_passes(&located, &verdict, &replay_line(&located, mode));
         }
     }
 }

@@ -104,9 +104,10 @@ pub async fn wait_for_catch_up(directory: &Directory, deadline: Duration) -> Cat
     let mut progress: BTreeMap<IpAddr, (Offset, SimTime)> =
         directory.replicas.iter().map(|(_, ip)| (*ip, (Offset::ZERO, started))).collect();
     let mut primary_offset = Offset::ZERO;
-    let mut connection: Option<ClientConnection> = None;
+    let mut connections: BTreeMap<IpAddr, ClientConnection> = BTreeMap::new();
     loop {
-        if let Some(info) = poll_info(&mut connection, &directory.primary.1).await {
+        let text = info_text(&mut connections, directory.primary.1).await;
+        if let Some(info) = text.and_then(|text| PrimaryInfo::parse(&text).ok()) {
             primary_offset = info.master_repl_offset;
             let mut all_caught_up = true;
             for (ip, (seen, since)) in progress.iter_mut() {
@@ -127,23 +128,6 @@ pub async fn wait_for_catch_up(directory: &Directory, deadline: Duration) -> Cat
             return stuck(directory, &progress, primary_offset);
         }
         madsim::time::sleep(CATCH_UP_POLL).await;
-    }
-}
-
-async fn poll_info(connection: &mut Option<ClientConnection>, primary: &IpAddr) -> Option<PrimaryInfo> {
-    let reply = within(CATCH_UP_POLL * 20, async {
-        if connection.is_none() {
-            *connection = Some(Connection::connect(SocketAddr::new(*primary, CLIENT_PORT)).await?);
-        }
-        connection.as_mut().expect("connected above").exchange(Request::InfoReplication).await
-    })
-    .await;
-    match reply {
-        Some(Ok(Reply::Info(text))) => PrimaryInfo::parse(&text).ok(),
-        _ => {
-            *connection = None;
-            None
-        }
     }
 }
 

@@ -89,8 +89,8 @@ impl PrimaryInfo {
     pub fn parse(text: &str) -> Result<PrimaryInfo, MalformedInfo> {
         let mut master_repl_offset = None;
         let mut replicas = Vec::new();
-        for line in text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#')) {
-            let (name, value) = line.split_once(':').ok_or_else(|| MalformedInfo(format!("no ':' in {line:?}")))?;
+        for field in fields(text) {
+            let (name, value) = field?;
             if name == "master_repl_offset" {
                 master_repl_offset = Some(parse_offset(value)?);
             } else if name.starts_with("slave") {
@@ -103,16 +103,27 @@ impl PrimaryInfo {
     }
 }
 
+/// The `name:value` lines of an INFO text, without headers and blank lines.
+fn fields(text: &str) -> impl Iterator<Item = Result<(&str, &str), MalformedInfo>> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| line.split_once(':').ok_or_else(|| MalformedInfo(format!("no ':' in {line:?}"))))
+}
+
+/// The value of `name=` in a `a=1,b=2` list.
+fn field_in<'text>(text: &'text str, name: &str) -> Result<&'text str, MalformedInfo> {
+    text.split(',')
+        .find_map(|pair| pair.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
+        .ok_or_else(|| MalformedInfo(format!("no {name}= in {text:?}")))
+}
+
 fn parse_offset(text: &str) -> Result<Offset, MalformedInfo> {
     text.parse().map(Offset).map_err(|_| MalformedInfo(format!("bad offset {text:?}")))
 }
 
 fn parse_replica_line(text: &str) -> Result<ReplicaLine, MalformedInfo> {
-    let field = |name: &str| {
-        text.split(',')
-            .find_map(|pair| pair.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
-            .ok_or_else(|| MalformedInfo(format!("no {name}= in {text:?}")))
-    };
+    let field = |name: &str| field_in(text, name);
     Ok(ReplicaLine {
         ip: field("ip")?.to_string(),
         port: field("port")?.parse().map_err(|_| MalformedInfo(format!("bad port in {text:?}")))?,
@@ -179,17 +190,12 @@ impl PikaPrimaryInfo {
     pub fn parse(text: &str) -> Result<PikaPrimaryInfo, MalformedInfo> {
         let mut binlog_offset = None;
         let mut replicas = Vec::new();
-        for line in text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#')) {
-            let (name, value) = line.split_once(':').ok_or_else(|| MalformedInfo(format!("no ':' in {line:?}")))?;
+        for field in fields(text) {
+            let (name, value) = field?;
             if name == "db0" {
                 binlog_offset = Some(parse_binlog_offset(value)?);
             } else if name.starts_with("slave") {
-                let field = |name: &str| {
-                    value
-                        .split(',')
-                        .find_map(|pair| pair.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
-                        .ok_or_else(|| MalformedInfo(format!("no {name}= in {value:?}")))
-                };
+                let field = |name: &str| field_in(value, name);
                 let lag = field("lag")?
                     .strip_prefix("(db0:")
                     .and_then(|rest| rest.strip_suffix(')'))
@@ -208,11 +214,7 @@ impl PikaPrimaryInfo {
 }
 
 fn parse_binlog_offset(text: &str) -> Result<Offset, MalformedInfo> {
-    let value = text
-        .split(',')
-        .find_map(|pair| pair.strip_prefix("binlog_offset="))
-        .ok_or_else(|| MalformedInfo(format!("no binlog_offset= in {text:?}")))?;
-    parse_offset(value)
+    parse_offset(field_in(text, "binlog_offset")?)
 }
 
 /// `INFO replication` on a replica under `info-as-pika` (`pika_admin.cc:1261-1282`): the link
@@ -245,10 +247,10 @@ impl PikaReplicaInfo {
     pub fn parse(text: &str) -> Result<PikaReplicaInfo, MalformedInfo> {
         let mut link_up = None;
         let mut binlog_offset = None;
-        for line in text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#')) {
-            match line.split_once(':') {
-                Some(("master_link_status", status)) => link_up = Some(status == "up"),
-                Some(("db0", value)) => binlog_offset = Some(parse_binlog_offset(value)?),
+        for field in fields(text) {
+            match field? {
+                ("master_link_status", status) => link_up = Some(status == "up"),
+                ("db0", value) => binlog_offset = Some(parse_binlog_offset(value)?),
                 _ => {}
             }
         }
