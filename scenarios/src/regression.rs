@@ -450,6 +450,17 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_with_behaviours_survives_writing_and_reading_back_and_runs_with_them() {
+        let line = "flushdb-race merged-fix seed=0 behaviours=pika,-multi-exec fails=read-after-catch-up :: SET a v1";
+        let entry: Entry = line.parse().unwrap();
+        assert_eq!(entry.to_line().unwrap(), line);
+        let case = entry.case(ApplyMode::MergedFix, true).unwrap();
+        assert_eq!(case.cluster.behaviours.to_string(), "pika,-multi-exec");
+        let unknown = "flushdb-race barrier seed=0 behaviours=pika,-acks fails=convergence :: SET a v1";
+        assert!(unknown.parse::<Entry>().unwrap_err().contains("unknown behaviour 'acks'"));
+    }
+
+    #[test]
     fn explicit_faults_replace_the_seeds_schedule() {
         let line = "swarm barrier seed=3 fails=liveness :: SET a v1 :: faults phase-1 +1ms restart primary for 2ms";
         let case = line.parse::<Entry>().unwrap().case(ApplyMode::Barrier, true).unwrap();
