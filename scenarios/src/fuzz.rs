@@ -26,6 +26,7 @@ use replsim_sim::behaviour::Behaviours;
 use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 
+use crate::file::ClusterSpec;
 use crate::runner::{run_case, Case, RunOptions, Verdict};
 use crate::scenario::Scenario;
 use crate::swarm::FaultKinds;
@@ -93,6 +94,8 @@ pub struct Plan {
     pub faults: Option<FaultKinds>,
     /// Pika's behaviours on in every case (empty: the ideal profile).
     pub behaviours: Behaviours,
+    /// Cluster settings on top of every scenario's (`--cluster`), carried by repro lines.
+    pub cluster: Option<ClusterSpec>,
     pub start_seed: u64,
     pub limit: Limit,
     pub shard: Shard,
@@ -139,6 +142,10 @@ impl Plan {
         if let Some(kinds) = self.faults {
             // plan_of accepts --faults only with swarm scenarios.
             case = case.with_fault_kinds(kinds).ok()?;
+        }
+        if let Some(settings) = &self.cluster {
+            // plan_of checked the settings against every scenario.
+            case = case.with_cluster_settings(settings).ok()?;
         }
         Some(case)
     }
