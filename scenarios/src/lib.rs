@@ -8,6 +8,7 @@
 //! - [`bench`]: seeds/s of a scenario and of a bare madsim baseline.
 //! - [`fuzz`]: a fuzz campaign's runs, shards and parallel workers, results in seed order.
 //! - [`regression`]: regression cases as one line of text each (`tests/regressions/*.txt`).
+//! - [`live`]: the same workloads and checks against a real primary/replica pair over RESP.
 //! - [`shrink`]: shrinking a failing case to a minimal one that fails the same check.
 //! - [`file`]: scenario files (TOML); [`builder`]: the same scenarios in code; [`script`]: a
 //!   written scenario's clients, ordering, drawn parts and expectations; [`report`]: running a
@@ -18,6 +19,7 @@ pub mod builder;
 pub mod file;
 pub mod fuzz;
 pub mod generate;
+pub mod live;
 pub mod regression;
 pub mod report;
 pub mod runner;
