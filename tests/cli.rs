@@ -1,7 +1,8 @@
 //! The `replsim` binary driven as a user drives it: every bad invocation is one line on stderr and
 //! exit 2; shards add up to the unsharded run; a printed repro line reproduces its failure;
 //! shrink brings the FLUSHDB race down to a handful of operations; Ctrl-C ends a fuzz run with
-//! the summary so far.
+//! the summary so far; `list` names Pika's behaviours, a bad behaviour list is refused, and a
+//! failure under `--profile pika` replays the same trace from its repro line.
 
 mod common;
 
@@ -10,6 +11,7 @@ use common::replsim;
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
 
+use replsim_sim::behaviour::Behaviour;
 use serde_json::Value;
 
 fn stderr_of(output: &Output) -> String {
@@ -265,4 +267,45 @@ fn check_under_a_memory_limit_answers_unknown_within_ten_percent_of_it() {
     let peak_mb = usage.ru_maxrss as f64 / 1024.0;
     println!("peak resident {peak_mb:.1} MB under --memory {limit_mb}MB");
     assert!(peak_mb <= 1.1 * limit_mb as f64, "peak {peak_mb:.1} MB exceeds {limit_mb} MB by more than 10 %");
+#[test]
+fn list_names_the_profiles_every_behaviour_and_the_merged_fix() {
+    let output = replsim(&["list"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for name in ["ideal", "pika", "merged-fix"].into_iter().chain(Behaviour::ALL.map(Behaviour::name)) {
+        assert!(stdout.lines().any(|line| line.trim_start().starts_with(name)), "list should name {name}:\n{stdout}");
+    }
+}
+
+#[test]
+fn an_unknown_behaviour_or_profile_or_a_contradictory_switch_is_one_line_and_exit_2() {
+    let replay = ["replay", "--mode", "merged-fix", "--seed", "1"];
+    let with = |extra: &[&'static str]| replay.iter().copied().chain(extra.iter().copied()).collect::<Vec<_>>();
+    assert_usage_error(&with(&["--behaviours", "pika,-acks"]), "unknown behaviour 'acks'");
+    assert_usage_error(&with(&["--profile", "faithful"]), "unknown profile 'faithful'");
+    assert_usage_error(&with(&["--profile", "ideal", "--behaviours=-multi-exec"]), "not on");
+    assert_usage_error(&with(&["--behaviours", "multi-exec,-multi-exec"]), "both switched on and off");
+    assert_usage_error(&["fuzz", "--behaviours", "nope"], "unknown behaviour 'nope'");
+    assert_usage_error(&["shrink", "--mode", "merged-fix", "--seed", "0", "--profile", "nope"], "unknown profile");
+}
+
+#[test]
+fn a_faithful_failure_names_its_behaviours_and_its_repro_line_replays_the_same_trace() {
+    let output =
+        replsim(&["fuzz", "--scenario", "flushdb-race", "--mode", "merged-fix", "--profile", "pika", "--seeds", "5"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "the pika profile fails within 5 seeds:\n{stdout}");
+    let headline = stdout.lines().find(|line| line.starts_with("FAIL")).expect("a FAIL headline");
+    assert!(headline.contains("behaviours=pika "), "{headline}");
+    let trace = headline.split_whitespace().find(|word| word.starts_with("trace=")).expect("a trace hash");
+    let repro = stdout.lines().find_map(|line| line.strip_prefix("reproduce: ")).expect("a repro line");
+    assert!(repro.contains("--behaviours pika"), "{repro}");
+    let mut args: Vec<&str> =
+        repro.strip_prefix("cargo run --release -- ").expect("cargo run").split_whitespace().collect();
+    args.extend(["--log", "off"]);
+    let replayed = replsim(&args);
+    let replayed = String::from_utf8_lossy(&replayed.stdout);
+    assert!(
+        replayed.lines().next().is_some_and(|line| line.contains(trace)),
+        "{repro} gives another trace:\n{replayed}"
+    );
 }

@@ -1,5 +1,6 @@
 //! Faults, swarm testing and planted bugs: the fixed apply modes survive every fault the swarm
-//! throws at them, every planted bug is caught within 50 seeds, and a faulty run is as
+//! throws at them — under the ideal profile, and under Pika's behaviours with every race fixed
+//! (`docs/findings.md`) —, every planted bug is caught within 50 seeds, and a faulty run is as
 //! deterministic as a clean one.
 //!
 //! `REPLSIM_SEEDS=N` widens the fixed-mode soak; `REPLSIM_SEED=S` narrows it to one seed.
@@ -7,6 +8,7 @@
 use replsim_scenarios::runner::{run_case, Case, Check, Outcome, RunOptions, Verdict};
 use replsim_scenarios::scenario::Scenario;
 use replsim_scenarios::seeds::test_seeds;
+use replsim_sim::behaviour::{Behaviour, Behaviours, Profile};
 use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 
@@ -39,15 +41,49 @@ fn seeds_to_catch(bug: Bug, start: u64) -> Option<(u64, Vec<Check>)> {
 }
 
 fn fixed_modes_pass_swarm_faults(mode: ApplyMode, default_seeds: u64) {
+    fixed_modes_pass_swarm_faults_with(mode, &Behaviours::default(), default_seeds);
+}
+
+fn fixed_modes_pass_swarm_faults_with(mode: ApplyMode, behaviours: &Behaviours, default_seeds: u64) {
     let mut unknown = Vec::new();
     for seed in test_seeds(default_seeds) {
-        let verdict = run_swarm(mode, seed, None);
+        let case = Case::new(&swarm(), mode, seed).with_behaviours(behaviours.clone());
+        let verdict = run_case(&case, RunOptions::default());
         assert!(!verdict.is_fail(), "a fixed mode failed under swarm faults:\n{verdict}");
         if let Outcome::Unknown(reason) = &verdict.outcome {
             unknown.push(format!("seed {seed}: {reason}"));
         }
     }
-    assert!(unknown.is_empty(), "{mode}: runs without a verdict:\n{}", unknown.join("\n"));
+    assert!(unknown.is_empty(), "{mode} ({behaviours}): runs without a verdict:\n{}", unknown.join("\n"));
+}
+
+/// `--profile pika` without the behaviours that open one of the five races.
+fn pika_with_every_race_fixed() -> Behaviours {
+    Profile::Pika.behaviours().with_races_fixed()
+}
+
+#[test]
+fn pika_with_every_race_fixed_keeps_only_the_behaviours_that_open_no_race() {
+    let fixed = pika_with_every_race_fixed();
+    assert_eq!(fixed.to_string(), "pika-dispatch,tsync-ahead-error");
+    for behaviour in Behaviour::ALL {
+        assert_eq!(fixed.has(behaviour), behaviour.race().is_none(), "{behaviour}");
+    }
+}
+
+#[test]
+fn barrier_survives_every_swarm_fault_under_pika_with_every_race_fixed() {
+    fixed_modes_pass_swarm_faults_with(ApplyMode::Barrier, &pika_with_every_race_fixed(), 500);
+}
+
+#[test]
+fn serial_survives_every_swarm_fault_under_pika_with_every_race_fixed() {
+    fixed_modes_pass_swarm_faults_with(ApplyMode::Serial, &pika_with_every_race_fixed(), 500);
+}
+
+#[test]
+fn the_merged_fix_survives_every_swarm_fault_under_pika_with_every_race_fixed() {
+    fixed_modes_pass_swarm_faults_with(ApplyMode::MergedFix, &pika_with_every_race_fixed(), 200);
 }
 
 #[test]

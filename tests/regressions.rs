@@ -1,11 +1,13 @@
 //! Every case in `tests/regressions/*.txt` is replayed: it must still fail the check it was caught
-//! with under the mode (and planted bug) it was found with — or the harness has lost its power to
-//! see that bug — and pass under both fixed modes.
+//! with under the mode (and planted bug, and Pika's behaviours) it was found with — or the harness
+//! has lost its power to see that bug — and pass under both fixed modes, or, for a race of Pika as
+//! merged, with its fix (the behaviours its `# fix:` line turns off).
 
 use std::path::Path;
 
 use replsim_scenarios::regression::{load_directory, Located};
 use replsim_scenarios::runner::{regression_repro_command, run_case, RunOptions, Verdict};
+use replsim_sim::behaviour::Behaviours;
 use replsim_sim::config::ApplyMode;
 
 fn regressions() -> Vec<Located> {
@@ -48,20 +50,51 @@ fn every_regression_still_fails_its_check_where_it_was_found() {
     }
 }
 
+/// The behaviours an entry found with Pika's behaviours runs with once its race is fixed: its own,
+/// changed by the `# fix: -NAME,…` comment line above it.
+fn fixed_behaviours(located: &Located) -> Behaviours {
+    let fix = located
+        .comment
+        .iter()
+        .find_map(|line| line.strip_prefix("fix:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{}: a case with behaviours needs a '# fix: -NAME' line", located.location()));
+    Behaviours::parse_onto(located.entry.behaviours.clone(), fix)
+        .unwrap_or_else(|error| panic!("{}: fix: {error}", located.location()))
+}
+
+#[test]
+fn every_race_of_pika_as_merged_passes_with_its_fix() {
+    let races: Vec<Located> =
+        regressions().into_iter().filter(|located| !located.entry.behaviours.is_ideal()).collect();
+    assert!(races.len() >= 5, "tests/regressions/pika-as-merged.txt should hold the five races");
+    for located in races {
+        let fixed = fixed_behaviours(&located);
+        let case = located.entry.case(located.entry.mode, false).unwrap_or_else(|problem| panic!("{problem}"));
+        let verdict = run_case(&case.with_behaviours(fixed.clone()), RunOptions::default());
+        let repro = format!("{} --profile ideal --behaviours={fixed}", replay_line(&located, located.entry.mode));
+        assert_passes(&located, &verdict, &repro);
+    }
+}
+
+fn assert_passes(located: &Located, verdict: &Verdict, repro: &str) {
+    let violations: Vec<String> = verdict.violations().iter().map(ToString::to_string).collect();
+    assert!(
+        verdict.is_pass(),
+        "{}: {} ({})\n{}\nreproduce: {repro}",
+        located.location(),
+        verdict.headline(),
+        verdict.case.cluster.behaviours,
+        violations.join("\n")
+    );
+}
+
 #[test]
 fn every_regression_passes_under_the_fixed_modes() {
-    for located in regressions() {
+    for located in regressions().into_iter().filter(|located| located.entry.behaviours.is_ideal()) {
         for mode in [ApplyMode::Barrier, ApplyMode::Serial] {
             let verdict = replay(&located, mode, false);
-            let violations: Vec<String> = verdict.violations().iter().map(ToString::to_string).collect();
-            assert!(
-                verdict.is_pass(),
-                "{}: {}\n{}\nreproduce: {}",
-                located.location(),
-                verdict.headline(),
-                violations.join("\n"),
-                replay_line(&located, mode)
-            );
+            assert_passes(&located, &verdict, &replay_line(&located, mode));
         }
     }
 }

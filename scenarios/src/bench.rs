@@ -13,18 +13,22 @@ use replsim_model::store::Store;
 use replsim_sim::config::ApplyMode;
 use replsim_sim::time::random_between;
 
-use crate::runner;
+use replsim_sim::behaviour::Behaviours;
+
+use crate::runner::{self, Case, RunOptions};
 use crate::scenario::Scenario;
 
 /// Datagrams the baseline sends per seed.
 pub const BASELINE_DATAGRAMS: usize = 200;
 
-/// Seeds per second of `scenario` under `mode` over `seeds` seeds, on the calling thread.
-pub fn scenario_rate(scenario: &Scenario, mode: ApplyMode, seeds: u64) -> Rate {
+/// Seeds per second of `scenario` under `mode` and `behaviours` over `seeds` seeds, on the
+/// calling thread.
+pub fn scenario_rate(scenario: &Scenario, mode: ApplyMode, behaviours: &Behaviours, seeds: u64) -> Rate {
     let started = Instant::now();
     let mut failed = 0;
     for seed in 0..seeds {
-        failed += u64::from(!runner::run(scenario, mode, seed).is_pass());
+        let case = Case::new(scenario, mode, seed).with_behaviours(behaviours.clone());
+        failed += u64::from(!runner::run_case(&case, RunOptions::default()).is_pass());
     }
     Rate { seeds, elapsed: started.elapsed(), failed }
 }

@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use replsim_sim::behaviour::Behaviours;
 use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 
@@ -91,6 +92,8 @@ pub struct Plan {
     pub bug: Option<Bug>,
     /// Fault kinds on in every (swarm) case instead of the seed's draw.
     pub faults: Option<FaultKinds>,
+    /// Pika's behaviours on in every case (empty: the ideal profile).
+    pub behaviours: Behaviours,
     /// Cluster settings on top of every scenario's (`--cluster`), carried by repro lines.
     pub cluster: Option<ClusterSpec>,
     pub start_seed: u64,
@@ -135,6 +138,7 @@ impl Plan {
         let mode = self.modes[combination % self.modes.len()];
         let mut case = Case::new(scenario, mode, seed);
         case.cluster.bug = self.bug;
+        case.cluster.behaviours = self.behaviours.clone();
         if let Some(kinds) = self.faults {
             // plan_of accepts --faults only with swarm scenarios.
             case = case.with_fault_kinds(kinds).ok()?;

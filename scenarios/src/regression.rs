@@ -7,10 +7,12 @@
 //! flushdb-race hash-by-key seed=7 fails=convergence :: SET a v1; FLUSHDB
 //! ```
 //!
-//! A line is `SCENARIO MODE seed=S [schedule=T] [bug=B] [cluster=SETTINGS] fails=CHECK :: WORKLOAD [:: faults FAULTS]`.
+//! A line is `SCENARIO MODE seed=S [schedule=T] [behaviours=LIST] [bug=B] [cluster=SETTINGS] fails=CHECK :: WORKLOAD [:: faults FAULTS]`.
 //! `SCENARIO` is a built-in's name or a scenario file's path (`examples/flush-reorder.toml`);
 //! `cluster=` carries settings the case ran with that its scenario does not give, in `--cluster`'s
 //! `key=value,…` form, so a case found with a slower apply replays with it.
+//! `behaviours=` (Pika's behaviours the case was found with, e.g. `pika,-multi-exec`) is left out
+//! under the ideal profile.
 //! The seed builds the case as `Case::new` does (the cluster, and a swarm scenario's configuration
 //! and faults); the workload is given explicitly, because a shrunk workload is no longer the one
 //! the seed generates; `schedule`, when the shrinker had to pick another one, seeds madsim's
@@ -52,6 +54,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use replsim_model::command::{Command, Db};
+use replsim_sim::behaviour::Behaviours;
 use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 use replsim_sim::workload::{ClientScript, Phase, ScriptedOp, Target, Workload};
@@ -78,6 +81,8 @@ pub struct Entry {
     pub schedule: Option<u64>,
     /// The planted bug the case was found with, if any.
     pub bug: Option<Bug>,
+    /// The behaviours of Pika the case was found with (ideal when none).
+    pub behaviours: Behaviours,
     pub fails: Check,
     pub workload: Workload,
     /// The fault schedule, when it is not the seed's (a shrunk swarm case's).
@@ -130,6 +135,7 @@ impl Entry {
             case = case.with_cluster_settings(settings)?;
         }
         case.cluster.bug = if with_bug { self.bug } else { None };
+        case.cluster.behaviours = self.behaviours.clone();
         case.workload = self.workload.clone();
         case.seed = self.schedule.unwrap_or(self.seed);
         if let Some(faults) = &self.faults {
@@ -144,6 +150,9 @@ impl Entry {
     pub fn to_line(&self) -> Result<String, String> {
         let schedule = self.schedule.map(|schedule| format!(" schedule={schedule}")).unwrap_or_default();
         let bug = self.bug.as_ref().map(|bug| format!(" bug={bug}")).unwrap_or_default();
+        let behaviours =
+            if self.behaviours.is_ideal() { String::new() } else { format!(" behaviours={}", self.behaviours) };
+        let bug = format!("{behaviours}{bug}");
         let cluster = self.cluster.as_ref().map(ClusterSpec::to_flag).unwrap_or_default();
         let cluster = if cluster.is_empty() { String::new() } else { format!(" cluster={cluster}") };
         let faults = match &self.faults {
@@ -176,6 +185,7 @@ impl FromStr for Entry {
         let scenario = words.next().ok_or("missing scenario")?.to_string();
         let mode = words.next().ok_or("missing mode")?.parse::<ApplyMode>().map_err(|error| error.to_string())?;
         let (mut seed, mut schedule, mut bug, mut fails, mut cluster) = (None, None, None, None, None);
+        let mut behaviours = Behaviours::default();
         for word in words {
             match word.split_once('=') {
                 Some(("seed", value)) => seed = Some(value.parse::<u64>().map_err(|_| format!("bad seed '{value}'"))?),
@@ -183,9 +193,16 @@ impl FromStr for Entry {
                     schedule = Some(value.parse::<u64>().map_err(|_| format!("bad schedule '{value}'"))?)
                 }
                 Some(("bug", value)) => bug = Some(value.parse::<Bug>().map_err(|error| error.to_string())?),
+                Some(("behaviours", value)) => {
+                    behaviours = value.parse::<Behaviours>().map_err(|error| error.to_string())?
+                }
                 Some(("fails", value)) => fails = Some(value.parse::<Check>()?),
                 Some(("cluster", value)) => cluster = Some(ClusterSpec::from_flag(value)?),
-                _ => return Err(format!("unexpected '{word}' (expected seed=, schedule=, bug=, cluster= or fails=)")),
+                _ => {
+                    return Err(format!(
+                        "unexpected '{word}' (expected seed=, schedule=, behaviours=, bug=, cluster= or fails=)"
+                    ))
+                }
             }
         }
         Ok(Entry {
@@ -194,6 +211,7 @@ impl FromStr for Entry {
             seed: seed.ok_or("missing seed=S")?,
             schedule,
             bug,
+            behaviours,
             fails: fails.ok_or("missing fails=CHECK")?,
             workload: parse_workload(workload)?,
             faults,
@@ -212,13 +230,14 @@ impl fmt::Display for Entry {
 }
 
 /// Every check a regression line can name: whatever `shrink` can write, `load` must read back.
-const CHECKS: [Check; 7] = [
+const CHECKS: [Check; 8] = [
     Check::Convergence,
     Check::PrefixConsistency,
     Check::Liveness,
     Check::SutInvariant,
     Check::Linearizability,
     Check::ReplicaReads,
+    Check::ReadAfterCatchUp,
     Check::Expectation,
 ];
 
@@ -477,6 +496,17 @@ mod tests {
         assert_eq!(entry.to_line().unwrap(), line);
         let none: Entry = "swarm serial seed=1 fails=convergence :: SET a v1 :: faults none".parse().unwrap();
         assert_eq!(none.faults, Some(FaultSchedule::default()));
+    }
+
+    #[test]
+    fn an_entry_with_behaviours_survives_writing_and_reading_back_and_runs_with_them() {
+        let line = "flushdb-race merged-fix seed=0 behaviours=pika,-multi-exec fails=read-after-catch-up :: SET a v1";
+        let entry: Entry = line.parse().unwrap();
+        assert_eq!(entry.to_line().unwrap(), line);
+        let case = entry.case(ApplyMode::MergedFix, true).unwrap();
+        assert_eq!(case.cluster.behaviours.to_string(), "pika,-multi-exec");
+        let unknown = "flushdb-race barrier seed=0 behaviours=pika,-acks fails=convergence :: SET a v1";
+        assert!(unknown.parse::<Entry>().unwrap_err().contains("unknown behaviour 'acks'"));
     }
 
     #[test]

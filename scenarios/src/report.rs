@@ -232,6 +232,7 @@ fn save_regression(case: &Case, fails: Check, headline: &str) -> String {
         seed: case.seed,
         schedule: None,
         bug: case.cluster.bug,
+        behaviours: case.cluster.behaviours.clone(),
         fails,
         workload: case.workload.clone(),
         faults: (case.cluster.faults != case.cluster_as_built.faults).then(|| case.cluster.faults.clone()),

@@ -17,7 +17,9 @@ use std::sync::Arc;
 
 use proptest::strategy::ValueTree;
 use replsim_model::binlog::Offset;
+use replsim_model::check::caught_up::check_read_after_catch_up;
 use replsim_model::check::convergence::{check_convergence, ConvergenceFailure};
+use replsim_model::check::diff::StoreDiff;
 use replsim_model::check::prefix::{check_prefix_consistency, PrefixViolation};
 use replsim_model::check::replica_reads::{check_replica_reads, ReplicaReadViolation};
 use replsim_model::check::SimTime;
@@ -25,6 +27,7 @@ use replsim_model::command::{Command, Response};
 use replsim_model::history::Operation;
 use replsim_model::linearizability;
 use replsim_model::linearizability::order::check_kv_with_proposal;
+use replsim_sim::behaviour::Behaviours;
 use replsim_sim::cluster::PRIMARY_NODE;
 use replsim_sim::config::{ApplyMode, ClusterConfig};
 use replsim_sim::probe::{ClientOperation, Ending, Probe, Record, TraceLine};
@@ -124,11 +127,30 @@ impl Case {
         self
     }
 
+    /// The same case with these behaviours of Pika on (`Behaviours::default()`: the ideal).
+    pub fn with_behaviours(mut self, behaviours: Behaviours) -> Case {
+        self.cluster.behaviours = behaviours;
+        self
+    }
+
+    /// ` behaviours=…` for a headline, empty under the ideal profile.
+    fn behaviours_field(&self) -> String {
+        let behaviours = &self.cluster.behaviours;
+        if behaviours.is_ideal() {
+            String::new()
+        } else {
+            format!(" behaviours={behaviours}")
+        }
+    }
+
     /// The one command that reproduces this case (`replsim replay`, with `--bug` when one is
     /// planted, `--scenario-file` for a written scenario, `--cluster` for every cluster setting
-    /// changed since the scenario built the case). The one place repro lines are formatted.
+    /// changed since the scenario built the case, `--behaviours` when Pika's are on). The one place
+    /// repro lines are formatted.
     pub fn repro_command(&self) -> String {
         let bug = self.cluster.bug.map(|bug| format!(" --bug {bug}")).unwrap_or_default();
+        let behaviours = &self.cluster.behaviours;
+        let bug = if behaviours.is_ideal() { bug } else { format!("{bug} --behaviours {behaviours}") };
         let faults = match (&self.swarm, self.faults_chosen) {
             (Some(swarm), true) => format!(" --faults {}", swarm.faults),
             _ => String::new(),
@@ -201,6 +223,8 @@ pub enum Check {
     SutInvariant,
     Linearizability,
     ReplicaReads,
+    /// A read right after Pika's signals said "caught up" saw stale data.
+    ReadAfterCatchUp,
     /// An expectation a written scenario states.
     Expectation,
 }
@@ -214,6 +238,7 @@ impl fmt::Display for Check {
             Check::SutInvariant => "sut-invariant",
             Check::Linearizability => "linearizability",
             Check::ReplicaReads => "replica-reads",
+            Check::ReadAfterCatchUp => "read-after-catch-up",
             Check::Expectation => "expectation",
         })
     }
@@ -249,6 +274,13 @@ pub enum Violation {
         session: u64,
         violation: ReplicaReadViolation,
     },
+    /// After phase `phase` the replica looked caught up with `offset` by the system's own signals,
+    /// yet a read from it saw another state.
+    StaleAfterCatchUp {
+        phase: usize,
+        offset: Offset,
+        diff: StoreDiff,
+    },
     /// A written scenario's expectation did not hold at its catch-up point.
     Expectation {
         name: String,
@@ -265,6 +297,7 @@ impl Violation {
             Violation::SutInvariant { .. } => Check::SutInvariant,
             Violation::Linearizability { .. } => Check::Linearizability,
             Violation::ReplicaRead { .. } => Check::ReplicaReads,
+            Violation::StaleAfterCatchUp { .. } => Check::ReadAfterCatchUp,
             Violation::Expectation { .. } => Check::Expectation,
         }
     }
@@ -285,6 +318,11 @@ impl fmt::Display for Violation {
             Violation::ReplicaRead { node, session, violation } => {
                 write!(formatter, "read from {node} (session {session}): {violation}")
             }
+            Violation::StaleAfterCatchUp { phase, offset, diff } => write!(
+                formatter,
+                "after phase {phase}, INFO replication said {} caught up with offset {offset}, but a read saw: {diff}",
+                diff.node
+            ),
             Violation::Expectation { name, problem } => write!(formatter, "expected {name}: {problem}"),
         }
     }
@@ -353,8 +391,12 @@ impl Verdict {
             Outcome::Unknown(reason) => format!("UNKNOWN ({reason})"),
         };
         format!(
-            "{status} scenario={} mode={} seed={} trace={:016x}",
-            case.scenario, case.mode, case.seed, self.trace_hash
+            "{status} scenario={} mode={}{} seed={} trace={:016x}",
+            case.scenario,
+            case.mode,
+            case.behaviours_field(),
+            case.seed,
+            self.trace_hash
         )
     }
 }
@@ -464,6 +506,11 @@ fn judge(case: &Case, record: &Record, ending: &Ending) -> Outcome {
         .collect();
     let linearizability_unknown = check_primary_history(record, &mut violations);
     check_reads_from_replicas(record, &mut violations);
+    for read in &record.caught_up_reads {
+        if let Some(diff) = check_read_after_catch_up(&record.binlog, read.offset, &read.snapshot) {
+            violations.push(Violation::StaleAfterCatchUp { phase: read.phase, offset: read.offset, diff });
+        }
+    }
     for checkpoint in &record.checkpoints {
         let end = (checkpoint.binlog_end.0 as usize).min(record.binlog.len());
         let failures = check_convergence(&record.binlog[..end], &checkpoint.primary, &checkpoint.replicas);

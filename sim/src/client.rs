@@ -11,7 +11,7 @@ use std::time::Duration;
 use replsim_model::binlog::Offset;
 use replsim_model::check::{NodeSnapshot, SimTime};
 
-use crate::info::{LinkState, PrimaryInfo};
+use crate::info::{LinkState, PikaPrimaryInfo, PikaReplicaInfo, PrimaryInfo};
 use crate::probe::Probe;
 use crate::time::{self, within};
 use crate::wire::{Connection, Reply, Request, CLIENT_PORT};
@@ -149,63 +149,81 @@ pub enum CatchUp {
 
 const CATCH_UP_POLL: Duration = Duration::from_millis(5);
 
+/// What a catch-up wait has seen of each replica: the offset it last reported and when that
+/// offset last moved, for the liveness failure when the deadline passes.
+struct Watch {
+    give_up: SimTime,
+    progress: BTreeMap<IpAddr, (Offset, SimTime)>,
+}
+
+impl Watch {
+    fn new(directory: &Directory, deadline: Duration) -> Watch {
+        let started = time::now();
+        let progress = directory.replicas.iter().map(|(_, ip)| (*ip, (Offset::ZERO, started))).collect();
+        Watch { give_up: SimTime(started.0 + deadline.as_nanos() as u64), progress }
+    }
+
+    fn replicas(&self) -> Vec<IpAddr> {
+        self.progress.keys().copied().collect()
+    }
+
+    fn last_seen(&self, ip: IpAddr) -> Offset {
+        self.progress.get(&ip).map_or(Offset::ZERO, |(offset, _)| *offset)
+    }
+
+    fn saw(&mut self, ip: IpAddr, offset: Offset) {
+        if let Some((seen, since)) = self.progress.get_mut(&ip) {
+            if offset != *seen {
+                *seen = offset;
+                *since = time::now();
+            }
+        }
+    }
+
+    fn timed_out(&self) -> bool {
+        time::now() >= self.give_up
+    }
+
+    /// The first replica found behind `primary_offset` (or the first one).
+    fn stuck(&self, directory: &Directory, primary_offset: Offset) -> CatchUp {
+        let (ip, (offset, since)) = self
+            .progress
+            .iter()
+            .find(|(_, (offset, _))| *offset != primary_offset)
+            .or_else(|| self.progress.iter().next())
+            .map(|(ip, seen)| (*ip, *seen))
+            .expect("at least one replica");
+        let replica = directory.replicas.iter().find(|(_, replica_ip)| *replica_ip == ip).map(|(name, _)| name.clone());
+        CatchUp::Stuck { replica: replica.unwrap_or_default(), offset, primary_offset, since }
+    }
+}
+
 /// Polls the primary's `INFO replication` until every replica in `directory` is online with
 /// `applied_offset == master_repl_offset`, or `deadline` passes.
 pub async fn wait_for_catch_up(directory: &Directory, deadline: Duration) -> CatchUp {
-    let started = time::now();
-    let give_up = SimTime(started.0 + deadline.as_nanos() as u64);
-    // Per replica: (offset last seen, when it last changed).
-    let mut progress: BTreeMap<IpAddr, (Offset, SimTime)> =
-        directory.replicas.iter().map(|(_, ip)| (*ip, (Offset::ZERO, started))).collect();
+    let mut watch = Watch::new(directory, deadline);
     let mut primary_offset = Offset::ZERO;
-    let mut connection: Option<ClientConnection> = None;
+    let mut connections: BTreeMap<IpAddr, ClientConnection> = BTreeMap::new();
     loop {
-        if let Some(info) = poll_info(&mut connection, &directory.primary.1).await {
+        let text = info_text(&mut connections, directory.primary.1).await;
+        if let Some(info) = text.and_then(|text| PrimaryInfo::parse(&text).ok()) {
             primary_offset = info.master_repl_offset;
             let mut all_caught_up = true;
-            for (ip, (seen, since)) in progress.iter_mut() {
+            for ip in watch.replicas() {
                 let line = info.replicas.iter().find(|line| line.ip == ip.to_string());
                 let (offset, online) =
                     line.map_or((Offset::ZERO, false), |line| (line.applied_offset, line.state == LinkState::Online));
-                if offset != *seen {
-                    *seen = offset;
-                    *since = time::now();
-                }
+                watch.saw(ip, offset);
                 all_caught_up &= online && offset == primary_offset;
             }
             if all_caught_up {
                 return CatchUp::CaughtUp { offset: primary_offset };
             }
         }
-        if time::now() >= give_up {
-            let (ip, (offset, since)) = progress
-                .iter()
-                .find(|(_, (offset, _))| *offset != primary_offset)
-                .or_else(|| progress.iter().next())
-                .map(|(ip, seen)| (*ip, *seen))
-                .expect("at least one replica");
-            let replica =
-                directory.replicas.iter().find(|(_, replica_ip)| *replica_ip == ip).map(|(name, _)| name.clone());
-            return CatchUp::Stuck { replica: replica.unwrap_or_default(), offset, primary_offset, since };
+        if watch.timed_out() {
+            return watch.stuck(directory, primary_offset);
         }
         madsim::time::sleep(CATCH_UP_POLL).await;
-    }
-}
-
-async fn poll_info(connection: &mut Option<ClientConnection>, primary: &IpAddr) -> Option<PrimaryInfo> {
-    let reply = within(CATCH_UP_POLL * 20, async {
-        if connection.is_none() {
-            *connection = Some(Connection::connect(SocketAddr::new(*primary, CLIENT_PORT)).await?);
-        }
-        connection.as_mut().expect("connected above").exchange(Request::InfoReplication).await
-    })
-    .await;
-    match reply {
-        Some(Ok(Reply::Info(text))) => PrimaryInfo::parse(&text).ok(),
-        _ => {
-            *connection = None;
-            None
-        }
     }
 }
 
@@ -233,5 +251,79 @@ pub async fn snapshot(node: &str, ip: IpAddr, deadline: Duration) -> Option<Node
             Some(NodeSnapshot { node: node.to_string(), offset, store, at: time::now() })
         }
         _ => None,
+    }
+}
+
+/// Waits until a Pika user would call the replicas caught up (`info-as-pika`): the primary's
+/// `INFO replication` lists every replica with `lag=(db0:0)` and each replica's own `INFO
+/// replication` shows the link up and the primary's binlog offset. Neither says anything about
+/// what the replica has applied.
+pub async fn wait_for_catch_up_as_pika(directory: &Directory, deadline: Duration) -> CatchUp {
+    let mut watch = Watch::new(directory, deadline);
+    let mut primary_offset = Offset::ZERO;
+    let mut connections: BTreeMap<IpAddr, ClientConnection> = BTreeMap::new();
+    loop {
+        let primary = info_text(&mut connections, directory.primary.1).await;
+        if let Some(info) = primary.and_then(|text| PikaPrimaryInfo::parse(&text).ok()) {
+            primary_offset = info.binlog_offset;
+            let mut all_caught_up = true;
+            for ip in watch.replicas() {
+                let lag_zero = info.replicas.iter().any(|line| line.ip == ip.to_string() && line.lag == 0);
+                let replica = info_text(&mut connections, ip).await;
+                let replica = replica.and_then(|text| PikaReplicaInfo::parse(&text).ok());
+                let offset = replica.as_ref().map_or(watch.last_seen(ip), |replica| replica.binlog_offset);
+                watch.saw(ip, offset);
+                let link_up = replica.is_some_and(|replica| replica.link_up);
+                all_caught_up &= lag_zero && link_up && offset == primary_offset;
+            }
+            if all_caught_up {
+                return CatchUp::CaughtUp { offset: primary_offset };
+            }
+        }
+        if watch.timed_out() {
+            return watch.stuck(directory, primary_offset);
+        }
+        madsim::time::sleep(CATCH_UP_POLL).await;
+    }
+}
+
+/// Waits until every replica has applied through `offset` — the simulator's truth, read from the
+/// replicas' snapshots, which no Pika user can see. The checks that need a quiesced cluster wait
+/// for this after the user-visible catch-up.
+pub async fn wait_for_applied(directory: &Directory, offset: Offset, deadline: Duration) -> CatchUp {
+    let mut watch = Watch::new(directory, deadline);
+    loop {
+        let mut all_applied = true;
+        for (name, ip) in &directory.replicas {
+            let snapshot = snapshot(name, *ip, CATCH_UP_POLL * 20).await;
+            let applied = snapshot.map_or(watch.last_seen(*ip), |snapshot| snapshot.offset);
+            watch.saw(*ip, applied);
+            all_applied &= applied == offset;
+        }
+        if all_applied {
+            return CatchUp::CaughtUp { offset };
+        }
+        if watch.timed_out() {
+            return watch.stuck(directory, offset);
+        }
+        madsim::time::sleep(CATCH_UP_POLL).await;
+    }
+}
+
+/// `INFO replication` of the node at `ip`, over a kept connection (dropped on failure).
+async fn info_text(connections: &mut BTreeMap<IpAddr, ClientConnection>, ip: IpAddr) -> Option<String> {
+    let reply = within(CATCH_UP_POLL * 20, async {
+        if let std::collections::btree_map::Entry::Vacant(entry) = connections.entry(ip) {
+            entry.insert(Connection::connect(SocketAddr::new(ip, CLIENT_PORT)).await?);
+        }
+        connections.get_mut(&ip).expect("connected above").exchange(Request::InfoReplication).await
+    })
+    .await;
+    match reply {
+        Some(Ok(Reply::Info(text))) => Some(text),
+        _ => {
+            connections.remove(&ip);
+            None
+        }
     }
 }

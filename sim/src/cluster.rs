@@ -17,11 +17,12 @@ use madsim::runtime::Handle;
 use madsim::task::NodeId;
 use replsim_model::binlog::Offset;
 
+use crate::behaviour::Behaviour;
 use crate::client::{self, CatchUp, Directory, Ordering};
 use crate::config::ClusterConfig;
 use crate::injector::{FaultTargets, Injector};
 use crate::primary::Primary;
-use crate::probe::{Checkpoint, Ending, Event, Probe, Record};
+use crate::probe::{CaughtUpRead, Checkpoint, Ending, Event, Probe, Record};
 use crate::replica::Replica;
 use crate::time;
 use crate::workload::Workload;
@@ -156,25 +157,45 @@ async fn checkpoint(
     let directory = directory.clone();
     let catch_up_deadline = config.deadlines.catch_up;
     let request_deadline = config.deadlines.request;
+    let behaviours = &config.behaviours;
+    let info_as_pika = behaviours.has(Behaviour::InfoAsPika);
+    // Pika's signals can say "caught up" before the writes are applied: read what a client would
+    // read then, and wait for the truth before the checkpoint.
+    let signals_differ_from_truth = info_as_pika || behaviours.has(Behaviour::AckOnReceive);
+    let stuck = move |catch_up: CatchUp| match catch_up {
+        CatchUp::Stuck { replica, offset, primary_offset, since } => {
+            Err(Ending::Stuck { phase, replica, offset, primary_offset, since })
+        }
+        CatchUp::CaughtUp { offset } => Ok(offset),
+    };
     let outcome = admin
         .spawn(async move {
-            match client::wait_for_catch_up(&directory, catch_up_deadline).await {
-                CatchUp::Stuck { replica, offset, primary_offset, since } => {
-                    Err(Ending::Stuck { phase, replica, offset, primary_offset, since })
+            let caught_up = if info_as_pika {
+                client::wait_for_catch_up_as_pika(&directory, catch_up_deadline).await
+            } else {
+                client::wait_for_catch_up(&directory, catch_up_deadline).await
+            };
+            let offset = stuck(caught_up)?;
+            let mut reads = Vec::new();
+            if signals_differ_from_truth {
+                for (name, ip) in &directory.replicas {
+                    reads.extend(client::snapshot(name, *ip, request_deadline).await);
                 }
-                CatchUp::CaughtUp { offset } => {
-                    let primary = client::snapshot(&directory.primary.0, directory.primary.1, request_deadline).await;
-                    let mut replicas = Vec::new();
-                    for (name, ip) in &directory.replicas {
-                        replicas.push(client::snapshot(name, *ip, request_deadline).await);
-                    }
-                    Ok((offset, primary, replicas))
-                }
+                stuck(client::wait_for_applied(&directory, offset, catch_up_deadline).await)?;
             }
+            let primary = client::snapshot(&directory.primary.0, directory.primary.1, request_deadline).await;
+            let mut replicas = Vec::new();
+            for (name, ip) in &directory.replicas {
+                replicas.push(client::snapshot(name, *ip, request_deadline).await);
+            }
+            Ok((offset, reads, primary, replicas))
         })
         .await
         .expect("the admin node is never killed during a run");
-    let (offset, primary, replicas) = outcome?;
+    let (offset, reads, primary, replicas) = outcome?;
+    for snapshot in reads {
+        probe.caught_up_read(CaughtUpRead { phase, offset, snapshot });
+    }
     probe.event(HARNESS, Event::CaughtUp { offset });
     let unobserved = |node: &str| Ending::Unobservable { phase, node: node.to_string() };
     let primary = primary.ok_or_else(|| unobserved("primary"))?;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use replsim_model::command::Command;
 use serde::{Deserialize, Serialize};
 
+use crate::behaviour::{Behaviour, Behaviours};
 use crate::bug::Bug;
 use crate::fault::FaultSchedule;
 use crate::hash::stable_hash;
@@ -24,17 +25,23 @@ pub enum ApplyMode {
     Barrier,
     /// One worker applies everything in binlog order.
     Serial,
+    /// The #2808 fix as merged (`pika_consensus.cc:350-367`): only a `flushdb` entry waits, by
+    /// polling its database's count of queued and running writes with a 250 ms back-off that
+    /// doubles up to 3 s; only then is it appended to the replica's binlog and applied on the
+    /// binlog task itself. Keyed writes are dispatched by key, as in `hash-by-key`.
+    MergedFix,
 }
 
 impl ApplyMode {
-    pub const ALL: [ApplyMode; 3] = [ApplyMode::HashByKey, ApplyMode::Barrier, ApplyMode::Serial];
+    pub const ALL: [ApplyMode; 4] = [ApplyMode::HashByKey, ApplyMode::Barrier, ApplyMode::Serial, ApplyMode::MergedFix];
 
     /// Where a replica sends `command`, given `workers` apply workers.
     pub fn dispatch(self, command: &Command, workers: usize) -> Dispatch {
         match self {
             ApplyMode::Serial => Dispatch::Worker(0),
             ApplyMode::Barrier if command.is_global() => Dispatch::Barrier,
-            ApplyMode::HashByKey | ApplyMode::Barrier => {
+            ApplyMode::MergedFix if matches!(command, Command::FlushDb { .. }) => Dispatch::PolledBarrier,
+            ApplyMode::HashByKey | ApplyMode::Barrier | ApplyMode::MergedFix => {
                 Dispatch::Worker((stable_hash(command.dispatch_key().as_bytes()) % workers as u64) as usize)
             }
         }
@@ -44,6 +51,11 @@ impl ApplyMode {
     pub fn is_fixed(self) -> bool {
         self != ApplyMode::HashByKey
     }
+
+    /// The modes `fuzz --mode fixed` runs: the ideal fixes (the merged fix is asked for by name).
+    pub fn is_ideal_fix(self) -> bool {
+        matches!(self, ApplyMode::Barrier | ApplyMode::Serial)
+    }
 }
 
 /// Where one binlog entry is applied.
@@ -52,6 +64,9 @@ pub enum Dispatch {
     Worker(usize),
     /// Drain the entry's database, apply it on the dispatching task, then resume.
     Barrier,
+    /// The merged fix: poll the database's in-flight count with back-off until it is zero, then
+    /// append the entry and apply it on the dispatching task.
+    PolledBarrier,
 }
 
 impl fmt::Display for ApplyMode {
@@ -60,12 +75,13 @@ impl fmt::Display for ApplyMode {
             ApplyMode::HashByKey => "hash-by-key",
             ApplyMode::Barrier => "barrier",
             ApplyMode::Serial => "serial",
+            ApplyMode::MergedFix => "merged-fix",
         })
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown apply mode '{0}' (expected one of: hash-by-key, barrier, serial)")]
+#[error("unknown apply mode '{0}' (expected one of: hash-by-key, barrier, serial, merged-fix)")]
 pub struct UnknownApplyMode(pub String);
 
 impl FromStr for ApplyMode {
@@ -89,6 +105,23 @@ pub struct ApplyConfig {
     pub delay_max: Duration,
     /// Bound of each worker's queue; dispatch waits when it is full.
     pub queue_capacity: usize,
+}
+
+/// Pika's shipped `sync-thread-num` (`conf/pika.conf:58`).
+pub const PIKA_APPLY_WORKERS: usize = 6;
+/// Pika's bound of one worker's task queue (`src/net/include/bg_thread.h:70`).
+pub const PIKA_APPLY_QUEUE_CAPACITY: usize = 1000;
+
+impl ApplyConfig {
+    /// The pipeline a replica runs: this one, or Pika's shipped shape under `pika-dispatch`.
+    pub fn as_run(&self, behaviours: &Behaviours) -> ApplyConfig {
+        let mut config = self.clone();
+        if behaviours.has(Behaviour::PikaDispatch) {
+            config.workers = PIKA_APPLY_WORKERS;
+            config.queue_capacity = PIKA_APPLY_QUEUE_CAPACITY;
+        }
+        config
+    }
 }
 
 /// The binlog stream from primary to replica.
@@ -147,6 +180,9 @@ pub struct ClusterConfig {
     pub faults: FaultSchedule,
     /// A planted defect (`None`: the system as designed).
     pub bug: Option<Bug>,
+    /// Which parts behave as Pika's code does instead of the ideal (empty: the ideal profile).
+    #[serde(default)]
+    pub behaviours: Behaviours,
 }
 
 impl ClusterConfig {
@@ -220,6 +256,7 @@ impl Default for ClusterConfig {
             },
             faults: FaultSchedule::default(),
             bug: None,
+            behaviours: Behaviours::default(),
         }
     }
 }

@@ -21,6 +21,7 @@ compile_error!(
      CARGO_BUILD_RUSTFLAGS or unset RUSTFLAGS)"
 );
 
+pub mod behaviour;
 pub mod bug;
 pub mod client;
 pub mod cluster;

@@ -23,14 +23,19 @@ use replsim_model::command::{Command, Db, Response};
 use replsim_model::store::Store;
 use tokio::sync::Notify;
 
+use crate::behaviour::Behaviour;
 use crate::bug::Bug;
 use crate::config::ClusterConfig;
-use crate::info::{LinkState, PrimaryInfo, ReplicaLine};
+use crate::info::{LinkState, PikaPrimaryInfo, PikaReplicaLine, PrimaryInfo, ReplicaLine};
 use crate::probe::{Event, InfoOffsets, Probe};
 use crate::sut_assert;
 use crate::time;
 use crate::wire::{Connection, Listener, PrimaryMessage, Receiver, ReplicaMessage, Reply, Request, Sender};
 use crate::wire::{CLIENT_PORT, REPLICATION_PORT};
+
+/// Longest pause between a FLUSHDB's execution and its binlog append under
+/// `flush-logged-after-unlock`.
+const FLUSH_APPEND_GAP_MAX: std::time::Duration = std::time::Duration::from_millis(1);
 
 #[derive(Clone)]
 pub struct Primary {
@@ -94,16 +99,19 @@ impl Primary {
 
     async fn serve_client(self, mut connection: Connection<Reply, Request>) {
         while let Ok(request) = connection.receiver.recv().await {
-            let reply = self.handle(request);
+            let reply = self.handle(request).await;
             if connection.sender.send(reply).await.is_err() {
                 return;
             }
         }
     }
 
-    fn handle(&self, request: Request) -> Reply {
+    async fn handle(&self, request: Request) -> Reply {
         match request {
-            Request::Execute { command, operation } => Reply::Response(self.execute(&command, operation)),
+            Request::Execute { command, operation } => Reply::Response(self.execute(&command, operation).await),
+            Request::InfoReplication if self.config.behaviours.has(Behaviour::InfoAsPika) => {
+                Reply::Info(self.info_as_pika().render())
+            }
             Request::InfoReplication => {
                 let info = self.info();
                 self.report_info(&info);
@@ -117,34 +125,49 @@ impl Primary {
     }
 
     /// Runs one command atomically: no other command sees a state between its store update and its
-    /// binlog entries.
-    fn execute(&self, command: &Command, operation: usize) -> Response {
-        let mut appended = Vec::new();
+    /// binlog entries — except, under Pika's behaviours, a FLUSHDB/FLUSHALL, which is logged after
+    /// its lock is released (`flush-logged-after-unlock`) or not at all inside MULTI/EXEC
+    /// (`multi-exec`).
+    async fn execute(&self, command: &Command, operation: usize) -> Response {
+        let behaviours = &self.config.behaviours;
+        let logged = command.is_write() && !(command.is_global() && behaviours.has(Behaviour::MultiExec));
+        let logged_after_unlock = command.is_global() && behaviours.has(Behaviour::FlushLoggedAfterUnlock);
         let response = {
             let mut state = self.lock();
             let response = state.store.execute(command);
             // Under the lock, so the probe's order is the order commands took effect.
             self.probe.executed_by_primary(operation);
-            if command.is_write() {
-                for logged in binlog_commands_planted(command, self.config.databases, self.config.bug) {
-                    let offset = state.binlog.append(logged.clone());
-                    appended.push(BinlogEntry { offset, command: logged });
-                }
-                for link in state.links.values() {
-                    link.wake.notify_one();
-                }
+            if logged && !logged_after_unlock {
+                self.log(&mut state, command);
             }
-            let purged = self.apply_retention(&mut state);
-            (response, purged)
+            response
         };
-        let (response, purged) = response;
+        if logged && logged_after_unlock {
+            // Between `Do()` releasing the exclusive lock and the binlog append, another client's
+            // write can run and be logged first (a thread preemption, modelled as a short pause).
+            madsim::time::sleep(time::random_between(std::time::Duration::ZERO, FLUSH_APPEND_GAP_MAX)).await;
+            self.log(&mut self.lock(), command);
+        }
+        response
+    }
+
+    /// Appends `command`'s binlog entries, wakes the replica senders, applies retention.
+    fn log(&self, state: &mut PrimaryState, command: &Command) {
+        let mut appended = Vec::new();
+        for logged in binlog_commands_planted(command, self.config.databases, self.config.bug) {
+            let offset = state.binlog.append(logged.clone());
+            appended.push(BinlogEntry { offset, command: logged });
+        }
+        for link in state.links.values() {
+            link.wake.notify_one();
+        }
+        let purged = self.apply_retention(state);
         for entry in &appended {
             self.probe.binlog_appended(&self.name, entry);
         }
         if let Some(through) = purged {
             self.probe.event(&self.name, Event::BinlogPurged { through });
         }
-        response
     }
 
     /// Bounded retention: purge beyond the bound, but never what an online replica still needs
@@ -174,6 +197,25 @@ impl Primary {
         let connection = self.lock().links.get(replica).map(|link| link.connection);
         if let Some(connection) = connection {
             self.link_down(replica, connection, "link reset (fault)");
+        }
+    }
+
+    /// `INFO replication` as Pika shows it: connected replicas with the lag of what was *sent*.
+    fn info_as_pika(&self) -> PikaPrimaryInfo {
+        let state = self.lock();
+        let binlog_offset = state.binlog.last_offset();
+        PikaPrimaryInfo {
+            binlog_offset,
+            replicas: state
+                .links
+                .values()
+                .filter(|link| link.state == LinkState::Online)
+                .map(|link| PikaReplicaLine {
+                    ip: link.ip.to_string(),
+                    port: CLIENT_PORT,
+                    lag: binlog_offset.0.saturating_sub(link.sent_high.0),
+                })
+                .collect(),
         }
     }
 
@@ -214,8 +256,15 @@ impl Primary {
         let full_sync = matches!(start, PrimaryMessage::FullSync { .. });
         let after = match &start {
             PrimaryMessage::FullSync { offset, .. } | PrimaryMessage::Continue { after: offset } => *offset,
-            PrimaryMessage::Entries(_) => unreachable!("accept_sync answers Continue or FullSync"),
+            PrimaryMessage::SyncError { .. } => offset,
+            PrimaryMessage::Entries(_) => unreachable!("accept_sync answers Continue, FullSync or SyncError"),
         };
+        if let PrimaryMessage::SyncError { reason } = &start {
+            self.probe.event(&self.name, Event::LinkDown { peer: replica.clone(), reason: reason.clone() });
+            let _ = sender.send(start).await;
+            self.link_down(&replica, connection, "TrySync refused");
+            return;
+        }
         self.probe.event(&self.name, Event::SyncAccepted { replica: replica.clone(), after, full_sync });
         if sender.send(start).await.is_err() {
             self.link_down(&replica, connection, "handshake reply not delivered");
@@ -233,7 +282,11 @@ impl Primary {
         state.connections_opened += 1;
         let connection = state.connections_opened;
         let bug = self.config.bug;
-        let (after, start) = if state.binlog.can_resume_after(offset) {
+        let ahead = offset > state.binlog.last_offset();
+        let (after, start) = if ahead && self.config.behaviours.has(Behaviour::TsyncAheadError) {
+            let reason = format!("TrySync at {offset} is ahead of the binlog's end {}", state.binlog.last_offset());
+            (offset, PrimaryMessage::SyncError { reason })
+        } else if state.binlog.can_resume_after(offset) {
             // Planted: the stream resumes one entry late; the replica never gets `offset + 1`.
             let resume = if Bug::TsyncOffByOne.is(bug) { offset.next() } else { offset };
             (resume, PrimaryMessage::Continue { after: offset })

@@ -279,6 +279,16 @@ pub struct Checkpoint {
     pub replicas: Vec<NodeSnapshot>,
 }
 
+/// What a reader saw on a replica right after the harness decided, from Pika's own signals, that
+/// it had caught up with the primary's binlog at `offset`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaughtUpRead {
+    pub phase: usize,
+    /// The primary's binlog offset the replica was taken to have caught up with.
+    pub offset: Offset,
+    pub snapshot: NodeSnapshot,
+}
+
 /// How a run ended, short of the checkers' verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ending {
@@ -310,6 +320,9 @@ pub struct Record {
     pub idle_points: Vec<NodeSnapshot>,
     pub history: Vec<ClientOperation>,
     pub checkpoints: Vec<Checkpoint>,
+    /// Reads right after a catch-up judged by Pika's signals (only when the behaviours that make
+    /// those signals differ from the truth are on).
+    pub caught_up_reads: Vec<CaughtUpRead>,
     pub trace_hash: u64,
     pub trace_events: u64,
     /// The ordered trace itself, when the probe was asked to keep it.
@@ -433,6 +446,10 @@ impl Probe {
 
     pub fn checkpoint(&self, checkpoint: Checkpoint) {
         self.lock().record.checkpoints.push(checkpoint);
+    }
+
+    pub fn caught_up_read(&self, read: CaughtUpRead) {
+        self.lock().record.caught_up_reads.push(read);
     }
 
     /// Takes the record, with the trace hash as of now. Later events start a new record.

@@ -70,6 +70,11 @@ pub enum PrimaryMessage {
         store: Store,
     },
     Entries(Vec<BinlogEntry>),
+    /// `tsync-ahead-error`: the replica claims more binlog than the primary has; Pika answers
+    /// with an error state instead of a full sync.
+    SyncError {
+        reason: String,
+    },
 }
 
 /// The sending half of a connection.

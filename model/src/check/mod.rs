@@ -9,8 +9,11 @@
 //!   session's prefixes never go backwards.
 //! - [`black_box_reads`]: the same for a real pair, from the primary's client history alone (no
 //!   binlog): only what every order the history admits rules out.
+//! - [`caught_up`]: a read right after the system's own signals said "caught up" sees the binlog
+//!   through the offset waited for.
 
 pub mod black_box_reads;
+pub mod caught_up;
 pub mod convergence;
 pub mod diff;
 pub mod overtaking;

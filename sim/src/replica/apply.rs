@@ -27,6 +27,7 @@ use replsim_model::command::Db;
 use replsim_model::store::Store;
 use tokio::sync::{mpsc, watch, Notify};
 
+use crate::behaviour::{Behaviour, Behaviours};
 use crate::bug::Bug;
 use crate::config::{ApplyConfig, ApplyMode, Dispatch};
 use crate::probe::{Event, Probe};
@@ -48,8 +49,15 @@ pub struct Durable {
     pub store: Store,
 }
 
-/// An entry queued for a worker, tagged with the replication session that delivered it.
-type Queued = (BinlogEntry, u64);
+/// An entry queued for a worker, tagged with the replication session that delivered it and the
+/// full-sync epoch it was dispatched in.
+type Queued = (BinlogEntry, u64, u64);
+
+/// The merged fix's poll of a database's in-flight count (`pika_consensus.cc:350-367`).
+const POLL_BACKOFF_FIRST: std::time::Duration = std::time::Duration::from_millis(250);
+const POLL_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(3);
+/// Far above what any run needs (the in-flight count only falls while the binlog task polls).
+const POLLS_MAX: usize = 10_000;
 
 /// A replica's data: what it received (binlog) and what it applied (store, watermark).
 #[derive(Default)]
@@ -83,9 +91,13 @@ pub struct Pipeline {
     ack_applied_every: u64,
     workers: Vec<mpsc::Sender<Queued>>,
     bug: Option<Bug>,
+    behaviours: Behaviours,
     durable: Arc<Mutex<Durable>>,
     /// Counts replication sessions (connections to the primary).
     session: AtomicU64,
+    /// Counts full syncs loaded while writes were still queued (`full-sync-no-drain`): an entry
+    /// dispatched in an older epoch lands on top of the newer snapshot.
+    epoch: AtomicU64,
 }
 
 impl Pipeline {
@@ -95,6 +107,7 @@ impl Pipeline {
         config: &ApplyConfig,
         ack_applied_every: u64,
         bug: Option<Bug>,
+        behaviours: &Behaviours,
         durable: Arc<Mutex<Durable>>,
         probe: Probe,
     ) -> Arc<Pipeline> {
@@ -123,8 +136,10 @@ impl Pipeline {
             ack_applied_every: ack_applied_every.max(1),
             workers,
             bug,
+            behaviours: behaviours.clone(),
             durable,
             session: AtomicU64::new(0),
+            epoch: AtomicU64::new(0),
         });
         for (worker, queue) in queues.into_iter().enumerate() {
             madsim::task::spawn(pipeline.clone().run_worker(worker, queue));
@@ -155,49 +170,85 @@ impl Pipeline {
     /// re-sent after a reconnect) are ignored. Waits while the chosen queue is full or a barrier
     /// drains.
     pub async fn submit(&self, entry: BinlogEntry) {
-        {
-            let mut data = self.lock();
-            let last = data.binlog.last_offset();
-            // A re-sent entry is already held. Planted bug: it is dispatched again anyway.
-            if entry.offset <= last && !Bug::DuplicateApplyOnResend.is(self.bug) {
-                return;
-            }
-            if entry.offset > last {
-                if let Err(error) = data.binlog.append_entry(entry.clone()) {
-                    sut_assert!(false, "{}: {error}", self.node);
-                }
-                let received = data.binlog.last_offset();
-                // Planted bug: acknowledge as applied what has only been received.
-                let claims_applied = Bug::AckBeforeApply.is(self.bug);
-                self.progress.send_modify(|progress| {
-                    progress.received = received;
-                    if claims_applied {
-                        progress.applied = received;
-                    }
-                });
-            }
+        let new = entry.offset > self.lock().binlog.last_offset();
+        // A re-sent entry is already held. Planted bug: it is dispatched again anyway.
+        if !new && !Bug::DuplicateApplyOnResend.is(self.bug) {
+            return;
         }
         let dispatch = if Bug::FlushDbByKey.is(self.bug) && entry.command.is_global() {
             ApplyMode::HashByKey.dispatch(&entry.command, self.workers.len())
         } else {
             self.config.mode.dispatch(&entry.command, self.workers.len())
         };
+        if dispatch == Dispatch::PolledBarrier {
+            // The merged fix waits before the entry reaches the replica's binlog.
+            self.poll_until_drained(entry.command.db(), entry.offset).await;
+        }
+        if new {
+            self.append(&entry);
+        }
         match dispatch {
             Dispatch::Worker(worker) => {
                 self.begin(&entry);
                 self.probe.event(&self.node, Event::Dispatched { offset: entry.offset, worker });
                 let session = self.session.load(Ordering::Relaxed);
-                let queued = self.workers[worker].send((entry, session)).await;
+                let epoch = self.epoch.load(Ordering::Relaxed);
+                let queued = self.workers[worker].send((entry, session, epoch)).await;
                 sut_assert!(queued.is_ok(), "{}: apply worker {worker} is gone", self.node);
             }
-            Dispatch::Barrier => {
-                self.drain(Some(entry.command.db()), entry.offset).await;
+            Dispatch::Barrier | Dispatch::PolledBarrier => {
+                if dispatch == Dispatch::Barrier {
+                    self.drain(Some(entry.command.db()), entry.offset).await;
+                }
                 self.begin(&entry);
                 let started = time::now();
                 madsim::time::sleep(self.apply_delay()).await;
                 self.apply(&entry, None, started);
             }
         }
+    }
+
+    /// Appends a new entry to the replica's binlog and publishes the received offset.
+    fn append(&self, entry: &BinlogEntry) {
+        let mut data = self.lock();
+        if let Err(error) = data.binlog.append_entry(entry.clone()) {
+            sut_assert!(false, "{}: {error}", self.node);
+        }
+        let received = data.binlog.last_offset();
+        if self.behaviours.has(Behaviour::DurabilityAsPika) {
+            // Pika persists the binlog position on every append (`pika_binlog.cc:233-237`).
+            self.durable_state().offset = received;
+        }
+        // Planted bug, or Pika's ack: acknowledge as applied what has only been received.
+        let claims_applied = Bug::AckBeforeApply.is(self.bug) || self.behaviours.has(Behaviour::AckOnReceive);
+        self.progress.send_modify(|progress| {
+            progress.received = received;
+            if claims_applied {
+                progress.applied = received;
+            }
+        });
+    }
+
+    /// The merged fix: sleeps 250 ms, doubling up to 3 s, until no write of `db` is queued or
+    /// running.
+    async fn poll_until_drained(&self, db: Db, before: Offset) {
+        let mut backoff = POLL_BACKOFF_FIRST;
+        for poll in 0..POLLS_MAX {
+            let in_flight = self.lock().in_flight_by_db.get(&db).copied().unwrap_or(0);
+            if in_flight == 0 {
+                return;
+            }
+            if poll == 0 {
+                self.probe.event(&self.node, Event::BarrierWait { offset: before, in_flight });
+            }
+            madsim::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(POLL_BACKOFF_MAX);
+        }
+        sut_assert!(false, "{}: FLUSHDB at {before} polled {POLLS_MAX} times for {db:?} to drain", self.node);
+    }
+
+    fn durable_state(&self) -> MutexGuard<'_, Durable> {
+        self.durable.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Waits until no write of `db` (or of any database, for `None`) is in flight.
@@ -223,12 +274,17 @@ impl Pipeline {
     }
 
     /// Replaces everything with a full-sync snapshot that reflects exactly `offset`. The caller
-    /// drains the pipeline first.
+    /// drains the pipeline first, unless Pika's `full-sync-no-drain` is on: then the writes still
+    /// queued belong to an older epoch and land on top of the snapshot.
     pub fn load_snapshot(&self, offset: Offset, store: Store) {
         let keys = store.len();
         let snapshot = {
             let mut data = self.lock();
-            sut_assert!(data.idle(), "{}: full sync loaded while writes are in flight", self.node);
+            if self.behaviours.has(Behaviour::FullSyncNoDrain) {
+                self.epoch.fetch_add(1, Ordering::Relaxed);
+            } else {
+                sut_assert!(data.idle(), "{}: full sync loaded while writes are in flight", self.node);
+            }
             data.store = store;
             data.binlog = Binlog::starting_after(offset);
             data.applied = offset;
@@ -255,7 +311,7 @@ impl Pipeline {
     }
 
     fn make_durable(&self, snapshot: &NodeSnapshot) {
-        let mut durable = self.durable.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut durable = self.durable_state();
         durable.offset = snapshot.offset;
         durable.store.clone_from(&snapshot.store);
     }
@@ -281,12 +337,16 @@ impl Pipeline {
     }
 
     async fn run_worker(self: Arc<Pipeline>, worker: usize, mut queue: mpsc::Receiver<Queued>) {
-        while let Some((entry, session)) = queue.recv().await {
+        while let Some((entry, session, epoch)) = queue.recv().await {
             let started = time::now();
             madsim::time::sleep(self.apply_delay()).await;
             // Planted bug: a reconnect "resets" the workers, throwing away what they still held.
             if Bug::DropEntriesOnReconnect.is(self.bug) && session != self.session.load(Ordering::Relaxed) {
                 self.discard(&entry);
+                continue;
+            }
+            if epoch != self.epoch.load(Ordering::Relaxed) {
+                self.apply_over_snapshot(&entry, worker, started);
                 continue;
             }
             self.apply(&entry, Some(worker), started);
@@ -313,6 +373,33 @@ impl Pipeline {
         data.in_flight -= 1;
     }
 
+    /// `full-sync-no-drain`: a write queued before a full sync runs after the snapshot replaced
+    /// the store. It changes the store but not the watermark (the snapshot already covers its
+    /// offset); an idle replica reports the result, so the prefix check sees what it did.
+    fn apply_over_snapshot(&self, entry: &BinlogEntry, worker: usize, started: SimTime) {
+        let idle_snapshot = {
+            let mut data = self.lock();
+            data.store.execute(&entry.command);
+            self.persist_apply(entry);
+            self.finish(&mut data, entry);
+            data.idle().then(|| self.snapshot(&data))
+        };
+        self.probe.event(&self.node, Event::Applied { offset: entry.offset, worker: Some(worker), started });
+        if let Some(snapshot) = idle_snapshot {
+            if !self.behaviours.has(Behaviour::DurabilityAsPika) {
+                self.make_durable(&snapshot);
+            }
+            self.probe.idle_point(snapshot);
+        }
+    }
+
+    /// `durability-as-pika`: the store is durable write by write (RocksDB), not at idle points.
+    fn persist_apply(&self, entry: &BinlogEntry) {
+        if self.behaviours.has(Behaviour::DurabilityAsPika) {
+            self.durable_state().store.execute(&entry.command);
+        }
+    }
+
     /// Applies one entry to the store and advances the watermark. `started`: when its apply began.
     fn apply(&self, entry: &BinlogEntry, worker: Option<usize>, started: SimTime) {
         let offset = entry.offset;
@@ -325,6 +412,7 @@ impl Pipeline {
                 data.applied
             );
             data.store.execute(&entry.command);
+            self.persist_apply(entry);
             data.applied_ahead.insert(offset);
             loop {
                 let next = data.applied.next();
@@ -344,7 +432,9 @@ impl Pipeline {
         };
         self.probe.event(&self.node, Event::Applied { offset, worker, started });
         if let Some(snapshot) = idle_snapshot {
-            self.make_durable(&snapshot);
+            if !self.behaviours.has(Behaviour::DurabilityAsPika) {
+                self.make_durable(&snapshot);
+            }
             self.probe.idle_point(snapshot);
         }
     }

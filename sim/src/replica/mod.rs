@@ -17,8 +17,9 @@ use std::time::Duration;
 
 use replsim_model::command::Response;
 
+use crate::behaviour::Behaviour;
 use crate::config::ClusterConfig;
-use crate::info::render_replica_info;
+use crate::info::{render_replica_info, render_replica_info_as_pika};
 use crate::probe::{Event, Probe};
 use crate::replica::apply::{Durable, Pipeline, Progress};
 use crate::sut_assert;
@@ -51,9 +52,10 @@ impl Replica {
         let ack_applied_every = self.config.replication.batch_entries_max as u64;
         let pipeline = Pipeline::start(
             &self.name,
-            &self.config.apply,
+            &self.config.apply.as_run(&self.config.behaviours),
             ack_applied_every,
             self.config.bug,
+            &self.config.behaviours,
             self.durable.clone(),
             self.probe.clone(),
         );
@@ -94,9 +96,12 @@ impl Replica {
                 sut_assert!(after == offset, "{}: asked to continue after {offset}, primary said {after}", self.name);
             }
             Ok(PrimaryMessage::FullSync { offset, store }) => {
-                pipeline.drain(None, offset).await;
+                if !self.config.behaviours.has(Behaviour::FullSyncNoDrain) {
+                    pipeline.drain(None, offset).await;
+                }
                 pipeline.load_snapshot(offset, store);
             }
+            Ok(PrimaryMessage::SyncError { reason }) => return io::Error::other(reason),
             Ok(PrimaryMessage::Entries(_)) => sut_assert!(false, "{}: entries before the handshake", self.name),
             Err(error) => return error,
         }
@@ -164,12 +169,12 @@ impl Replica {
             }
             Request::InfoReplication => {
                 let link_up = self.link_up.load(Ordering::Relaxed);
-                Reply::Info(render_replica_info(
-                    &self.primary_ip.to_string(),
-                    link_up,
-                    data.binlog.last_offset(),
-                    data.applied,
-                ))
+                let primary_ip = self.primary_ip.to_string();
+                Reply::Info(if self.config.behaviours.has(Behaviour::InfoAsPika) {
+                    render_replica_info_as_pika(&primary_ip, link_up, data.binlog.last_offset())
+                } else {
+                    render_replica_info(&primary_ip, link_up, data.binlog.last_offset(), data.applied)
+                })
             }
             Request::Snapshot => Reply::Snapshot { offset: data.applied, store: data.store.clone() },
         }

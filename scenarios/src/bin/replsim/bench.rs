@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
+use replsim_sim::behaviour::Profile;
 use replsim_sim::config::ApplyMode;
 
 use crate::{scenario_named, UsageError};
@@ -34,11 +35,20 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, UsageError> {
         baseline.seeds,
         baseline.elapsed.as_secs_f64()
     );
-    for mode in [ApplyMode::Barrier, ApplyMode::HashByKey] {
-        let rate = scenario_rate(&scenario, mode, args.seeds);
+    // The ideal profile under its fix and the bug, then Pika as merged: its fix, every behaviour.
+    let pika = Profile::Pika.behaviours();
+    let rows = [
+        (ApplyMode::Barrier, Profile::Ideal.behaviours()),
+        (ApplyMode::HashByKey, Profile::Ideal.behaviours()),
+        (ApplyMode::MergedFix, pika.clone()),
+        (ApplyMode::MergedFix, pika.with_races_fixed()),
+    ];
+    for (mode, behaviours) in rows {
+        let rate = scenario_rate(&scenario, mode, &behaviours, args.seeds);
+        let profile_flag = if behaviours.is_ideal() { String::new() } else { format!(" --behaviours {behaviours}") };
         println!(
             "{:<44} {:>9.0} seeds/s  ({} seeds in {:.2}s, {:.0}% of the baseline, {} not passed)",
-            format!("{} --mode {mode}", scenario.name),
+            format!("{} --mode {mode}{profile_flag}", scenario.name),
             rate.per_second(),
             rate.seeds,
             rate.elapsed.as_secs_f64(),

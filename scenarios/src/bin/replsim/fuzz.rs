@@ -61,6 +61,8 @@ pub struct FuzzArgs {
     /// `all`, `none`, or a list of partition, kill-replica, restart-primary, reset-link.
     #[arg(long, value_parser = str::parse::<FaultKinds>)]
     faults: Option<FaultKinds>,
+    #[command(flatten)]
+    behaviours: crate::BehaviourArgs,
     /// Seeds of the whole run (every shard together): `start-seed .. start-seed + N` [default: 1000].
     #[arg(long, conflicts_with = "duration")]
     seeds: Option<u64>,
@@ -205,6 +207,7 @@ fn plan_of(args: &FuzzArgs) -> Result<Plan, UsageError> {
         modes: args.mode.0.clone(),
         bug: args.bug,
         faults: args.faults,
+        behaviours: args.behaviours.resolve()?,
         cluster,
         start_seed: args.start_seed,
         limit,
@@ -340,6 +343,7 @@ impl Tally {
         let rate = self.runs as f64 / elapsed.as_secs_f64().max(1e-9);
         let shard = if plan.shard == Shard::WHOLE { String::new() } else { format!(", shard {}", plan.shard) };
         let bug = plan.bug.map(|bug| format!(", planted bug {bug}")).unwrap_or_default();
+        let bug = if plan.behaviours.is_ideal() { bug } else { format!(", behaviours {}{bug}", plan.behaviours) };
         println!(
             "{} runs in {:.1}s ({rate:.0} runs/s on {} jobs{shard}{bug}){}",
             self.runs,
@@ -384,6 +388,7 @@ impl Tally {
             "jobs": plan.jobs,
             "shard": plan.shard.to_string(),
             "bug": plan.bug.map(|bug| bug.to_string()),
+            "behaviours": plan.behaviours.to_string(),
             "seed_ranges": self.seed_ranges.iter().map(|(first, last, step)| json!({"first": first, "last": last, "step": step})).collect::<Vec<_>>(),
             "groups": groups,
             "failing_seeds": seeds_of(&self.failures),
@@ -416,6 +421,7 @@ fn run_json(verdict: &Verdict) -> Value {
         "scenario": case.scenario,
         "mode": case.mode.to_string(),
         "bug": case.cluster.bug.map(|bug| bug.to_string()),
+        "behaviours": case.cluster.behaviours.to_string(),
         "seed": case.seed,
         "checks": checks,
         "violations": verdict.violations().iter().map(ToString::to_string).collect::<Vec<_>>(),
@@ -528,6 +534,7 @@ mod tests {
             modes: vec![ApplyMode::Barrier],
             bug: None,
             faults: None,
+            behaviours: Default::default(),
             cluster: None,
             start_seed: 1,
             limit: Limit::Seeds(3),

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use replsim_sim::behaviour::{Behaviour, BehaviourError, Behaviours, Profile};
 use replsim_sim::config::ApplyMode;
 
 pub use duration::parse_duration;
@@ -47,7 +48,8 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Minimise a failing seed's workload and append it to a regression file.
     Shrink(shrink::ShrinkArgs),
-    /// List the scenarios and apply modes (or check and describe one scenario file).
+    /// List the scenarios, apply modes, profiles and Pika's behaviours (or check and describe one
+    /// scenario file).
     List(ListArgs),
     /// Check a recorded history for linearizability; exit 0 yes, 1 no, 3 unknown.
     Check(check::CheckArgs),
@@ -65,6 +67,8 @@ pub enum UsageError {
     UnknownScenario(String),
     #[error(transparent)]
     UnknownMode(#[from] replsim_sim::config::UnknownApplyMode),
+    #[error(transparent)]
+    Behaviours(#[from] BehaviourError),
     #[error(transparent)]
     Scenario(#[from] replsim_scenarios::file::ScenarioError),
     #[error("{0}")]
@@ -148,10 +152,60 @@ fn list(args: ListArgs) -> Result<ExitCode, UsageError> {
     }
     println!("modes:");
     for mode in ApplyMode::ALL {
-        let note = if mode.is_fixed() { "fixed" } else { "faulty (Pika before PR #2808)" };
+        let note = match mode {
+            ApplyMode::MergedFix => "Pika's fix as merged (PR #2808: polled counter, flushdb only)",
+            _ if mode.is_fixed() => "fixed",
+            _ => "faulty (Pika before PR #2808)",
+        };
         println!("  {:<14} {note}", mode.to_string());
     }
+    println!("profiles (--profile):");
+    for profile in Profile::ALL {
+        let note = match profile {
+            Profile::Ideal => "replsim's idealised replication: no behaviour on (the default)",
+            Profile::Pika => "Pika as merged: every behaviour on",
+        };
+        println!("  {:<14} {note}", profile.name());
+    }
+    println!("behaviours (--behaviours NAME,-NAME,...; -NAME turns one off: the fix for its race):");
+    for behaviour in Behaviour::ALL {
+        println!("  {:<26} {}", behaviour.name(), behaviour.summary());
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--profile` and `--behaviours` of fuzz, replay and shrink.
+#[derive(Debug, Args)]
+pub struct BehaviourArgs {
+    /// Start from this profile: `ideal` (default) or `pika` (every behaviour of Pika as merged).
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+    /// Behaviours to turn on (`NAME`) or off (`-NAME`, the fix for that behaviour's race), on top of
+    /// the profile, comma-separated: e.g. `pika,-ack-on-receive` or `--profile pika --behaviours=-multi-exec`.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    behaviours: Option<String>,
+}
+
+impl BehaviourArgs {
+    pub fn resolve(&self) -> Result<Behaviours, UsageError> {
+        self.resolve_onto(Behaviours::default())
+    }
+
+    /// The profile's behaviours (or `base` without `--profile`), changed by `--behaviours`.
+    pub fn resolve_onto(&self, base: Behaviours) -> Result<Behaviours, UsageError> {
+        let base = match &self.profile {
+            Some(name) => name.parse::<Profile>()?.behaviours(),
+            None => base,
+        };
+        Ok(Behaviours::parse_onto(base, self.behaviours.as_deref().unwrap_or(""))?)
+    }
+
+    /// The flags as given, to repeat in a repro line.
+    pub fn flags(&self) -> String {
+        let profile = self.profile.as_ref().map(|name| format!(" --profile {name}")).unwrap_or_default();
+        let behaviours = self.behaviours.as_ref().map(|list| format!(" --behaviours={list}")).unwrap_or_default();
+        format!("{profile}{behaviours}")
+    }
 }
 
 pub fn scenario_named(name: &str) -> Result<Scenario, UsageError> {
@@ -181,7 +235,7 @@ impl FromStr for ModeSet {
     fn from_str(text: &str) -> Result<ModeSet, String> {
         match text {
             "all" => Ok(ModeSet(ApplyMode::ALL.to_vec())),
-            "fixed" => Ok(ModeSet(ApplyMode::ALL.into_iter().filter(|mode| mode.is_fixed()).collect())),
+            "fixed" => Ok(ModeSet(ApplyMode::ALL.into_iter().filter(|mode| mode.is_ideal_fix()).collect())),
             list => list
                 .split(',')
                 .map(|name| ApplyMode::from_str(name.trim()).map_err(|error| error.to_string()))

@@ -57,6 +57,8 @@ pub struct ReplayArgs {
     /// partition, kill-replica, restart-primary, reset-link.
     #[arg(long, conflicts_with = "regression", value_parser = str::parse::<FaultKinds>)]
     faults: Option<FaultKinds>,
+    #[command(flatten)]
+    behaviours: crate::BehaviourArgs,
     /// Replay a regression entry (a shrunk case) instead: FILE:LINE.
     #[arg(long, value_name = "FILE:LINE")]
     regression: Option<String>,
@@ -164,7 +166,10 @@ fn case_of(args: &ReplayArgs) -> Result<(Case, String), UsageError> {
         let mode = args.mode.unwrap_or(entry.mode);
         // The entry's bug belongs to the mode it was found with; another mode replays bug-free.
         let case = entry.case(mode, mode == entry.mode).map_err(UsageError::Invalid)?;
-        return Ok((case, regression_repro_command(&located.location(), args.mode)));
+        // --profile/--behaviours change the entry's behaviours: `--behaviours=-NAME` replays its fix.
+        let case = case.with_behaviours(args.behaviours.resolve_onto(entry.behaviours.clone())?);
+        let repro = regression_repro_command(&located.location(), args.mode) + &args.behaviours.flags();
+        return Ok((case, repro));
     }
     let scenario = scenario_of(args.scenario.as_deref(), args.scenario_file.as_deref())?;
     let Some(mode) = args.mode.or(scenario.default_mode) else {
@@ -174,7 +179,7 @@ fn case_of(args: &ReplayArgs) -> Result<(Case, String), UsageError> {
     let Some(seed) = args.seed else {
         return Err(UsageError::Invalid("replay needs --seed (or --regression FILE:LINE)".to_string()));
     };
-    let mut case = Case::new(&scenario, mode, seed);
+    let mut case = Case::new(&scenario, mode, seed).with_behaviours(args.behaviours.resolve()?);
     if args.bug.is_some() {
         case.cluster.bug = args.bug;
     }

@@ -49,6 +49,8 @@ pub struct ShrinkArgs {
     /// Plant this bug (a wrong name lists the known ones).
     #[arg(long)]
     bug: Option<Bug>,
+    #[command(flatten)]
+    behaviours: crate::BehaviourArgs,
     /// Stop after this many candidate runs, keeping the smallest failure so far.
     #[arg(long, default_value_t = 20_000)]
     max_steps: u64,
@@ -74,7 +76,7 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     let Some(mode) = args.mode.or(scenario.default_mode) else {
         return Err(UsageError::Invalid("shrink needs --mode (the scenario names no default mode)".to_string()));
     };
-    let mut case = Case::new(&scenario, mode, args.seed);
+    let mut case = Case::new(&scenario, mode, args.seed).with_behaviours(args.behaviours.resolve()?);
     if args.bug.is_some() {
         case.cluster.bug = args.bug;
     }
@@ -83,6 +85,8 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     }
     let bug_planted = case.cluster.bug;
     let bug = bug_planted.map(|bug| format!(" bug {bug}")).unwrap_or_default();
+    let bug =
+        if case.cluster.behaviours.is_ideal() { bug } else { format!(" behaviours {}{bug}", case.cluster.behaviours) };
     println!(
         "shrinking {} {} seed {}{bug}: {} client ops, {}",
         case.scenario,
@@ -117,6 +121,7 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
         schedule: Some(shrunk.minimal.case.seed).filter(|schedule| *schedule != case.seed),
         bug: bug_planted,
         cluster: (settings != ClusterSpec::default()).then_some(settings),
+        behaviours: case.cluster.behaviours.clone(),
         fails: shrunk.check,
         workload: shrunk.minimal.case.workload.clone(),
         // A case that had faults carries its shrunk schedule, even an empty one: the seed's
