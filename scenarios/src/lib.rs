@@ -9,10 +9,16 @@
 //! - [`fuzz`]: a fuzz campaign's runs, shards and parallel workers, results in seed order.
 //! - [`regression`]: regression cases as one line of text each (`tests/regressions/*.txt`).
 //! - [`shrink`]: shrinking a failing case to a minimal one that fails the same check.
+//! - [`merge`]: the failures files and summaries of many fuzz shards as one summary.
+//! - [`input`]: reading a user's file with a size limit.
+//! - [`harness_bug`]: bugs planted in replsim itself, to test that it survives them.
 
 pub mod bench;
 pub mod fuzz;
 pub mod generate;
+pub mod harness_bug;
+pub mod input;
+pub mod merge;
 pub mod regression;
 pub mod runner;
 pub mod scenario;

@@ -5,16 +5,19 @@ mod bench;
 mod check;
 mod duration;
 mod fuzz;
+mod merge;
+mod output;
 mod replay;
 mod shrink;
 
 use std::process::ExitCode;
 use std::str::FromStr;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use replsim_sim::config::ApplyMode;
 
 pub use duration::parse_duration;
+use output::outln;
 use replsim_scenarios::scenario::Scenario;
 
 // Each seed builds and tears down a whole simulated cluster: allocation-heavy work where
@@ -43,6 +46,9 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Minimise a failing seed's workload and append it to a regression file.
     Shrink(shrink::ShrinkArgs),
+    /// Merge the summaries (`fuzz --json`) and failures files (`fuzz --out`) of many shards into
+    /// one summary; exit 1 if any run failed, 3 if none failed but some ended unknown.
+    Merge(merge::MergeArgs),
     /// List the scenarios and apply modes.
     List,
     /// Check a recorded history for linearizability; exit 0 yes, 1 no, 3 unknown.
@@ -83,10 +89,16 @@ fn main() -> ExitCode {
         Command::Shrink(args) => shrink::shrink(args),
         Command::Bench(args) => bench::bench(args),
         Command::Check(args) => check::check(args),
+        Command::Merge(args) => merge::merge(args),
         Command::List => {
             list();
             Ok(ExitCode::SUCCESS)
         }
+    };
+    // Output that could not be written is the command's failure, whatever it found.
+    let result = match output::finish() {
+        Some(error) => Err(error),
+        None => result,
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error}");
@@ -98,28 +110,49 @@ fn main() -> ExitCode {
 fn clap_exit(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match error.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             let _ = error.print();
             ExitCode::SUCCESS
         }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let names: Vec<String> =
+                Cli::command().get_subcommands().map(|command| command.get_name().to_string()).collect();
+            eprintln!("error: no subcommand: replsim {{{}}} …; replsim --help explains each", names.join(","));
+            ExitCode::from(EXIT_USAGE)
+        }
         _ => {
-            let rendered = error.render().to_string();
-            let line = rendered.lines().find(|line| !line.trim().is_empty()).unwrap_or("invalid arguments");
-            eprintln!("{}", line.trim_end());
+            eprintln!("{}", first_paragraph(&error.render().to_string()));
             ExitCode::from(EXIT_USAGE)
         }
     }
 }
 
-fn list() {
-    println!("scenarios:");
-    for scenario in Scenario::all() {
-        println!("  {:<14} {}", scenario.name, scenario.summary);
+/// clap's message up to its first blank line, as one line: its first line alone would cut off
+/// the arguments that were missing or the values that are allowed, which follow on their own
+/// indented lines.
+fn first_paragraph(rendered: &str) -> String {
+    let words: Vec<&str> = rendered
+        .lines()
+        .skip_while(|line| line.trim().is_empty())
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    if words.is_empty() {
+        "error: invalid arguments".to_string()
+    } else {
+        words.join(" ")
     }
-    println!("modes:");
+}
+
+fn list() {
+    outln!("scenarios:");
+    for scenario in Scenario::all() {
+        outln!("  {:<14} {}", scenario.name, scenario.summary);
+    }
+    outln!("modes:");
     for mode in ApplyMode::ALL {
         let note = if mode.is_fixed() { "fixed" } else { "faulty (Pika before PR #2808)" };
-        println!("  {:<14} {note}", mode.to_string());
+        outln!("  {:<14} {note}", mode.to_string());
     }
 }
 

@@ -16,6 +16,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -23,9 +24,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 
-use crate::{parse_duration, scenario_named, UsageError};
-use replsim_scenarios::regression::{self, op_text, step_text, Entry};
-use replsim_scenarios::runner::Case;
+use crate::output::outln;
+use crate::{scenario_named, UsageError};
+use replsim_scenarios::harness_bug::HarnessBug;
+use replsim_scenarios::regression::{self, op_text, step_text, Appended, Entry};
+use replsim_scenarios::runner::{self, Case};
 use replsim_scenarios::shrink::{self, Budget, Progress, Shrunk};
 
 #[derive(Debug, Args)]
@@ -39,21 +42,24 @@ pub struct ShrinkArgs {
     /// Plant this bug (a wrong name lists the known ones).
     #[arg(long)]
     bug: Option<Bug>,
-    /// Stop after this many candidate runs, keeping the smallest failure so far.
+    /// Stop after this many candidate runs, keeping the smallest failure so far. A count, not a
+    /// time: the minimal case and its regression line are the same on every machine.
     #[arg(long, default_value_t = 20_000)]
     max_steps: u64,
     /// Extra schedule seeds to try when a smaller workload passes under the current one.
     #[arg(long, default_value_t = 32)]
     schedules: u64,
-    /// Stop after this much time (`30s`, `5m`), keeping the smallest failure so far.
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
-    duration: Duration,
-    /// Where the regression entry is appended [default: tests/regressions/SCENARIO.txt].
-    #[arg(long, value_name = "FILE")]
+    /// Where the regression entry is appended [default: tests/regressions/SCENARIO.txt]; an
+    /// entry already in the file is not appended again.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_regression")]
     regression_file: Option<PathBuf>,
     /// Print the minimal case without writing a regression entry.
     #[arg(long)]
     no_regression: bool,
+    /// Plant a bug in replsim itself (`panic-while-shrinking:STEP`): a test that the shrinker's
+    /// own panics are reported, not silenced.
+    #[arg(long, hide = true, value_parser = str::parse::<HarnessBug>)]
+    harness_bug: Option<HarnessBug>,
 }
 
 pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
@@ -63,8 +69,17 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     }
     let mut case = Case::new(&scenario, args.mode, args.seed);
     case.cluster.bug = args.bug;
+    let path = (!args.no_regression).then(|| {
+        args.regression_file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("tests/regressions/{}.txt", case.scenario)))
+    });
+    // An unreadable regression file is refused before the shrink, not after it.
+    if let Some(path) = &path {
+        regression::existing_text(path).map_err(|error| UsageError::Invalid(error.to_string()))?;
+    }
     let bug = args.bug.map(|bug| format!(" bug {bug}")).unwrap_or_default();
-    println!(
+    outln!(
         "shrinking {} {} seed {}{bug}: {} client ops, {}",
         case.scenario,
         case.mode,
@@ -73,22 +88,18 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
         faults_count(case.cluster.faults.steps.len())
     );
     let budget =
-        Budget { steps_max: args.max_steps, duration_max: args.duration, schedules_per_candidate: args.schedules };
+        Budget { steps_max: args.max_steps, schedules_per_candidate: args.schedules, harness_bug: args.harness_bug };
     let reporter = Reporter::new();
-    // Thousands of candidate runs may each trip a SUT assertion (the runner catches it as a
-    // verdict): without this every one would print its panic message and backtrace.
-    let panic_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let shrunk = shrink::shrink(&case, budget, |progress| reporter.report(progress));
-    std::panic::set_hook(panic_hook);
+    let shrunk = {
+        let _quiet = QuietRunPanics::install();
+        shrink::shrink(&case, budget, |progress| reporter.report(progress))
+    };
     let shrunk = shrunk.map_err(|error| UsageError::Invalid(error.to_string()))?;
     reporter.finish();
     print_minimal(&shrunk);
-    if args.no_regression {
+    let Some(path) = path else {
         return Ok(ExitCode::SUCCESS);
-    }
-    let path =
-        args.regression_file.unwrap_or_else(|| PathBuf::from(format!("tests/regressions/{}.txt", case.scenario)));
+    };
     let entry = Entry {
         scenario: case.scenario.clone(),
         mode: case.mode,
@@ -122,10 +133,55 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
             }
         ),
     ];
-    let line = regression::append(&path, &comment, &entry).map_err(|error| UsageError::Invalid(error.to_string()))?;
-    println!("regression: {}:{line}", path.display());
-    println!("replay it:  cargo run --release -- replay --regression {}:{line}", path.display());
+    let appended =
+        regression::append(&path, &comment, &entry).map_err(|error| UsageError::Invalid(error.to_string()))?;
+    let line = match appended {
+        Appended::New(line) => {
+            outln!("regression: {}:{line}", path.display());
+            line
+        }
+        Appended::AlreadyThere(line) => {
+            outln!("regression: already in {}:{line}, not appended again", path.display());
+            line
+        }
+    };
+    outln!("replay it:  cargo run --release -- replay --regression {}:{line}", path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The panic hook while shrinking: thousands of candidate runs may each trip a SUT assertion
+/// (the runner turns it into a verdict), and without this every one would print its message and
+/// backtrace. Only panics inside a run are silenced: a bug of the shrinker itself still reaches
+/// the previous hook. Dropping the guard — also while unwinding — puts the previous hook back.
+struct QuietRunPanics {
+    previous: Arc<PanicHook>,
+}
+
+type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+impl QuietRunPanics {
+    fn install() -> QuietRunPanics {
+        let previous: Arc<PanicHook> = Arc::new(std::panic::take_hook());
+        let forward = Arc::clone(&previous);
+        std::panic::set_hook(Box::new(move |info| {
+            if !runner::inside_a_run() {
+                forward(info);
+            }
+        }));
+        QuietRunPanics { previous }
+    }
+}
+
+impl Drop for QuietRunPanics {
+    fn drop(&mut self) {
+        let previous = Arc::clone(&self.previous);
+        // Dropping the quiet hook releases its copy of `previous`.
+        drop(std::panic::take_hook());
+        std::panic::set_hook(match Arc::try_unwrap(previous) {
+            Ok(hook) => hook,
+            Err(shared) => Box::new(move |info| shared(info)),
+        });
+    }
 }
 
 fn faults_count(count: usize) -> String {
@@ -137,7 +193,7 @@ fn faults_count(count: usize) -> String {
 fn print_minimal(shrunk: &Shrunk) {
     let workload = &shrunk.minimal.case.workload;
     let faults = &shrunk.minimal.case.cluster.faults;
-    println!(
+    outln!(
         "minimal case: {} client ops (from {}), {} (from {}), {} steps ({} kept) in {:.1}s{}; still fails [{}]",
         workload.op_count(),
         shrunk.ops_before,
@@ -153,16 +209,16 @@ fn print_minimal(shrunk: &Shrunk) {
         for (client_index, client) in phase.clients.iter().enumerate() {
             let ops: Vec<String> =
                 client.ops.iter().map(|op| op_text(op).unwrap_or_else(|_| op.command.to_string())).collect();
-            println!("  phase {}  client-{}: {}", phase_index + 1, client_index + 1, ops.join("; "));
+            outln!("  phase {}  client-{}: {}", phase_index + 1, client_index + 1, ops.join("; "));
         }
         for step in faults.steps.iter().filter(|step| step.phase == phase_index) {
             let text =
                 step_text(step).unwrap_or_else(|_| format!("+{:?} {} for {:?}", step.at, step.fault, step.duration));
-            println!("  phase {}  fault:    {text}", phase_index + 1);
+            outln!("  phase {}  fault:    {text}", phase_index + 1);
         }
     }
     for violation in shrunk.minimal.violations() {
-        println!("{violation}");
+        outln!("{violation}");
     }
 }
 
