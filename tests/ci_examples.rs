@@ -99,7 +99,11 @@ fn unsharded_merge() -> &'static Value {
     MERGED.get_or_init(|| {
         let directory = scratch("unsharded");
         let replsim = |args: Vec<&str>| {
-            Command::new(env!("CARGO_BIN_EXE_replsim")).args(args).current_dir(&directory).output().expect("replsim runs")
+            Command::new(env!("CARGO_BIN_EXE_replsim"))
+                .args(args)
+                .current_dir(&directory)
+                .output()
+                .expect("replsim runs")
         };
         let mut fuzz: Vec<&str> = vec!["fuzz"];
         fuzz.extend(FUZZ_TARGET.split_whitespace().chain(FUZZ_BUDGET.split_whitespace()));
@@ -237,11 +241,7 @@ fn container(job: &Yaml, index: u64) -> Container {
     }
     // What the Job controller sets in every pod of an Indexed Job.
     environment.insert("JOB_COMPLETION_INDEX".to_string(), index.to_string());
-    Container {
-        script: text(&spec["args"][0]),
-        environment,
-        mount_path: text(&spec["volumeMounts"][0]["mountPath"]),
-    }
+    Container { script: text(&spec["args"][0]), environment, mount_path: text(&spec["volumeMounts"][0]["mountPath"]) }
 }
 
 #[test]
@@ -255,8 +255,9 @@ fn kubernetes_indexed_job_merges_to_the_unsharded_result() {
     assert_eq!(completions, 3);
     assert_eq!(fuzz_job["spec"]["parallelism"].as_i64(), Some(completions));
     let volume = scratch("kubernetes-volume");
-    let in_volume =
-        |container: &Container| OsString::from(container.script.replace(&container.mount_path, &volume.display().to_string()));
+    let in_volume = |container: &Container| {
+        OsString::from(container.script.replace(&container.mount_path, &volume.display().to_string()))
+    };
     let with_test_budget = |mut environment: BTreeMap<String, String>| {
         assert_eq!(environment["REPLSIM_SHARD_COUNT"], completions.to_string(), "REPLSIM_SHARD_COUNT = completions");
         environment.insert("FUZZ_BUDGET".to_string(), FUZZ_BUDGET.to_string());

@@ -557,7 +557,7 @@ mod tests {
         let whole = merge_texts(&named(&[summary("1/1", 0, 8, 1, &[1, 5, 6])])).unwrap();
         let shards = merge_texts(&named(&[
             summary("2/3", 1, 7, 3, &[1]),
-            summary("1/3", 0, 6, 3, &[]),
+            summary("1/3", 0, 6, 3, &[6]),
             summary("3/3", 2, 8, 3, &[5]),
             failure_line(6),
             failure_line(5),

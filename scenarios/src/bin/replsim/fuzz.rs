@@ -543,6 +543,8 @@ impl Progress {
     fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish();
+            // indicatif leaves the cursor at the end of the frame: the summary starts below it.
+            eprintln!();
         }
     }
 }

@@ -90,10 +90,7 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     let budget =
         Budget { steps_max: args.max_steps, schedules_per_candidate: args.schedules, harness_bug: args.harness_bug };
     let reporter = Reporter::new();
-    let shrunk = {
-        let _quiet = QuietRunPanics::install();
-        shrink::shrink(&case, budget, |progress| reporter.report(progress))
-    };
+    let shrunk = QuietRunPanics::around(|| shrink::shrink(&case, budget, |progress| reporter.report(progress)));
     let shrunk = shrunk.map_err(|error| UsageError::Invalid(error.to_string()))?;
     reporter.finish();
     print_minimal(&shrunk);
@@ -152,7 +149,7 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
 /// The panic hook while shrinking: thousands of candidate runs may each trip a SUT assertion
 /// (the runner turns it into a verdict), and without this every one would print its message and
 /// backtrace. Only panics inside a run are silenced: a bug of the shrinker itself still reaches
-/// the previous hook. Dropping the guard — also while unwinding — puts the previous hook back.
+/// the previous hook, which prints it.
 struct QuietRunPanics {
     previous: Arc<PanicHook>,
 }
@@ -160,6 +157,16 @@ struct QuietRunPanics {
 type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
 
 impl QuietRunPanics {
+    /// Runs `work` under the quiet hook and puts the previous hook back afterwards, also when
+    /// `work` panics: the hook cannot be changed while a thread unwinds, so the panic is caught,
+    /// the hook restored, and the panic resumed.
+    fn around<R>(work: impl FnOnce() -> R) -> R {
+        let quiet = QuietRunPanics::install();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+        drop(quiet);
+        result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+
     fn install() -> QuietRunPanics {
         let previous: Arc<PanicHook> = Arc::new(std::panic::take_hook());
         let forward = Arc::clone(&previous);
@@ -174,6 +181,9 @@ impl QuietRunPanics {
 
 impl Drop for QuietRunPanics {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
         let previous = Arc::clone(&self.previous);
         // Dropping the quiet hook releases its copy of `previous`.
         drop(std::panic::take_hook());
@@ -263,5 +273,39 @@ impl Reporter {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use replsim_scenarios::runner::{run_case, RunOptions};
+    use replsim_scenarios::scenario::Scenario;
+    use replsim_sim::bug::Bug;
+
+    use super::*;
+
+    /// Panics on this test's thread that reached the hook installed before `around`.
+    static PANICS_SEEN: AtomicU64 = AtomicU64::new(0);
+
+    #[test]
+    fn the_previous_panic_hook_is_back_after_a_panic_while_shrinking() {
+        let test_thread = std::thread::current().id();
+        std::panic::set_hook(Box::new(move |_| {
+            if std::thread::current().id() == test_thread {
+                PANICS_SEEN.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+        let unwound = std::panic::catch_unwind(|| QuietRunPanics::around(|| panic!("a bug in the shrinker")));
+        assert!(unwound.is_err(), "the shrinker's panic goes on unwinding");
+        assert_eq!(PANICS_SEEN.load(Ordering::Relaxed), 1, "the shrinker's own panic was reported, not silenced");
+        // Under the quiet hook a panic inside a run is silent; under the restored hook it is seen.
+        let swarm = Scenario::by_name("swarm").expect("the swarm scenario");
+        let case = Case::new(&swarm, ApplyMode::Barrier, 0).with_bug(Some(Bug::TsyncOffByOne));
+        let verdict = run_case(&case, RunOptions::default());
+        assert!(verdict.is_fail(), "the planted bug trips a SUT assertion: {verdict}");
+        assert!(PANICS_SEEN.load(Ordering::Relaxed) >= 2, "the hook before the shrink is back");
+        let _ = std::panic::take_hook();
     }
 }
