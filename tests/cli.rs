@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod support;
+
 fn replsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_replsim"))
         .args(args)
@@ -142,50 +144,13 @@ const EXIT_UNKNOWN: i32 = 3;
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_fuzz_with_the_summary_so_far_and_exit_3() {
-    use std::io::Read;
-    use std::process::Stdio;
-    use std::time::{Duration, Instant};
-
     let seeds_planned: u64 = 10_000_000;
-    let failures_file = std::env::temp_dir().join(format!("replsim-ctrl-c-{}.jsonl", std::process::id()));
-    let _ = std::fs::remove_file(&failures_file);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_replsim"))
-        .args(["fuzz", "--scenario", "pika-steps", "--mode", "serial", "--keep-going", "--jobs", "2"])
-        .args(["--seeds", &seeds_planned.to_string()])
-        .arg("--out")
-        .arg(&failures_file)
-        .current_dir(std::env::temp_dir())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the replsim binary runs");
-    // The failures file is created just before the Ctrl-C handler is installed; then let some
-    // seeds finish, far short of the plan.
-    let started = Instant::now();
-    while !failures_file.exists() {
-        assert!(started.elapsed() < Duration::from_secs(30), "replsim fuzz did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_secs(1));
-    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
-    // SAFETY: kill(2) on the child we spawned and have not waited for: the pid is still ours.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0, "SIGINT could not be sent");
-    let interrupted = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("the child can be waited for") {
-            break status;
-        }
-        if interrupted.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("replsim fuzz did not stop within 60 s of Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let _ = std::fs::remove_file(&failures_file);
-    let mut stdout = String::new();
-    child.stdout.take().expect("piped stdout").read_to_string(&mut stdout).expect("stdout is text");
-    let mut stderr = String::new();
-    child.stderr.take().expect("piped stderr").read_to_string(&mut stderr).expect("stderr is text");
+    let seeds = seeds_planned.to_string();
+    let args = ["--scenario", "pika-steps", "--mode", "serial", "--keep-going", "--jobs", "2", "--seeds", &seeds];
+    // Some seeds finish, far short of the plan.
+    let output = support::fuzz_interrupted(&args, std::time::Duration::from_secs(1));
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let status = output.status;
     assert_eq!(status.code(), Some(EXIT_UNKNOWN), "{stdout}{stderr}");
     assert!(stdout.contains("interrupted: the summary so far"), "{stdout}");
     let row = stdout.lines().find(|line| line.starts_with("pika-steps")).expect("a summary row for the scenario");

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod support;
+
 const EXIT_USAGE: i32 = 2;
 const EXIT_UNKNOWN: i32 = 3;
 /// A Rust panic that reached the top of `main`.
@@ -112,33 +114,8 @@ fn jobs_beyond_the_runs_planned_are_capped_with_a_note() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_a_fuzz_run_that_asked_for_endless_jobs() {
-    let failures_file = scratch_file("ctrl-c-jobs.jsonl");
-    let mut child = command(&["fuzz", "--scenario", "pika-steps", "--mode", "serial", "--duration", "10m"])
-        .args(["--jobs", "18446744073709551615", "--out"])
-        .arg(&failures_file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("replsim runs");
-    let started = Instant::now();
-    while !failures_file.exists() {
-        assert!(started.elapsed() < Duration::from_secs(30), "replsim fuzz did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
-    // SAFETY: kill(2) on the child we spawned and have not waited for: the pid is still ours.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0, "SIGINT could not be sent");
-    let interrupted = Instant::now();
-    while child.try_wait().expect("the child can be waited for").is_none() {
-        if interrupted.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("replsim fuzz --jobs u64::MAX did not stop within 60 s of the first Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().expect("the child's output");
-    let _ = std::fs::remove_file(&failures_file);
+    let args = ["--scenario", "pika-steps", "--mode", "serial", "--duration", "10m", "--jobs", "18446744073709551615"];
+    let output = support::fuzz_interrupted(&args, Duration::from_millis(500));
     assert_eq!(output.status.code(), Some(EXIT_UNKNOWN), "{}{}", stdout_of(&output), stderr_of(&output));
     assert!(stdout_of(&output).contains("interrupted: the summary so far"), "{}", stdout_of(&output));
     assert!(stderr_of(&output).contains("capped at 256 (at most 256)"), "{}", stderr_of(&output));
