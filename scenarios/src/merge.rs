@@ -24,7 +24,7 @@ use crate::input::{read_text, InputError, FUZZ_OUTPUT_BYTES_MAX};
 
 /// A failing or unknown run as `fuzz` writes it: a line of the failures file, an element of a
 /// summary's `failures` or `unknowns`. Fields merge does not need are left out.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 struct RunLine {
     outcome: RunOutcome,
     scenario: String,
@@ -56,8 +56,15 @@ struct Summary {
     shard: String,
     seed_ranges: Vec<SeedProgression>,
     groups: Vec<SummaryGroup>,
-    failures: Vec<serde_json::Value>,
-    unknowns: Vec<serde_json::Value>,
+    failures: Vec<RunLine>,
+    unknowns: Vec<RunLine>,
+}
+
+/// Enough of a JSON text to tell a summary (an object with `runs`) from a failures file, parsed
+/// without building the rest.
+#[derive(Deserialize)]
+struct Probe {
+    runs: Option<serde::de::IgnoredAny>,
 }
 
 /// Seeds `first, first + step, …, last`, as a summary lists the seeds it ran.
@@ -179,109 +186,116 @@ impl Merged {
     }
 }
 
-/// Merges the fuzz outputs at `paths` (summaries and failures files, in any order).
+/// Merges the fuzz outputs at `paths` (summaries and failures files, in any order), holding one
+/// file's text at a time.
 pub fn merge_files(paths: &[&Path]) -> Result<Merged, MergeError> {
     if paths.is_empty() {
         return Err(MergeError::NoInputs);
     }
-    let mut inputs = Vec::with_capacity(paths.len());
+    let mut merger = Merger::default();
     for path in paths {
         let text = read_text(path, FUZZ_OUTPUT_BYTES_MAX, "fuzz summary or failures file")?;
-        inputs.push((path.display().to_string(), text));
+        merger.add(&path.display().to_string(), &text)?;
     }
-    merge_texts(&inputs)
-}
-
-/// What one input file turned out to be.
-enum Parsed {
-    Summary(Summary),
-    FailuresFile(Vec<RunLine>),
+    Ok(merger.finish())
 }
 
 /// Merges inputs given as (name, text).
 pub fn merge_texts(inputs: &[(String, String)]) -> Result<Merged, MergeError> {
-    let mut sources = Sources { inputs: inputs.iter().map(|(name, _)| name.clone()).collect(), ..Sources::default() };
-    let mut summaries: Vec<(&str, Summary)> = Vec::new();
-    let mut runs: BTreeMap<(RunOutcome, String), RunLine> = BTreeMap::new();
-    for (name, text) in inputs {
-        match parse_input(name, text)? {
-            Parsed::Summary(summary) => {
-                if let Some((first, _)) = summaries.iter().find(|(_, other)| *other == summary) {
-                    return Err(MergeError::SameSummaryTwice { first: first.to_string(), second: name.clone() });
-                }
-                for (index, value) in summary.failures.iter().chain(&summary.unknowns).enumerate() {
-                    let line = run_line(value.clone(), || format!("{name}: failures/unknowns[{index}]"))?;
-                    runs.insert((line.outcome, line.repro.clone()), line);
-                }
-                sources.summaries += 1;
-                sources.shards.push(summary.shard.clone());
-                *sources.endings.entry(summary.ending.clone()).or_default() += 1;
-                summaries.push((name, summary));
-            }
-            Parsed::FailuresFile(lines) => {
-                sources.failures_files += 1;
-                for line in lines {
-                    runs.insert((line.outcome, line.repro.clone()), line);
-                }
-            }
-        }
+    if inputs.is_empty() {
+        return Err(MergeError::NoInputs);
     }
-    sources.shards.sort_by_key(|shard| shard_order(shard));
-    let with_summaries = !summaries.is_empty();
-    let coverage = if with_summaries { seed_coverage(&summaries) } else { None };
-    let (failures, unknowns): (Vec<&RunLine>, Vec<&RunLine>) =
-        runs.values().partition(|line| line.outcome == RunOutcome::Fail);
-    let to_runs = |lines: &[&RunLine]| {
-        let mut runs: Vec<Run> = lines.iter().map(|line| run_of(line)).collect();
-        runs.sort();
-        runs
-    };
-    let (failures, unknowns) = (to_runs(&failures), to_runs(&unknowns));
-    let seeds_of = |runs: &[Run]| runs.iter().map(|run| run.seed).collect::<BTreeSet<u64>>().into_iter().collect();
-    Ok(Merged {
-        sources,
-        runs: with_summaries.then(|| summaries.iter().map(|(_, summary)| summary.runs).sum()),
-        passed: with_summaries.then(|| summaries.iter().map(|(_, summary)| summary.passed).sum()),
-        failed: failures.len() as u64,
-        unknown: unknowns.len() as u64,
-        seeds: coverage.as_ref().map(|ranges| ranges.iter().map(|(first, last)| last - first + 1).sum()),
-        seed_ranges: coverage,
-        groups: groups_of(&summaries),
-        failing_seeds: seeds_of(&failures),
-        unknown_seeds: seeds_of(&unknowns),
-        signatures: signatures_of(&failures, &unknowns),
-        failures,
-        unknowns,
-    })
+    let mut merger = Merger::default();
+    for (name, text) in inputs {
+        merger.add(name, text)?;
+    }
+    Ok(merger.finish())
 }
 
-fn parse_input(name: &str, text: &str) -> Result<Parsed, MergeError> {
-    let malformed = |location: String, problem: String| MergeError::Malformed { location, problem };
-    // A summary is one JSON object with `runs`; anything else must be a failures file.
-    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
-        if value.get("runs").is_some() {
-            let summary: Summary = serde_json::from_value(value)
+/// The inputs read so far. A summary's failing and unknown runs move to `runs`, so what is kept
+/// per summary is its counts.
+#[derive(Default)]
+struct Merger {
+    sources: Sources,
+    summaries: Vec<(String, Summary)>,
+    /// Every failing and unknown run, known by its outcome and repro line.
+    runs: BTreeMap<(RunOutcome, String), RunLine>,
+}
+
+impl Merger {
+    fn add(&mut self, name: &str, text: &str) -> Result<(), MergeError> {
+        self.sources.inputs.push(name.to_string());
+        let malformed = |location: String, problem: String| MergeError::Malformed { location, problem };
+        // A summary is one JSON object with `runs`; anything else must be a failures file.
+        if serde_json::from_str::<Probe>(text).is_ok_and(|probe| probe.runs.is_some()) {
+            let mut summary: Summary = serde_json::from_str(text)
                 .map_err(|error| malformed(name.to_string(), format!("not a fuzz --json summary: {error}")))?;
             check_summary(&summary).map_err(|problem| malformed(name.to_string(), problem))?;
-            return Ok(Parsed::Summary(summary));
+            let lines = std::mem::take(&mut summary.failures).into_iter().chain(std::mem::take(&mut summary.unknowns));
+            if let Some((first, _)) = self.summaries.iter().find(|(_, other)| *other == summary) {
+                return Err(MergeError::SameSummaryTwice { first: first.clone(), second: name.to_string() });
+            }
+            self.add_runs(lines);
+            self.sources.summaries += 1;
+            self.sources.shards.push(summary.shard.clone());
+            *self.sources.endings.entry(summary.ending.clone()).or_default() += 1;
+            self.summaries.push((name.to_string(), summary));
+            return Ok(());
+        }
+        let mut lines = Vec::new();
+        for (index, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
+            let location = format!("{name}:{}", index + 1);
+            let run: RunLine = serde_json::from_str(line).map_err(|error| {
+                let problem = if error.classify() == serde_json::error::Category::Data {
+                    "not a failing or unknown run as fuzz writes it"
+                } else {
+                    "neither a fuzz --json summary nor a failures-file line"
+                };
+                malformed(location, format!("{problem}: {error}"))
+            })?;
+            lines.push(run);
+        }
+        self.sources.failures_files += 1;
+        self.add_runs(lines);
+        Ok(())
+    }
+
+    fn add_runs(&mut self, lines: impl IntoIterator<Item = RunLine>) {
+        for line in lines {
+            self.runs.insert((line.outcome, line.repro.clone()), line);
         }
     }
-    let mut lines = Vec::new();
-    for (index, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
-        let location = || format!("{name}:{}", index + 1);
-        let value: serde_json::Value = serde_json::from_str(line).map_err(|error| {
-            malformed(location(), format!("neither a fuzz --json summary nor a failures-file line: {error}"))
-        })?;
-        lines.push(run_line(value, location)?);
-    }
-    Ok(Parsed::FailuresFile(lines))
-}
 
-fn run_line(value: serde_json::Value, location: impl Fn() -> String) -> Result<RunLine, MergeError> {
-    serde_json::from_value(value).map_err(|error| MergeError::Malformed {
-        location: location(),
-        problem: format!("not a failing or unknown run as fuzz writes it: {error}"),
-    })
+    fn finish(self) -> Merged {
+        let Merger { mut sources, summaries, runs } = self;
+        sources.shards.sort_by_key(|shard| shard_order(shard));
+        let with_summaries = !summaries.is_empty();
+        let coverage = if with_summaries { seed_coverage(&summaries) } else { None };
+        let (failures, unknowns): (Vec<&RunLine>, Vec<&RunLine>) =
+            runs.values().partition(|line| line.outcome == RunOutcome::Fail);
+        let to_runs = |lines: &[&RunLine]| {
+            let mut runs: Vec<Run> = lines.iter().map(|line| run_of(line)).collect();
+            runs.sort();
+            runs
+        };
+        let (failures, unknowns) = (to_runs(&failures), to_runs(&unknowns));
+        let seeds_of = |runs: &[Run]| runs.iter().map(|run| run.seed).collect::<BTreeSet<u64>>().into_iter().collect();
+        Merged {
+            sources,
+            runs: with_summaries.then(|| summaries.iter().map(|(_, summary)| summary.runs).sum()),
+            passed: with_summaries.then(|| summaries.iter().map(|(_, summary)| summary.passed).sum()),
+            failed: failures.len() as u64,
+            unknown: unknowns.len() as u64,
+            seeds: coverage.as_ref().map(|ranges| ranges.iter().map(|(first, last)| last - first + 1).sum()),
+            seed_ranges: coverage,
+            groups: groups_of(&summaries),
+            failing_seeds: seeds_of(&failures),
+            unknown_seeds: seeds_of(&unknowns),
+            signatures: signatures_of(&failures, &unknowns),
+            failures,
+            unknowns,
+        }
+    }
 }
 
 /// A summary whose numbers do not add up would make the merged totals wrong: refuse it.
@@ -322,7 +336,7 @@ fn shard_order(shard: &str) -> (u64, u64, String) {
 /// The distinct seeds of every summary's progressions, as ranges of consecutive seeds: a k-way
 /// merge of the progressions, so memory stays at one entry per progression. `None` past
 /// [`SEEDS_ENUMERATED_MAX`] seeds.
-fn seed_coverage(summaries: &[(&str, Summary)]) -> Option<Vec<(u64, u64)>> {
+fn seed_coverage(summaries: &[(String, Summary)]) -> Option<Vec<(u64, u64)>> {
     let progressions: Vec<SeedProgression> =
         summaries.iter().flat_map(|(_, summary)| summary.seed_ranges.iter().copied()).collect();
     let total: u64 = progressions
@@ -354,7 +368,7 @@ fn seed_coverage(summaries: &[(&str, Summary)]) -> Option<Vec<(u64, u64)>> {
 }
 
 /// Groups summed over the summaries, in the order they first appear.
-fn groups_of(summaries: &[(&str, Summary)]) -> Vec<Group> {
+fn groups_of(summaries: &[(String, Summary)]) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for group in summaries.iter().flat_map(|(_, summary)| &summary.groups) {
         let index = match groups.iter().position(|known| known.scenario == group.scenario && known.mode == group.mode) {
