@@ -141,6 +141,22 @@ fn a_shard_of_a_huge_count_runs_only_its_own_seeds() {
 }
 
 #[test]
+fn a_shard_from_the_environment_is_checked_like_the_flag() {
+    let fuzz = |shard_index: &str, flag: &[&str]| {
+        command(&["fuzz", "--scenario", "flushdb-race", "--mode", "barrier", "--seeds", "3", "--json"])
+            .args(flag)
+            .env("REPLSIM_SHARD_INDEX", shard_index)
+            .env("REPLSIM_SHARD_COUNT", "3")
+            .output()
+            .expect("replsim runs")
+    };
+    let third = fuzz("2", &[]);
+    assert_eq!(json_of(&third)["shard"], "3/3", "index 2 counts from 0");
+    assert_one_line_error(&fuzz("3", &[]), "REPLSIM_SHARD_INDEX=3 of 3", &["must be below REPLSIM_SHARD_COUNT=3"]);
+    assert_one_line_error(&fuzz("0", &["--shard", "2/3"]), "flag and environment disagree", &["contradicts"]);
+}
+
+#[test]
 fn the_last_seed_can_be_fuzzed() {
     let output = replsim(&["fuzz", "--start-seed", "18446744073709551615", "--seeds", "1", "--json"]);
     assert_eq!(output.status.code(), Some(0), "every scenario and fixed mode passes: {}", stderr_of(&output));
