@@ -118,7 +118,7 @@ fn ctrl_c_stops_a_fuzz_run_that_asked_for_endless_jobs() {
     let output = support::fuzz_interrupted(&args, Duration::from_millis(500));
     assert_eq!(output.status.code(), Some(EXIT_UNKNOWN), "{}{}", stdout_of(&output), stderr_of(&output));
     assert!(stdout_of(&output).contains("interrupted: the summary so far"), "{}", stdout_of(&output));
-    assert!(stderr_of(&output).contains("capped at 256 (at most 256)"), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains("capped at 256 (the most replsim starts)"), "{}", stderr_of(&output));
 }
 
 #[test]

@@ -226,7 +226,7 @@ fn jobs_of(requested: Option<usize>, plan: &Plan) -> Result<usize, UsageError> {
     let runs = plan.run_count().map_or(usize::MAX, |runs| usize::try_from(runs).unwrap_or(usize::MAX));
     let capped = jobs.min(JOBS_MAX).min(runs).max(1);
     if capped < jobs && requested.is_some() {
-        let why = if capped == runs { format!("the {runs} runs planned") } else { format!("at most {JOBS_MAX}") };
+        let why = if capped == runs { format!("the {runs} runs planned") } else { "the most replsim starts".to_string() };
         eprintln!("note: --jobs {jobs} capped at {capped} ({why})");
     }
     Ok(capped)
