@@ -179,10 +179,11 @@ fn children_max_rss_kib() -> i64 {
 #[cfg(target_os = "linux")]
 #[test]
 fn endless_input_files_are_refused_at_a_size_limit() {
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 4] = [
         (&["shrink", "--mode", "hash-by-key", "--seed", "7", "--regression-file", "/dev/full"], "16 MiB"),
         (&["replay", "--regression", "/dev/urandom:1"], "16 MiB"),
         (&["check", "/dev/urandom", "--model", "kv"], "64 MiB"),
+        (&["list", "--scenario-file", "/dev/zero"], "16 MiB"),
     ];
     for (args, limit) in cases {
         let output = replsim(args);

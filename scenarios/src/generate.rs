@@ -41,7 +41,7 @@ impl OpMix {
         [self.set, self.flushdb, self.get, self.del, self.del_multi, self.flushall, self.replica_get]
     }
 
-    fn total_weight(&self) -> u32 {
+    pub fn total_weight(&self) -> u32 {
         self.weights().iter().sum()
     }
 
@@ -155,7 +155,7 @@ fn assign_values(phases: Vec<Vec<Vec<(u64, OpShape)>>>) -> Workload {
                         .into_iter()
                         .map(|(think_ms, shape)| {
                             let (command, target) = command_of(shape, &mut next_value);
-                            ScriptedOp { think: Duration::from_millis(think_ms), command, target }
+                            ScriptedOp::new(Duration::from_millis(think_ms), command, target)
                         })
                         .collect(),
                 })
@@ -206,7 +206,8 @@ pub fn generate<S: Strategy>(strategy: &S, seed: u64) -> S::Tree {
     }
 }
 
-fn splitmix64(state: &mut u64) -> u64 {
+/// The one seeded mixer (splitmix64): advances `state` and returns the next draw.
+pub fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
     let mut mixed = *state;
     mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

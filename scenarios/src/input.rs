@@ -14,6 +14,8 @@ use std::path::Path;
 
 /// A regression file holds hand-sized lines of shrunk cases: the shipped ones are a few KiB.
 pub const REGRESSION_FILE_BYTES_MAX: u64 = 16 << 20;
+/// A scenario file is a page or two of TOML.
+pub const SCENARIO_FILE_BYTES_MAX: u64 = 16 << 20;
 /// Recorded histories: Porcupine's and Jepsen's largest are about 1 MiB.
 pub const HISTORY_FILE_BYTES_MAX: u64 = 64 << 20;
 /// A failures file or a `fuzz --json` summary: about 2 KiB per failing run, so a quarter of a

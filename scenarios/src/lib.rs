@@ -12,16 +12,23 @@
 //! - [`merge`]: the failures files and summaries of many fuzz shards as one summary.
 //! - [`input`]: reading a user's file with a size limit.
 //! - [`harness_bug`]: bugs planted in replsim itself, to test that it survives them.
+//! - [`file`]: scenario files (TOML); [`builder`]: the same scenarios in code; [`script`]: a
+//!   written scenario's clients, ordering, drawn parts and expectations; [`report`]: running a
+//!   scenario from a test, `Result<Report, Failure>`.
 
 pub mod bench;
+pub mod builder;
+pub mod file;
 pub mod fuzz;
 pub mod generate;
 pub mod harness_bug;
 pub mod input;
 pub mod merge;
 pub mod regression;
+pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod script;
 pub mod seeds;
 pub mod shrink;
 pub mod swarm;

@@ -13,6 +13,8 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use proptest::strategy::ValueTree;
 use replsim_model::binlog::Offset;
@@ -30,10 +32,23 @@ use replsim_sim::probe::{ClientOperation, Ending, Probe, Record, TraceLine};
 use replsim_sim::workload::Workload;
 use replsim_sim::SUT_INVARIANT_PREFIX;
 
+use crate::file::ClusterSpec;
 use crate::generate::generate;
 use crate::harness_bug::HarnessBug;
 use crate::scenario::Scenario;
+use crate::script::Expectation;
 use crate::swarm::{FaultKinds, SwarmConfig};
+
+/// A fault schedule of `kinds` drawn by `seed` for a written scenario (`fault_draw`): the swarm's
+/// fault strategy over the scenario's own replicas and phases.
+fn drawn_faults(kinds: FaultKinds, replicas: usize, phases: usize, seed: u64) -> replsim_sim::fault::FaultSchedule {
+    let mut config = SwarmConfig::for_seed(seed);
+    config.replicas = replicas;
+    config.phases = phases.max(1);
+    config.faults = kinds;
+    config.faults_per_phase_max = config.faults_per_phase_max.max(1);
+    config.fault_schedule(seed)
+}
 
 /// Everything that determines a run. Built from (scenario, mode, seed), or by shrinking.
 #[derive(Clone, Debug)]
@@ -48,34 +63,44 @@ pub struct Case {
     pub swarm: Option<SwarmConfig>,
     /// The fault kinds were chosen on the command line (`--faults`) instead of drawn by the seed.
     pub faults_chosen: bool,
+    /// A written scenario's expectations, judged at its catch-up points.
+    pub expectations: Vec<Expectation>,
+    /// The scenario file the case comes from (`None`: a built-in scenario, named by `scenario`).
+    pub scenario_file: Option<PathBuf>,
+    /// The cluster as the scenario built it for this mode and seed: the repro line carries
+    /// every setting `cluster` has changed since (`--cluster`), so the line reruns this case.
+    pub cluster_as_built: Arc<ClusterConfig>,
 }
 
 impl Case {
     pub fn new(scenario: &Scenario, mode: ApplyMode, seed: u64) -> Case {
-        if let Some(kind) = scenario.swarm {
-            let swarm = SwarmConfig::for_scenario(seed, kind);
-            let workload = generate(&swarm.profile().strategy(), seed).current();
-            let mut cluster = scenario.cluster_for(mode);
-            swarm.configure(&mut cluster, swarm.fault_schedule(seed));
-            return Case {
-                scenario: scenario.name.to_string(),
-                mode,
-                seed,
-                cluster,
-                workload,
-                swarm: Some(swarm),
-                faults_chosen: false,
-            };
+        let mut cluster = scenario.cluster_for(mode);
+        let mut swarm = None;
+        let (workload, expectations) = match (scenario.swarm, &scenario.script) {
+            (Some(kind), _) => {
+                let config = SwarmConfig::for_scenario(seed, kind);
+                let workload = generate(&config.profile().strategy(), seed).current();
+                config.configure(&mut cluster, config.fault_schedule(seed));
+                swarm = Some(config);
+                (workload, Vec::new())
+            }
+            (None, Some(script)) if !script.phases.is_empty() => (script.workload(seed), script.expectations.clone()),
+            (None, _) => (generate(&scenario.profile.strategy(), seed).current(), Vec::new()),
+        };
+        if let Some(kinds) = scenario.script.as_ref().and_then(|script| script.fault_draw) {
+            cluster.faults = drawn_faults(kinds, cluster.replicas, workload.phases.len(), seed);
         }
-        let workload = generate(&scenario.profile.strategy(), seed).current();
         Case {
-            scenario: scenario.name.to_string(),
+            scenario: scenario.name.clone(),
             mode,
             seed,
-            cluster: scenario.cluster_for(mode),
+            cluster_as_built: Arc::new(cluster.clone()),
+            cluster,
             workload,
-            swarm: None,
+            swarm,
             faults_chosen: false,
+            expectations,
+            scenario_file: scenario.source.clone(),
         }
     }
 
@@ -101,17 +126,32 @@ impl Case {
         self
     }
 
-    /// The one command that reproduces this case (`replsim replay`, with `--bug` when one is planted).
+    /// The one command that reproduces this case (`replsim replay`, with `--bug` when one is
+    /// planted, `--scenario-file` for a written scenario, `--cluster` for every cluster setting
+    /// changed since the scenario built the case). The one place repro lines are formatted.
     pub fn repro_command(&self) -> String {
         let bug = self.cluster.bug.map(|bug| format!(" --bug {bug}")).unwrap_or_default();
         let faults = match (&self.swarm, self.faults_chosen) {
             (Some(swarm), true) => format!(" --faults {}", swarm.faults),
             _ => String::new(),
         };
+        let scenario = match &self.scenario_file {
+            Some(path) => format!("--scenario-file {}", path.display()),
+            None => format!("--scenario {}", self.scenario),
+        };
+        let settings = ClusterSpec::difference(&self.cluster_as_built, &self.cluster).to_flag();
+        let cluster = if settings.is_empty() { String::new() } else { format!(" --cluster '{settings}'") };
         format!(
-            "cargo run --release -- replay --scenario {} --mode {} --seed {}{bug}{faults}",
-            self.scenario, self.mode, self.seed
+            "cargo run --release -- replay {scenario} --mode {} --seed {}{bug}{faults}{cluster}",
+            self.mode, self.seed
         )
+    }
+
+    /// Applies cluster settings (`--cluster`) on top of the scenario's.
+    pub fn with_cluster_settings(mut self, settings: &ClusterSpec) -> Result<Case, String> {
+        settings.apply(&mut self.cluster);
+        self.cluster.validate().map_err(|problem| format!("--cluster: {problem}"))?;
+        Ok(self)
     }
 }
 
@@ -124,6 +164,8 @@ pub enum Check {
     SutInvariant,
     Linearizability,
     ReplicaReads,
+    /// An expectation a written scenario states.
+    Expectation,
 }
 
 impl fmt::Display for Check {
@@ -135,6 +177,7 @@ impl fmt::Display for Check {
             Check::SutInvariant => "sut-invariant",
             Check::Linearizability => "linearizability",
             Check::ReplicaReads => "replica-reads",
+            Check::Expectation => "expectation",
         })
     }
 }
@@ -169,6 +212,11 @@ pub enum Violation {
         session: u64,
         violation: ReplicaReadViolation,
     },
+    /// A written scenario's expectation did not hold at its catch-up point.
+    Expectation {
+        name: String,
+        problem: String,
+    },
 }
 
 impl Violation {
@@ -180,6 +228,7 @@ impl Violation {
             Violation::SutInvariant { .. } => Check::SutInvariant,
             Violation::Linearizability { .. } => Check::Linearizability,
             Violation::ReplicaRead { .. } => Check::ReplicaReads,
+            Violation::Expectation { .. } => Check::Expectation,
         }
     }
 }
@@ -199,6 +248,7 @@ impl fmt::Display for Violation {
             Violation::ReplicaRead { node, session, violation } => {
                 write!(formatter, "read from {node} (session {session}): {violation}")
             }
+            Violation::Expectation { name, problem } => write!(formatter, "expected {name}: {problem}"),
         }
     }
 }
@@ -231,6 +281,9 @@ pub struct Verdict {
     /// The operations clients ran on the primary — the history the linearizability check judged —
     /// when asked for with [`RunOptions::keep_history`].
     pub primary_history: Option<Vec<Operation<Command, Response>>>,
+    /// Every client operation on every node, in call order, when asked for with
+    /// [`RunOptions::keep_replies`].
+    pub replies: Option<Vec<ClientOperation>>,
 }
 
 impl Verdict {
@@ -296,6 +349,8 @@ pub struct RunOptions {
     pub keep_history: bool,
     /// A bug planted in the harness, to test that it survives it.
     pub harness_bug: Option<HarnessBug>,
+    /// Keep every client operation with its reply, on the primary and the replicas.
+    pub keep_replies: bool,
 }
 
 thread_local! {
@@ -344,7 +399,7 @@ pub fn run_case(case: &Case, options: RunOptions) -> Verdict {
                 if options.harness_bug.is_some_and(|bug| bug.panics_judging(case.seed)) {
                     panic!("planted harness bug: a checker panics on seed {}", case.seed);
                 }
-                judge(&record, &ending)
+                judge(case, &record, &ending)
             }));
             let outcome = judged.unwrap_or_else(|panic| {
                 Outcome::Unknown(format!("harness error while judging: {}", panic_message(panic.as_ref())))
@@ -369,7 +424,16 @@ pub fn run_case(case: &Case, options: RunOptions) -> Verdict {
         trace_events: record.trace_events,
     };
     let primary_history = options.keep_history.then(|| primary_history(&record));
-    Verdict { case: case.clone(), outcome, trace_hash: record.trace_hash, stats, trace: record.trace, primary_history }
+    let replies = options.keep_replies.then(|| record.history.clone());
+    Verdict {
+        case: case.clone(),
+        outcome,
+        trace_hash: record.trace_hash,
+        stats,
+        trace: record.trace,
+        primary_history,
+        replies,
+    }
 }
 
 fn simulate(case: &Case, probe: Probe) -> (Record, Ending) {
@@ -397,7 +461,7 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Applies every checker to a completed (or stopped) run.
-fn judge(record: &Record, ending: &Ending) -> Outcome {
+fn judge(case: &Case, record: &Record, ending: &Ending) -> Outcome {
     let mut violations: Vec<Violation> = check_prefix_consistency(&record.binlog, &record.idle_points)
         .into_iter()
         .map(Violation::PrefixConsistency)
@@ -409,6 +473,12 @@ fn judge(record: &Record, ending: &Ending) -> Outcome {
         let failures = check_convergence(&record.binlog[..end], &checkpoint.primary, &checkpoint.replicas);
         violations
             .extend(failures.into_iter().map(|failure| Violation::Convergence { phase: checkpoint.phase, failure }));
+    }
+    // An expectation whose catch-up point was not reached has no verdict; the run's ending says why.
+    for expectation in &case.expectations {
+        if let Some(Err(problem)) = expectation.judge(&record.checkpoints) {
+            violations.push(Violation::Expectation { name: expectation.name.clone(), problem });
+        }
     }
     let unknown = match ending {
         Ending::Completed => None,

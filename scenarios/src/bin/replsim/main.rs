@@ -10,6 +10,7 @@ mod output;
 mod replay;
 mod shrink;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 
@@ -18,6 +19,7 @@ use replsim_sim::config::ApplyMode;
 
 pub use duration::parse_duration;
 use output::outln;
+use replsim_scenarios::file::ClusterSpec;
 use replsim_scenarios::scenario::Scenario;
 
 // Each seed builds and tears down a whole simulated cluster: allocation-heavy work where
@@ -49,8 +51,8 @@ enum Command {
     /// Merge the summaries (`fuzz --json`) and failures files (`fuzz --out`) of many shards into
     /// one summary; exit 1 if any run failed, 3 if none failed but some ended unknown.
     Merge(merge::MergeArgs),
-    /// List the scenarios and apply modes.
-    List,
+    /// List the scenarios and apply modes (or check and describe one scenario file).
+    List(ListArgs),
     /// Check a recorded history for linearizability; exit 0 yes, 1 no, 3 unknown.
     Check(check::CheckArgs),
     /// Measure seeds/s of a scenario against a bare madsim baseline (use --release).
@@ -64,6 +66,8 @@ pub enum UsageError {
     UnknownScenario(String),
     #[error(transparent)]
     UnknownMode(#[from] replsim_sim::config::UnknownApplyMode),
+    #[error(transparent)]
+    Scenario(#[from] replsim_scenarios::file::ScenarioError),
     #[error("{0}")]
     Invalid(String),
 }
@@ -90,10 +94,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::bench(args),
         Command::Check(args) => check::check(args),
         Command::Merge(args) => merge::merge(args),
-        Command::List => {
-            list();
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::List(args) => list(args),
     };
     // Output that could not be written is the command's failure, whatever it found.
     let result = match output::finish() {
@@ -144,7 +145,30 @@ fn first_paragraph(rendered: &str) -> String {
     }
 }
 
-fn list() {
+#[derive(Debug, clap::Args)]
+struct ListArgs {
+    /// Read and check this scenario file, and describe it instead.
+    #[arg(long, value_name = "FILE")]
+    scenario_file: Option<PathBuf>,
+}
+
+fn list(args: ListArgs) -> Result<ExitCode, UsageError> {
+    if let Some(path) = &args.scenario_file {
+        let scenario = replsim_scenarios::file::load(path)?;
+        outln!("{}: {}", scenario.name, scenario.summary);
+        if let Some(script) = &scenario.script {
+            for (index, phase) in script.phases.iter().enumerate() {
+                let drawn = if phase.draw.is_some() { " + drawn clients" } else { "" };
+                outln!("  phase {}: {} client(s){drawn}, then a catch-up point", index + 1, phase.clients.len());
+            }
+            for expectation in &script.expectations {
+                outln!("  expect {}", expectation.name);
+            }
+        }
+        let mode = scenario.default_mode.map_or("none (give --mode)".to_string(), |mode| mode.to_string());
+        outln!("  default mode: {mode}");
+        return Ok(ExitCode::SUCCESS);
+    }
     outln!("scenarios:");
     for scenario in Scenario::all() {
         outln!("  {:<14} {}", scenario.name, scenario.summary);
@@ -154,10 +178,24 @@ fn list() {
         let note = if mode.is_fixed() { "fixed" } else { "faulty (Pika before PR #2808)" };
         outln!("  {:<14} {note}", mode.to_string());
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn scenario_named(name: &str) -> Result<Scenario, UsageError> {
     Scenario::by_name(name).ok_or_else(|| UsageError::UnknownScenario(name.to_string()))
+}
+
+/// The scenario a command runs: a file (`--scenario-file`), else a built-in by name.
+pub fn scenario_of(name: Option<&str>, file: Option<&Path>) -> Result<Scenario, UsageError> {
+    match file {
+        Some(path) => Ok(replsim_scenarios::file::load(path)?),
+        None => scenario_named(name.unwrap_or("flushdb-race")),
+    }
+}
+
+/// `--cluster KEY=VALUE,…`: settings on top of the scenario's cluster.
+pub fn cluster_settings(text: Option<&str>) -> Result<Option<ClusterSpec>, UsageError> {
+    text.map(|text| ClusterSpec::from_flag(text).map_err(UsageError::Invalid)).transpose()
 }
 
 /// `--mode` of fuzz: one mode, `fixed` (barrier and serial), `all`, or a comma-separated list.

@@ -27,7 +27,7 @@ use replsim_sim::config::ApplyMode;
 use tracing_subscriber::EnvFilter;
 
 use crate::output;
-use crate::{scenario_named, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
+use crate::{cluster_settings, scenario_of, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
 use replsim_scenarios::regression;
 use replsim_scenarios::runner::{run_case, Case, Outcome, RunOptions, Verdict};
 
@@ -36,11 +36,19 @@ const DEFAULT_FILTER: &str = "replsim=info";
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// The scenario [default: flushdb-race].
-    #[arg(long, conflicts_with = "regression")]
+    #[arg(long, conflicts_with_all = ["regression", "scenario_file"])]
     scenario: Option<String>,
-    /// The apply mode (with --regression: replay the entry under this mode instead of its own).
-    #[arg(long, required_unless_present = "regression")]
+    /// Run the scenario this file describes (see README, "Write your own scenario").
+    #[arg(long, value_name = "FILE", conflicts_with = "regression")]
+    scenario_file: Option<PathBuf>,
+    /// The apply mode (with --regression: replay the entry under this mode instead of its own;
+    /// with --scenario-file: default the file's `mode`).
+    #[arg(long)]
     mode: Option<ApplyMode>,
+    /// Cluster settings on top of the scenario's, as a scenario file's [cluster] keys:
+    /// `apply_delay=1ms..9ms,replicas=2`.
+    #[arg(long, value_name = "KEY=VALUE,…", conflicts_with = "regression")]
+    cluster: Option<String>,
     #[arg(long, required_unless_present = "regression", conflicts_with = "regression")]
     seed: Option<u64>,
     /// Plant this bug (a wrong name lists the known ones).
@@ -157,15 +165,23 @@ fn case_of(args: &ReplayArgs) -> Result<(Case, String), UsageError> {
         let mode_flag = args.mode.map(|mode| format!(" --mode {mode}")).unwrap_or_default();
         return Ok((case, format!("cargo run --release -- replay --regression {}{mode_flag}", located.location())));
     }
-    let scenario = scenario_named(args.scenario.as_deref().unwrap_or("flushdb-race"))?;
-    // clap requires both without --regression.
-    let (Some(mode), Some(seed)) = (args.mode, args.seed) else {
-        return Err(UsageError::Invalid("replay needs --mode and --seed (or --regression FILE:LINE)".to_string()));
+    let scenario = scenario_of(args.scenario.as_deref(), args.scenario_file.as_deref())?;
+    let Some(mode) = args.mode.or(scenario.default_mode) else {
+        return Err(UsageError::Invalid("replay needs --mode (the scenario names no default mode)".to_string()));
+    };
+    // clap requires it without --regression.
+    let Some(seed) = args.seed else {
+        return Err(UsageError::Invalid("replay needs --seed (or --regression FILE:LINE)".to_string()));
     };
     let mut case = Case::new(&scenario, mode, seed);
-    case.cluster.bug = args.bug;
+    if args.bug.is_some() {
+        case.cluster.bug = args.bug;
+    }
     if let Some(kinds) = args.faults {
         case = case.with_fault_kinds(kinds).map_err(UsageError::Invalid)?;
+    }
+    if let Some(settings) = cluster_settings(args.cluster.as_deref())? {
+        case = case.with_cluster_settings(&settings).map_err(UsageError::Invalid)?;
     }
     let repro = case.repro_command();
     Ok((case, repro))
