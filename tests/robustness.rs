@@ -253,8 +253,10 @@ fn shrink_is_bounded_by_steps_so_every_machine_gets_the_same_case() {
 
 #[test]
 fn missing_arguments_and_bad_values_are_named_whole() {
+    let shrink = replsim(&["shrink", "--mode", "barrier"]);
+    assert_one_line_error(&shrink, "shrink without --seed", &["required arguments were not provided: --seed <SEED>"]);
     let replay = replsim(&["replay", "--seed", "7"]);
-    assert_one_line_error(&replay, "replay without --mode", &["required arguments were not provided: --mode <MODE>"]);
+    assert_one_line_error(&replay, "replay without --mode", &["--mode"]);
     let check = replsim(&["check", "history.jsonl"]);
     assert_one_line_error(&check, "check without --model", &["--model <MODEL>"]);
     let model = replsim(&["check", "history.jsonl", "--model", "nope"]);
