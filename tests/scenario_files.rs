@@ -346,3 +346,31 @@ fn a_workload_drawn_by_the_user_fails_with_a_repro_line_that_replays_it() {
     let again = rerun(&failure.repro);
     assert_eq!(trace_of(&again), format!("{:016x}", failure.verdict.trace_hash), "{}", failure.repro);
 }
+
+#[test]
+fn an_operation_ordered_after_another_starts_only_once_it_returned() {
+    let scenario = replsim_scenarios::file::load(Path::new("examples/flush-reorder.toml")).unwrap();
+    for seed in 0..20 {
+        let report = scenario.run(ApplyMode::Barrier, seed).unwrap_or_else(|failure| panic!("{failure}"));
+        let set = &report.all_replies().iter().find(|op| op.operation.client == 1).unwrap().operation;
+        let flush = &report.all_replies().iter().find(|op| op.operation.client == 2).unwrap().operation;
+        assert_eq!(flush.input.to_string(), "FLUSHDB");
+        let returned = set.returned.expect("SET a returned");
+        assert!(
+            flush.call >= returned,
+            "seed {seed}: FLUSHDB called at {} before SET a returned at {returned}",
+            flush.call
+        );
+    }
+}
+
+#[test]
+fn a_regression_line_reading_from_a_missing_replica_is_one_line_and_exit_2() {
+    let path =
+        scratch("bad-regression.txt", "flushdb-race barrier seed=1 fails=convergence :: SET a v1 | GET a @replica-3\n");
+    let output = replsim(&["replay", "--regression", &format!("{}:1", path.display()), "--log", "off"]);
+    let stderr = String::from_utf8_lossy(&output.stderr).trim_end().to_string();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("phase 1 client 2 op 1: replica-3 does not exist"), "{stderr}");
+}

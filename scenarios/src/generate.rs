@@ -21,8 +21,10 @@ use replsim_model::command::{Command, Db};
 use replsim_sim::workload::{ClientScript, Phase, ScriptedOp, Target, Workload};
 use serde::{Deserialize, Serialize};
 
-/// Relative weights of the operations a client issues. Zero turns an operation off.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Relative weights of the operations a client issues. Zero turns an operation off (and a
+/// scenario file's `mix` leaves out what it turns off).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct OpMix {
     pub set: u32,
     pub get: u32,

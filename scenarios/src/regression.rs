@@ -139,6 +139,7 @@ impl Entry {
             faults.validate(case.cluster.replicas).map_err(|problem| format!("faults: {problem}"))?;
             case.cluster.faults = faults.clone();
         }
+        case.validate()?;
         Ok(case)
     }
 

@@ -35,7 +35,7 @@ use replsim_sim::workload::Workload;
 
 use crate::file::ClusterSpec;
 use crate::regression::{self, Entry};
-use crate::runner::{run_case, Case, Check, Outcome, RunOptions, Verdict};
+use crate::runner::{regression_repro_command, run_case, Case, Check, Outcome, RunOptions, Verdict};
 use crate::scenario::Scenario;
 
 /// Where failures of scenarios built in code are saved as files.
@@ -239,7 +239,7 @@ fn save_regression(case: &Case, fails: Check, headline: &str) -> String {
     };
     let path = PathBuf::from(SAVED_SCENARIOS_DIRECTORY).join("workloads.txt");
     match regression::append(&path, &[headline.to_string()], &entry) {
-        Ok(appended) => format!("cargo run --release -- replay --regression {}:{}", path.display(), appended.line()),
+        Ok(appended) => regression_repro_command(&format!("{}:{}", path.display(), appended.line()), None),
         Err(problem) => format!("{} (with this workload; not saved: {problem})", case.repro_command()),
     }
 }

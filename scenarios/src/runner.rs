@@ -29,7 +29,7 @@ use replsim_model::linearizability::order::check_kv_with_proposal;
 use replsim_sim::cluster::PRIMARY_NODE;
 use replsim_sim::config::{ApplyMode, ClusterConfig};
 use replsim_sim::probe::{ClientOperation, Ending, Probe, Record, TraceLine};
-use replsim_sim::workload::Workload;
+use replsim_sim::workload::{Target, Workload};
 use replsim_sim::SUT_INVARIANT_PREFIX;
 
 use crate::file::ClusterSpec;
@@ -141,10 +141,39 @@ impl Case {
         };
         let settings = ClusterSpec::difference(&self.cluster_as_built, &self.cluster).to_flag();
         let cluster = if settings.is_empty() { String::new() } else { format!(" --cluster '{settings}'") };
-        format!(
-            "cargo run --release -- replay {scenario} --mode {} --seed {}{bug}{faults}{cluster}",
-            self.mode, self.seed
-        )
+        format!("{REPLAY_COMMAND} {scenario} --mode {} --seed {}{bug}{faults}{cluster}", self.mode, self.seed)
+    }
+
+    /// Checks the case before it runs: the cluster's bounds, and that every operation goes to a
+    /// replica and a database the cluster has (the sim would otherwise wrap the index round).
+    pub fn validate(&self) -> Result<(), String> {
+        self.cluster.validate().map_err(|problem| format!("cluster: {problem}"))?;
+        for (phase_index, phase) in self.workload.phases.iter().enumerate() {
+            for (client_index, client) in phase.clients.iter().enumerate() {
+                for (op_index, op) in client.ops.iter().enumerate() {
+                    let place = || format!("phase {} client {} op {}", phase_index + 1, client_index + 1, op_index + 1);
+                    if let Target::Replica(replica) = op.target {
+                        if replica >= self.cluster.replicas {
+                            return Err(format!(
+                                "{}: replica-{} does not exist (the cluster has {} replica(s))",
+                                place(),
+                                replica + 1,
+                                self.cluster.replicas
+                            ));
+                        }
+                    }
+                    if op.command.db().0 >= self.cluster.databases {
+                        return Err(format!(
+                            "{}: database {} does not exist (the cluster has {} database(s))",
+                            place(),
+                            op.command.db().0,
+                            self.cluster.databases
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Applies cluster settings (`--cluster`) on top of the scenario's.
@@ -153,6 +182,16 @@ impl Case {
         self.cluster.validate().map_err(|problem| format!("--cluster: {problem}"))?;
         Ok(self)
     }
+}
+
+/// How every repro line starts: `replsim replay` as a user without the binary installed runs it.
+pub const REPLAY_COMMAND: &str = "cargo run --release -- replay";
+
+/// The command that replays regression entry `location` (`FILE:LINE`), under `mode` instead of
+/// the entry's own when given.
+pub fn regression_repro_command(location: &str, mode: Option<ApplyMode>) -> String {
+    let mode = mode.map(|mode| format!(" --mode {mode}")).unwrap_or_default();
+    format!("{REPLAY_COMMAND} --regression {location}{mode}")
 }
 
 /// Which check found a violation.
@@ -437,8 +476,8 @@ pub fn run_case(case: &Case, options: RunOptions) -> Verdict {
 }
 
 fn simulate(case: &Case, probe: Probe) -> (Record, Ending) {
-    if let Err(problem) = case.cluster.validate() {
-        panic!("invalid cluster configuration: {problem}");
+    if let Err(problem) = case.validate() {
+        panic!("invalid case: {problem}");
     }
     let mut config = madsim::Config::default();
     // madsim samples `send_latency` from a half-open range: keep it non-empty.

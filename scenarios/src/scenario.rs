@@ -1,5 +1,7 @@
-//! Named scenarios: a workload profile plus the cluster it runs on. A scenario and a seed fix a
-//! run completely; the apply mode is chosen separately, so one scenario checks every mode.
+//! Scenarios: a workload (drawn from a profile, or a written script) plus the cluster it runs on.
+//! A scenario and a seed fix a run completely; the apply mode is chosen separately, so one
+//! scenario checks every mode. The five named ones are built with [`crate::builder::Builder`],
+//! as users build theirs (or read them from a file, [`crate::file`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -185,3 +185,51 @@ impl Expectation {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use replsim_model::binlog::Offset;
+    use replsim_model::check::{NodeSnapshot, SimTime};
+    use replsim_model::command::Command;
+    use replsim_model::store::Store;
+
+    use super::*;
+
+    fn snapshot(node: &str, writes: &[&str]) -> NodeSnapshot {
+        let mut store = Store::default();
+        for key in writes {
+            store.execute(&Command::set(Db(0), *key, "1"));
+        }
+        NodeSnapshot { node: node.to_string(), offset: Offset(0), store, at: SimTime(0) }
+    }
+
+    fn checkpoint(primary: &[&str], replica: &[&str]) -> Vec<Checkpoint> {
+        vec![Checkpoint {
+            phase: 1,
+            binlog_end: Offset(0),
+            primary: snapshot("primary", primary),
+            replicas: vec![snapshot("replica-1", replica)],
+        }]
+    }
+
+    fn expect(expected: Expected) -> Expectation {
+        Expectation { name: expected.to_string(), phase: 1, expected }
+    }
+
+    #[test]
+    fn a_get_expectation_holds_only_for_the_value_the_node_has() {
+        let nil_on_replica =
+            expect(Expected::Get { node: Target::Replica(0), db: Db(0), key: "x".into(), value: None });
+        assert_eq!(nil_on_replica.judge(&checkpoint(&[], &[])), Some(Ok(())));
+        assert_eq!(nil_on_replica.judge(&checkpoint(&[], &["x"])), Some(Err("got 1".to_string())));
+        assert_eq!(nil_on_replica.judge(&[]), None, "no catch-up point, no verdict");
+    }
+
+    #[test]
+    fn a_converge_expectation_names_the_replica_and_key_that_differ() {
+        let converge = expect(Expected::Converge);
+        assert_eq!(converge.judge(&checkpoint(&["a"], &["a"])), Some(Ok(())));
+        let problem = converge.judge(&checkpoint(&[], &["a"])).unwrap().unwrap_err();
+        assert!(problem.contains("replica-1") && problem.contains("a: primary nil vs 1"), "{problem}");
+    }
+}

@@ -87,7 +87,7 @@ pub async fn run(config: &ClusterConfig, workload: &Workload, probe: Probe) -> (
         // Only a phase whose operations wait for others shares an ordering; waits for labels no
         // operation of the phase carries (a shrunk workload may have dropped them) are dropped.
         let ordering = phase.has_ordering().then(Ordering::default);
-        let labels = phase.labels();
+        let labels = if ordering.is_some() { phase.labels() } else { Default::default() };
         for (index, script) in phase.clients.iter().enumerate() {
             let client = next_client;
             next_client += 1;

@@ -255,7 +255,8 @@ impl ClusterSpec {
             };
             document.push_str(&format!("{} = {value}\n", key.trim()));
         }
-        toml::from_str(&document).map_err(|error| format!("invalid cluster setting: {}", error.message().trim()))
+        toml::from_str(&document)
+            .map_err(|error| format!("invalid cluster setting: {}", error.message().trim().replace('\n', " ")))
     }
 }
 
@@ -274,53 +275,12 @@ pub struct DrawSpec {
     /// Keys per database: `a`, `b`, … [default: 8].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keys: Option<usize>,
-    /// Relative weights of the operations [default: the built-in scenarios' mix].
+    /// Relative weights of the operations, a missing one 0 [default: the built-in scenarios' mix].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mix: Option<MixSpec>,
+    pub mix: Option<OpMix>,
     /// Each operation's think time is drawn from 0 to this [default: 3ms].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub think_max: Option<Text<DurationText>>,
-}
-
-/// Operation weights of a draw; a missing key weighs 0.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MixSpec {
-    pub set: u32,
-    pub get: u32,
-    pub del: u32,
-    pub del_multi: u32,
-    pub flushdb: u32,
-    pub flushall: u32,
-    pub replica_get: u32,
-}
-
-impl From<&OpMix> for MixSpec {
-    fn from(mix: &OpMix) -> MixSpec {
-        MixSpec {
-            set: mix.set,
-            get: mix.get,
-            del: mix.del,
-            del_multi: mix.del_multi,
-            flushdb: mix.flushdb,
-            flushall: mix.flushall,
-            replica_get: mix.replica_get,
-        }
-    }
-}
-
-impl From<&MixSpec> for OpMix {
-    fn from(mix: &MixSpec) -> OpMix {
-        OpMix {
-            set: mix.set,
-            get: mix.get,
-            del: mix.del,
-            del_multi: mix.del_multi,
-            flushdb: mix.flushdb,
-            flushall: mix.flushall,
-            replica_get: mix.replica_get,
-        }
-    }
 }
 
 impl DrawSpec {
@@ -331,7 +291,7 @@ impl DrawSpec {
             clients: CountRange(profile.clients.clone()),
             ops: Some(CountRange(profile.ops_per_client.clone())),
             keys: Some(profile.keys),
-            mix: Some(MixSpec::from(&profile.mix)),
+            mix: Some(profile.mix.clone()),
             think_max: Some(Text(DurationText(profile.think_max))),
         }
     }
@@ -345,7 +305,7 @@ impl DrawSpec {
             keys: self.keys.unwrap_or(default.keys),
             databases: cluster.databases,
             replicas: cluster.replicas,
-            mix: self.mix.as_ref().map_or(default.mix, OpMix::from),
+            mix: self.mix.clone().unwrap_or(default.mix),
             think_max: self.think_max.as_ref().map_or(default.think_max, |think| think.0 .0),
         }
     }
@@ -867,4 +827,60 @@ fn compile_expectation(
 /// The scenario file a regression line's scenario field names, if it names one.
 pub fn file_of(scenario: &str) -> Option<PathBuf> {
     scenario.ends_with(".toml").then(|| PathBuf::from(scenario))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use replsim_sim::config::ApplyMode;
+
+    use super::parse;
+    use crate::runner::Case;
+
+    const DRAWN: &str = r#"
+[cluster]
+replicas = 2
+fault_draw = "partition,kill-replica"
+
+[[phase]]
+[[phase.client]]
+think = "0ms..5ms"
+ops = ["SET x 1", "SET y 1"]
+[phase.draw]
+clients = "0..=3"
+ops = "1..=4"
+keys = 3
+mix = { set = 5, flushdb = 1 }
+"#;
+
+    #[test]
+    fn drawn_parts_are_a_function_of_the_seed() {
+        let scenario = parse(DRAWN, Path::new("drawn.toml")).unwrap();
+        let cases: Vec<Case> = (0..20).map(|seed| Case::new(&scenario, ApplyMode::Barrier, seed)).collect();
+        let again = Case::new(&scenario, ApplyMode::Barrier, 7);
+        assert_eq!(again.workload, cases[7].workload);
+        assert_eq!(again.cluster.faults, cases[7].cluster.faults);
+        let client_counts: std::collections::BTreeSet<usize> =
+            cases.iter().map(|case| case.workload.phases[0].clients.len()).collect();
+        assert!(client_counts.len() > 1, "the extra clients vary: {client_counts:?}");
+        assert!(cases.iter().all(|case| case.workload.phases[0].clients[0].ops[0].command.to_string() == "SET x 1"));
+        let thinks: std::collections::BTreeSet<u128> =
+            cases.iter().map(|case| case.workload.phases[0].clients[0].ops[0].think.as_millis()).collect();
+        assert!(thinks.len() > 1 && thinks.iter().all(|think| *think <= 5), "{thinks:?}");
+        assert!(cases.iter().any(|case| !case.cluster.faults.is_empty()), "some seed draws a fault");
+        assert!(cases.iter().all(|case| case.cluster.validate().is_ok()));
+    }
+
+    #[test]
+    fn cluster_settings_read_back_from_their_flag() {
+        let scenario = parse(DRAWN, Path::new("drawn.toml")).unwrap();
+        let mut slower = scenario.cluster.clone();
+        let settings = super::ClusterSpec::from_flag("apply_delay=3ms..9ms,apply_workers=2").unwrap();
+        settings.apply(&mut slower);
+        let difference = super::ClusterSpec::difference(&scenario.cluster, &slower);
+        assert_eq!(difference, settings);
+        assert_eq!(super::ClusterSpec::from_flag(&difference.to_flag()).unwrap(), settings);
+        assert!(super::ClusterSpec::from_flag("apply_wrokers=2").unwrap_err().contains("apply_wrokers"));
+    }
 }

@@ -54,7 +54,8 @@ pub fn duration_text(duration: Duration) -> String {
     if nanos == 0 {
         return "0ms".to_string();
     }
-    let (unit, unit_ns) = UNITS.iter().find(|(_, unit_ns)| nanos % u128::from(*unit_ns) == 0).unwrap_or(&UNITS[5]);
+    let (unit, unit_ns) =
+        UNITS.iter().find(|(_, unit_ns)| nanos.is_multiple_of(u128::from(*unit_ns))).unwrap_or(&UNITS[5]);
     format!("{}{unit}", nanos / u128::from(*unit_ns))
 }
 

@@ -29,7 +29,7 @@ use tracing_subscriber::EnvFilter;
 use crate::output;
 use crate::{cluster_settings, scenario_of, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
 use replsim_scenarios::regression;
-use replsim_scenarios::runner::{run_case, Case, Outcome, RunOptions, Verdict};
+use replsim_scenarios::runner::{regression_repro_command, run_case, Case, Outcome, RunOptions, Verdict};
 
 const DEFAULT_FILTER: &str = "replsim=info";
 
@@ -162,8 +162,7 @@ fn case_of(args: &ReplayArgs) -> Result<(Case, String), UsageError> {
         let mode = args.mode.unwrap_or(entry.mode);
         // The entry's bug belongs to the mode it was found with; another mode replays bug-free.
         let case = entry.case(mode, mode == entry.mode).map_err(UsageError::Invalid)?;
-        let mode_flag = args.mode.map(|mode| format!(" --mode {mode}")).unwrap_or_default();
-        return Ok((case, format!("cargo run --release -- replay --regression {}{mode_flag}", located.location())));
+        return Ok((case, regression_repro_command(&located.location(), args.mode)));
     }
     let scenario = scenario_of(args.scenario.as_deref(), args.scenario_file.as_deref())?;
     let Some(mode) = args.mode.or(scenario.default_mode) else {

@@ -29,7 +29,7 @@ use crate::{cluster_settings, scenario_of, UsageError};
 use replsim_scenarios::file::ClusterSpec;
 use replsim_scenarios::harness_bug::HarnessBug;
 use replsim_scenarios::regression::{self, op_text, step_text, Appended, Entry};
-use replsim_scenarios::runner::{self, Case};
+use replsim_scenarios::runner::{self, regression_repro_command, Case};
 use replsim_scenarios::shrink::{self, Budget, Progress, Shrunk};
 
 #[derive(Debug, Args)]
@@ -164,7 +164,7 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
             line
         }
     };
-    outln!("replay it:  cargo run --release -- replay --regression {}:{line}", path.display());
+    outln!("replay it:  {}", regression_repro_command(&format!("{}:{line}", path.display()), None));
     Ok(ExitCode::SUCCESS)
 }
 
