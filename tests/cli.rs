@@ -3,20 +3,14 @@
 //! shrink brings the FLUSHDB race down to a handful of operations; Ctrl-C ends a fuzz run with
 //! the summary so far.
 
+mod common;
+
+use common::replsim;
+
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-
-mod support;
-
-fn replsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_replsim"))
-        .args(args)
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("the replsim binary runs")
-}
 
 fn stderr_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).trim_end().to_string()
@@ -144,11 +138,13 @@ const EXIT_UNKNOWN: i32 = 3;
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_fuzz_with_the_summary_so_far_and_exit_3() {
+    use std::time::Duration;
+
     let seeds_planned: u64 = 10_000_000;
     let seeds = seeds_planned.to_string();
     let args = ["--scenario", "pika-steps", "--mode", "serial", "--keep-going", "--jobs", "2", "--seeds", &seeds];
     // Some seeds finish, far short of the plan.
-    let output = support::fuzz_interrupted(&args, std::time::Duration::from_secs(1));
+    let output = common::fuzz_interrupted(&args, Duration::from_secs(1));
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     let status = output.status;
     assert_eq!(status.code(), Some(EXIT_UNKNOWN), "{stdout}{stderr}");

@@ -7,9 +7,10 @@ use std::fs::File;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::replsim;
 use serde_json::Value;
 
-mod support;
+mod common;
 
 const EXIT_USAGE: i32 = 2;
 const EXIT_UNKNOWN: i32 = 3;
@@ -20,10 +21,6 @@ fn command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_replsim"));
     command.args(args).current_dir(std::env::temp_dir()).env_remove("RUST_BACKTRACE");
     command
-}
-
-fn replsim(args: &[&str]) -> Output {
-    command(args).output().expect("the replsim binary runs")
 }
 
 /// `replsim ARGS >/dev/full`.
@@ -115,7 +112,7 @@ fn jobs_beyond_the_runs_planned_are_capped_with_a_note() {
 #[test]
 fn ctrl_c_stops_a_fuzz_run_that_asked_for_endless_jobs() {
     let args = ["--scenario", "pika-steps", "--mode", "serial", "--duration", "10m", "--jobs", "18446744073709551615"];
-    let output = support::fuzz_interrupted(&args, Duration::from_millis(500));
+    let output = common::fuzz_interrupted(&args, Duration::from_millis(500));
     assert_eq!(output.status.code(), Some(EXIT_UNKNOWN), "{}{}", stdout_of(&output), stderr_of(&output));
     assert!(stdout_of(&output).contains("interrupted: the summary so far"), "{}", stdout_of(&output));
     assert!(stderr_of(&output).contains("capped at 256 (the most replsim starts)"), "{}", stderr_of(&output));

@@ -8,6 +8,7 @@
 //! - [`bench`]: seeds/s of a scenario and of a bare madsim baseline.
 //! - [`fuzz`]: a fuzz campaign's runs, shards and parallel workers, results in seed order.
 //! - [`regression`]: regression cases as one line of text each (`tests/regressions/*.txt`).
+//! - [`live`]: the same workloads and checks against a real primary/replica pair over RESP.
 //! - [`shrink`]: shrinking a failing case to a minimal one that fails the same check.
 //! - [`merge`]: the failures files and summaries of many fuzz shards as one summary.
 //! - [`input`]: reading a user's file with a size limit.
@@ -23,6 +24,7 @@ pub mod fuzz;
 pub mod generate;
 pub mod harness_bug;
 pub mod input;
+pub mod live;
 pub mod merge;
 pub mod regression;
 pub mod report;

@@ -5,6 +5,7 @@ mod bench;
 mod check;
 mod duration;
 mod fuzz;
+mod live;
 mod merge;
 mod output;
 mod replay;
@@ -55,6 +56,9 @@ enum Command {
     List(ListArgs),
     /// Check a recorded history for linearizability; exit 0 yes, 1 no, 3 unknown.
     Check(check::CheckArgs),
+    /// Run a scenario's client scripts and checks against a real primary/replica pair (not
+    /// deterministic); exit 1 if a seed fails, 3 if one ends unknown.
+    Live(live::LiveArgs),
     /// Measure seeds/s of a scenario against a bare madsim baseline (use --release).
     Bench(bench::BenchArgs),
 }
@@ -94,6 +98,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::bench(args),
         Command::Check(args) => check::check(args),
         Command::Merge(args) => merge::merge(args),
+        Command::Live(args) => live::live(args),
         Command::List(args) => list(args),
     };
     // Output that could not be written is the command's failure, whatever it found.
