@@ -8,7 +8,7 @@ mod common;
 use common::replsim;
 
 use std::collections::BTreeSet;
-use std::process::Output;
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -195,4 +195,52 @@ fn chosen_fault_kinds_are_in_the_repro_line_and_replay_the_same_run() {
     let stdout = String::from_utf8_lossy(&replsim(&args).stdout).to_string();
     let trace = format!("trace={}", failure["trace_hash"].as_str().expect("a trace hash"));
     assert!(stdout.starts_with("FAIL") && stdout.lines().next().unwrap_or("").contains(&trace), "{repro}:\n{stdout}");
+}
+
+/// `replsim check --memory 64MB` on a history whose search outgrows any memory: the answer is
+/// unknown with the reason, and the child's peak resident size (from `wait4`) stays within 10 %
+/// of the limit.
+#[test]
+// The child is reaped by `wait4` below, which also gives its peak resident size.
+#[allow(clippy::zombie_processes)]
+fn check_under_a_memory_limit_answers_unknown_within_ten_percent_of_it() {
+    // 26 concurrent SETs of one key, then reads that flip between two of their values after all
+    // of them returned: not linearizable, but only an exhaustive search over the SETs' orders
+    // shows it, and its memo grows without bound.
+    let mut lines = Vec::new();
+    for index in 0..26 {
+        lines.push(format!(
+            r#"{{"client":{index},"call":0,"returned":1000,"input":{{"Set":{{"db":0,"key":"a","value":"v{index}"}}}},"output":"Ok"}}"#
+        ));
+    }
+    for (offset, value) in [(0, "v0"), (10, "v1"), (20, "v0")] {
+        lines.push(format!(
+            r#"{{"client":99,"call":{},"returned":{},"input":{{"Get":{{"db":0,"key":"a"}}}},"output":{{"Value":"{value}"}}}}"#,
+            2000 + offset,
+            2005 + offset
+        ));
+    }
+    let file = std::env::temp_dir().join(format!("replsim-memory-{}.jsonl", std::process::id()));
+    std::fs::write(&file, lines.join("\n")).expect("write the history");
+    let limit_mb = 64;
+    let child = Command::new(env!("CARGO_BIN_EXE_replsim"))
+        .args(["check", file.to_str().expect("utf-8 path"), "--model", "kv", "--timeout", "10m"])
+        .args(["--memory", &format!("{limit_mb}MB")])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the replsim binary runs");
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child by pid; `status` and `usage` are valid for writing.
+    let waited = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(waited, child.id() as libc::pid_t, "wait4 on the child");
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.expect("piped"), &mut stdout).expect("read stdout");
+    std::fs::remove_file(&file).ok();
+    assert_eq!(libc::WEXITSTATUS(status), 3, "unknown is exit 3: {stdout}");
+    assert!(stdout.contains("memory limit of 64 MB reached"), "{stdout}");
+    let peak_mb = usage.ru_maxrss as f64 / 1024.0;
+    println!("peak resident {peak_mb:.1} MB under --memory {limit_mb}MB");
+    assert!(peak_mb <= 1.1 * limit_mb as f64, "peak {peak_mb:.1} MB exceeds {limit_mb} MB by more than 10 %");
 }

@@ -1,28 +1,40 @@
-//! `cargo bench -p replsim-model`: the checker on Porcupine's corpus and on generated 2,000-op,
-//! 50-client histories with concurrent FLUSHDBs. Prints the median of several runs (a plain
-//! harness: the numbers are wall-clock medians, not criterion's statistics).
+//! `cargo bench -p replsim-model`: the checker on Porcupine's corpus, on generated 2,000-op,
+//! 50-client histories with concurrent FLUSHDBs, and on issue #12's shapes (long FLUSHDBs,
+//! never-returned operations, two-key DELs, 5,000 and 20,000 operations, impossible answers).
+//! Prints the median of several runs (a plain harness: the numbers are wall-clock medians, not
+//! criterion's statistics).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use replsim_model::history::{read_porcupine_kv_history, read_register_history, HistoryFormat};
-use replsim_model::linearizability::generate::{flushdb_history, stale_read_after_flush, HistoryShape};
+use replsim_model::linearizability::generate::{
+    back_to_back_flushdbs, flushdb_history, impossible_del_count, read_never_written, stale_read_after_flush,
+    HistoryShape,
+};
 use replsim_model::linearizability::porcupine_kv::PorcupineKvModel;
 use replsim_model::linearizability::register::RegisterModel;
 use replsim_model::linearizability::{check, check_client_history, Options, Verdict};
 
 const RUNS: usize = 7;
+/// Issue #12's big shapes take seconds each: fewer runs, and a timeout so that one that is still
+/// undecided reports `unknown` instead of holding the bench.
+const RUNS_BIG: usize = 3;
 
-fn median(mut run: impl FnMut() -> Verdict) -> (Duration, Verdict) {
-    let mut times = Vec::with_capacity(RUNS);
+fn median(run: impl FnMut() -> Verdict) -> (Duration, Verdict) {
+    median_of(RUNS, run)
+}
+
+fn median_of(runs: usize, mut run: impl FnMut() -> Verdict) -> (Duration, Verdict) {
+    let mut times = Vec::with_capacity(runs);
     let mut verdict = None;
-    for _ in 0..RUNS {
+    for _ in 0..runs {
         let started = Instant::now();
         verdict = Some(run());
         times.push(started.elapsed());
     }
     times.sort();
-    (times[RUNS / 2], verdict.expect("at least one run"))
+    (times[runs / 2], verdict.expect("at least one run"))
 }
 
 fn report(name: &str, (time, verdict): (Duration, Verdict)) {
@@ -78,6 +90,7 @@ fn main() {
             );
         }
     }
+    bench_issue_12_shapes(&wanted);
     if let Some(peak) = peak_memory_mb() {
         println!("peak resident memory of the whole run: {peak:.0} MB");
     }
@@ -105,4 +118,40 @@ fn bench_etcd_corpus(corpus: &Path, options: &Options) {
     });
     let name = format!("etcd corpus ({} logs, total)", logs.len());
     println!("{name:<40} {:>10.2} ms   {decided}/{} decided", total.as_secs_f64() * 1e3, logs.len());
+}
+
+/// Issue #12's shapes, seed 1, each linearizable and with one stale read; the big ones with
+/// the impossible answers the check before the search refutes.
+fn bench_issue_12_shapes(wanted: &dyn Fn(&str) -> bool) {
+    let options = Options { timeout: Some(Duration::from_secs(20)), ..Options::default() };
+    for name in HistoryShape::NAMES.iter().filter(|name| **name != "bench-2000") {
+        let shape = HistoryShape::named(name).expect("a named shape");
+        let history = flushdb_history(1, &shape);
+        let bench_name = format!("{name} ok");
+        if wanted(&bench_name) {
+            report(&bench_name, median_of(RUNS_BIG, || check_client_history(&history, &options)));
+        }
+        let bench_name = format!("{name} stale read");
+        if let Some(stale) = stale_read_after_flush(&history).filter(|_| wanted(&bench_name)) {
+            report(&bench_name, median_of(RUNS_BIG, || check_client_history(&stale, &options)));
+        }
+        if *name == "20000-ops" {
+            for (variant, mutated) in [
+                ("never-written read", read_never_written(&history)),
+                ("impossible DEL", impossible_del_count(&history)),
+            ] {
+                let bench_name = format!("{name} {variant}");
+                if let Some(mutated) = mutated.filter(|_| wanted(&bench_name)) {
+                    report(&bench_name, median(|| check_client_history(&mutated, &options)));
+                }
+            }
+        }
+    }
+    for (count, conflicting) in [(30, false), (9, true)] {
+        let bench_name = format!("{count} back-to-back FLUSHDBs conflicting={conflicting}");
+        if wanted(&bench_name) {
+            let history = back_to_back_flushdbs(count, conflicting);
+            report(&bench_name, median(|| check_client_history(&history, &options)));
+        }
+    }
 }

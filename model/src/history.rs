@@ -87,8 +87,34 @@ impl FromStr for HistoryFormat {
     }
 }
 
-/// The file's bytes as text, or the line of its first byte that is not UTF-8.
+/// What to do with a field of a JSON operation that replsim does not know (JSON lines only:
+/// Jepsen's EDN maps carry many fields the checker has no use for).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnknownFields {
+    /// An error naming file and line: a misspelt field must not change the verdict silently.
+    #[default]
+    Reject,
+    Ignore,
+}
+
+/// How to read a history file. A bare [`HistoryFormat`] converts into one that rejects unknown
+/// fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadOptions {
+    pub format: HistoryFormat,
+    pub unknown_fields: UnknownFields,
+}
+
+impl From<HistoryFormat> for ReadOptions {
+    fn from(format: HistoryFormat) -> ReadOptions {
+        ReadOptions { format, unknown_fields: UnknownFields::Reject }
+    }
+}
+
+/// The file's bytes as text, or the line of its first byte that is not UTF-8. A leading UTF-8
+/// byte-order mark is skipped.
 pub fn decode_utf8<'bytes>(file: &str, bytes: &'bytes [u8]) -> Result<&'bytes str, ReadError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     std::str::from_utf8(bytes).map_err(|error| {
         let valid = &bytes[..error.valid_up_to()];
         let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
@@ -122,12 +148,13 @@ fn read_jepsen(file: &str, text: &str, format: HistoryFormat) -> Result<Vec<jeps
 pub fn read_register_history(
     file: &str,
     bytes: &[u8],
-    format: HistoryFormat,
+    options: impl Into<ReadOptions>,
     allows_cas: bool,
 ) -> Result<Vec<Operation<RegisterInput, RegisterOutput>>, ReadError> {
+    let options = options.into();
     let text = decode_utf8(file, bytes)?;
-    match resolve(format, text) {
-        HistoryFormat::Jsonl => jsonl::read(file, text),
+    match resolve(options.format, text) {
+        HistoryFormat::Jsonl => jsonl::read_with(file, text, options.unknown_fields),
         format => jepsen::to_register_history(file, &read_jepsen(file, text, format)?, allows_cas),
     }
 }
@@ -136,24 +163,30 @@ pub fn read_register_history(
 pub fn read_porcupine_kv_history(
     file: &str,
     bytes: &[u8],
-    format: HistoryFormat,
+    options: impl Into<ReadOptions>,
 ) -> Result<Vec<Operation<KvInput, KvOutput>>, ReadError> {
+    let options = options.into();
     let text = decode_utf8(file, bytes)?;
-    match resolve(format, text) {
-        HistoryFormat::Jsonl => jsonl::read(file, text),
+    match resolve(options.format, text) {
+        HistoryFormat::Jsonl => jsonl::read_with(file, text, options.unknown_fields),
         format => jepsen::to_porcupine_kv_history(file, &read_jepsen(file, text, format)?),
     }
 }
 
-/// A replsim key-value history, written by [`jsonl::write`].
+/// A replsim key-value history, written by [`jsonl::write`]. A file with no operations (empty
+/// or blank) is the empty history, as under every model.
 pub fn read_kv_history(
     file: &str,
     bytes: &[u8],
-    format: HistoryFormat,
+    options: impl Into<ReadOptions>,
 ) -> Result<Vec<Operation<Command, Response>>, ReadError> {
+    let options = options.into();
     let text = decode_utf8(file, bytes)?;
-    match resolve(format, text) {
-        HistoryFormat::Jsonl => jsonl::read(file, text),
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    match resolve(options.format, text) {
+        HistoryFormat::Jsonl => jsonl::read_with(file, text, options.unknown_fields),
         _ => Err(ReadError::new(file, 1, "replsim key-value histories are JSON lines (--format jsonl)")),
     }
 }

@@ -14,7 +14,7 @@ use replsim_model::linearizability::{check, check_client_history, Options, Verdi
 
 fn shape() -> impl Strategy<Value = HistoryShape> {
     (1usize..120, 1usize..12, 1usize..6, 0u32..150).prop_map(|(ops_total, clients, keys, flushdb_per_mille)| {
-        HistoryShape { ops_total, clients, keys, flushdb_per_mille }
+        HistoryShape { ops_total, clients, keys, flushdb_per_mille, ..HistoryShape::default() }
     })
 }
 
@@ -187,14 +187,20 @@ fn two_overlapping_flushdbs_of_different_databases_may_take_effect_at_different_
 
 #[test]
 fn a_tiny_budget_answers_unknown_not_a_guess() {
-    let history = flushdb_history(3, &HistoryShape { ops_total: 400, clients: 20, keys: 3, flushdb_per_mille: 30 });
+    let history = flushdb_history(
+        3,
+        &HistoryShape { ops_total: 400, clients: 20, keys: 3, flushdb_per_mille: 30, ..HistoryShape::default() },
+    );
     let options = Options { steps_max: Some(10), ..Options::default() };
     assert!(matches!(check_client_history(&history, &options), Verdict::Unknown(_)));
 }
 
 #[test]
 fn a_tiny_memo_budget_answers_unknown_not_a_guess() {
-    let history = flushdb_history(3, &HistoryShape { ops_total: 400, clients: 20, keys: 3, flushdb_per_mille: 30 });
+    let history = flushdb_history(
+        3,
+        &HistoryShape { ops_total: 400, clients: 20, keys: 3, flushdb_per_mille: 30, ..HistoryShape::default() },
+    );
     let options = Options { memo_bytes_max: 1024, ..Options::default() };
     let verdict = check_client_history(&history, &options);
     assert!(matches!(&verdict, Verdict::Unknown(reason) if reason.contains("memo")), "{verdict}");

@@ -8,6 +8,7 @@
 //! - [`bench`]: seeds/s of a scenario and of a bare madsim baseline.
 //! - [`fuzz`]: a fuzz campaign's runs, shards and parallel workers, results in seed order.
 //! - [`regression`]: regression cases as one line of text each (`tests/regressions/*.txt`).
+//! - [`html_report`]: a run as one self-contained HTML page (timeline, overtaking, diff).
 //! - [`live`]: the same workloads and checks against a real primary/replica pair over RESP.
 //! - [`shrink`]: shrinking a failing case to a minimal one that fails the same check.
 //! - [`merge`]: the failures files and summaries of many fuzz shards as one summary.
@@ -23,6 +24,7 @@ pub mod file;
 pub mod fuzz;
 pub mod generate;
 pub mod harness_bug;
+pub mod html_report;
 pub mod input;
 pub mod live;
 pub mod merge;

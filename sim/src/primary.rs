@@ -26,7 +26,7 @@ use tokio::sync::Notify;
 use crate::bug::Bug;
 use crate::config::ClusterConfig;
 use crate::info::{LinkState, PrimaryInfo, ReplicaLine};
-use crate::probe::{Event, Probe};
+use crate::probe::{Event, InfoOffsets, Probe};
 use crate::sut_assert;
 use crate::time;
 use crate::wire::{Connection, Listener, PrimaryMessage, Receiver, ReplicaMessage, Reply, Request, Sender};
@@ -104,7 +104,11 @@ impl Primary {
     fn handle(&self, request: Request) -> Reply {
         match request {
             Request::Execute { command, operation } => Reply::Response(self.execute(&command, operation)),
-            Request::InfoReplication => Reply::Info(self.info().render()),
+            Request::InfoReplication => {
+                let info = self.info();
+                self.report_info(&info);
+                Reply::Info(info.render())
+            }
             Request::Snapshot => {
                 let state = self.lock();
                 Reply::Snapshot { offset: state.binlog.last_offset(), store: state.store.clone() }
@@ -189,6 +193,18 @@ impl Primary {
                 })
                 .collect(),
         }
+    }
+
+    /// Puts the offsets an `INFO replication` answer shows into the trace.
+    fn report_info(&self, info: &PrimaryInfo) {
+        // `info()` listed the links in name order, and nothing ran in between.
+        let names: Vec<String> = self.lock().links.keys().cloned().collect();
+        let replicas = names
+            .into_iter()
+            .zip(&info.replicas)
+            .map(|(replica, line)| InfoOffsets { replica, offset: line.offset, applied_offset: line.applied_offset })
+            .collect();
+        self.probe.event(&self.name, Event::InfoReplication { master_repl_offset: info.master_repl_offset, replicas });
     }
 
     async fn serve_replica(self, link: Connection<PrimaryMessage, ReplicaMessage>) {

@@ -78,10 +78,13 @@ pub enum Event {
         offset: Offset,
         in_flight: usize,
     },
-    /// `worker: None`: applied by the dispatcher behind a barrier.
+    /// `worker: None`: applied by the dispatcher behind a barrier. `started`: when the apply
+    /// began (the worker took the entry, or the barrier let it through), so a report can draw the
+    /// apply's span without a second event per entry.
     Applied {
         offset: Offset,
         worker: Option<usize>,
+        started: SimTime,
     },
     AckSent {
         received: Offset,
@@ -123,6 +126,20 @@ pub enum Event {
         offset: Offset,
         keys: usize,
     },
+    /// The primary answered `INFO replication` with these offsets (what an operator sees).
+    InfoReplication {
+        master_repl_offset: Offset,
+        replicas: Vec<InfoOffsets>,
+    },
+}
+
+/// One replica's line of an `INFO replication` answer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct InfoOffsets {
+    pub replica: String,
+    /// What the replica acknowledged as received (`offset=`).
+    pub offset: Offset,
+    pub applied_offset: Offset,
 }
 
 impl Event {
@@ -141,7 +158,7 @@ impl Event {
             | Event::FaultHealed { .. }
             | Event::Retransmit { .. }
             | Event::ReplicaStarted { .. } => tracing::Level::INFO,
-            Event::BinlogPurged { .. } => tracing::Level::DEBUG,
+            Event::BinlogPurged { .. } | Event::InfoReplication { .. } => tracing::Level::DEBUG,
             Event::BinlogAppend { .. }
             | Event::Dispatched { .. }
             | Event::BarrierWait { .. }
@@ -188,8 +205,10 @@ impl fmt::Display for Event {
             Event::BarrierWait { offset, in_flight } => {
                 write!(formatter, "barrier before {offset}: waiting for {in_flight} in-flight write(s)")
             }
-            Event::Applied { offset, worker: Some(worker) } => write!(formatter, "apply {offset} on worker {worker}"),
-            Event::Applied { offset, worker: None } => write!(formatter, "apply {offset} alone (barrier)"),
+            Event::Applied { offset, worker: Some(worker), .. } => {
+                write!(formatter, "apply {offset} on worker {worker}")
+            }
+            Event::Applied { offset, worker: None, .. } => write!(formatter, "apply {offset} alone (barrier)"),
             Event::AckSent { received, applied } => write!(formatter, "ack received={received} applied={applied}"),
             Event::AckReceived { replica, received, applied } => {
                 write!(formatter, "ack from {replica}: received={received} applied={applied}")
@@ -207,6 +226,17 @@ impl fmt::Display for Event {
             Event::BinlogPurged { through } => write!(formatter, "binlog purged through offset {through}"),
             Event::ReplicaStarted { offset, keys } => {
                 write!(formatter, "started from durable state: offset {offset}, {keys} keys")
+            }
+            Event::InfoReplication { master_repl_offset, replicas } => {
+                write!(formatter, "INFO replication: master_repl_offset={master_repl_offset}")?;
+                for line in replicas {
+                    write!(
+                        formatter,
+                        ", {} offset={} applied_offset={}",
+                        line.replica, line.offset, line.applied_offset
+                    )?;
+                }
+                Ok(())
             }
         }
     }

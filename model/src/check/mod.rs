@@ -3,6 +3,8 @@
 //!
 //! - [`convergence`]: after quiescence, primary == every replica == replay of the whole binlog.
 //! - [`prefix`]: whenever a replica was idle at applied offset `o`, its store == replay to `o`.
+//! - [`overtaking`]: evidence, not a check — which two entries a diverged node applied out of
+//!   binlog order, read from the diff and the node's apply order.
 //! - [`replica_reads`]: every read a replica served is a value of some binlog prefix, and a
 //!   session's prefixes never go backwards.
 //! - [`black_box_reads`]: the same for a real pair, from the primary's client history alone (no
@@ -11,6 +13,7 @@
 pub mod black_box_reads;
 pub mod convergence;
 pub mod diff;
+pub mod overtaking;
 pub mod prefix;
 pub mod replica_reads;
 

@@ -10,14 +10,32 @@ pub struct Options {
     pub timeout: Option<Duration>,
     /// Search steps (operations tried) for the whole check. `None`: no limit.
     pub steps_max: Option<u64>,
-    /// Estimated bytes of memoised search states held at once.
+    /// Estimated bytes of memoised search states held at once. Deterministic (the same history
+    /// spends the same estimate), so a simulation's verdict never depends on the machine.
     pub memo_bytes_max: usize,
+    /// The process's resident memory may not pass this: read from the operating system (Linux)
+    /// as the search grows, and checked before any large allocation, so the real peak stays
+    /// within a few percent of it. `None`: not watched. Not deterministic: for one process per
+    /// history (`replsim check --memory`), not inside a simulation.
+    pub resident_bytes_max: Option<usize>,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { timeout: Some(Duration::from_secs(60)), steps_max: None, memo_bytes_max: 512 << 20 }
+        Options {
+            timeout: Some(Duration::from_secs(60)),
+            steps_max: None,
+            memo_bytes_max: 512 << 20,
+            resident_bytes_max: None,
+        }
     }
+}
+
+/// The process's resident set size in bytes, if the operating system says (Linux).
+pub fn resident_bytes() -> Option<usize> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: usize = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
 }
 
 /// How often the clock is read: an `Instant::now()` per step would cost more than the step.
@@ -31,7 +49,13 @@ pub(crate) struct Meter {
     memo_bytes_max: usize,
     /// Estimated memo bytes held by all live searches (paused ones included).
     memo_bytes_held: usize,
+    resident_bytes_max: Option<usize>,
+    /// Memo bytes charged since the resident size was last read.
+    bytes_since_resident_read: usize,
 }
+
+/// Read the resident size after this share of its limit was charged (and before big growth).
+const RESIDENT_READS_PER_LIMIT: usize = 64;
 
 impl Meter {
     pub(crate) fn new(options: &Options) -> Meter {
@@ -41,7 +65,23 @@ impl Meter {
             steps_used: 0,
             memo_bytes_max: options.memo_bytes_max,
             memo_bytes_held: 0,
+            resident_bytes_max: options.resident_bytes_max,
+            bytes_since_resident_read: 0,
         }
+    }
+
+    /// Whether `bytes` more may be allocated at once without the resident size passing its
+    /// limit; `Err(reason)` if not.
+    pub(crate) fn check_growth(&mut self, bytes: usize) -> Result<(), String> {
+        let Some(limit) = self.resident_bytes_max else { return Ok(()) };
+        self.bytes_since_resident_read = 0;
+        let Some(resident) = resident_bytes() else { return Ok(()) };
+        if resident.saturating_add(bytes) > limit {
+            let needed =
+                if bytes == 0 { String::new() } else { format!(", {} MB more needed", bytes.div_ceil(1 << 20)) };
+            return Err(format!("memory limit of {} MB reached ({} MB resident{needed})", limit >> 20, resident >> 20));
+        }
+        Ok(())
     }
 
     /// Counts one step; `Err(reason)` once a limit is spent.
@@ -69,7 +109,17 @@ impl Meter {
         if self.memo_bytes_held > self.memo_bytes_max {
             return Err(format!("memo budget of {} MB spent", self.memo_bytes_max >> 20));
         }
+        if let Some(limit) = self.resident_bytes_max {
+            self.bytes_since_resident_read += bytes;
+            if self.bytes_since_resident_read >= limit / RESIDENT_READS_PER_LIMIT {
+                self.check_growth(0)?;
+            }
+        }
         Ok(())
+    }
+
+    pub(crate) fn memo_bytes_max(&self) -> usize {
+        self.memo_bytes_max
     }
 
     /// Gives back memo bytes a search charged, once the search is dropped.

@@ -16,22 +16,22 @@ use super::verdict::{Counterexample, PartitionOrder, Verdict, Witness};
 use super::Model;
 use crate::history::Operation;
 
-/// Where a global operation's point is fixed, if it is.
+/// Where a global operation's point may lie: the search narrows these domains.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Pin {
-    Free,
+    /// In any gap from `lo` to `hi`, in any order with other globals there.
+    Range { lo: u32, hi: u32 },
     /// After `gap` keyed events; `rank` orders globals pinned to the same gap.
-    At {
-        gap: u32,
-        rank: u32,
-    },
+    At { gap: u32, rank: u32 },
 }
 
 const RANK_LOW: u32 = 0;
 const RANK_HIGH: u32 = u32::MAX;
 
-/// Memoised partition checks are a cache: past this many it is emptied, not grown.
+/// Memoised partition checks are a cache: past this many, or past this share of the memo
+/// budget, it is emptied, not grown.
 const PARTITION_MEMO_ENTRIES_MAX: usize = 200_000;
+const PARTITION_MEMO_BUDGET_SHARE: usize = 8;
 
 /// Storage of finished searches kept for reuse; more would only hold memory.
 const SCRATCH_KEPT_MAX: usize = 2;
@@ -66,8 +66,12 @@ struct Checker<'check, M: Model> {
     /// Per partition: its keyed operations' (call, return) positions on its own timeline.
     keyed_positions: Vec<Vec<(u64, u64)>>,
     memo: HashMap<(usize, Vec<(u64, u64)>), PartitionResult>,
+    /// Estimated bytes held by `memo`.
+    memo_bytes: usize,
     /// Storage of finished searches, reused by the next ones (see [`Checker::retire`]).
     scratch: Vec<Scratch<M::State>>,
+    /// The first partition failure under narrowed domains: the evidence if all fail.
+    first_failure: Option<(usize, Stuck)>,
 }
 
 fn position(major: u32, minor: u32) -> u64 {
@@ -90,19 +94,29 @@ pub(crate) fn check_prepared<M: Model>(
         }
     }
     let keyed_positions = prepared.partitions.iter().map(|partition| keyed_positions(prepared, partition)).collect();
-    let mut checker =
-        Checker { model, ops, prepared, meter, keyed_positions, memo: HashMap::new(), scratch: Vec::new() };
-    let mut pins = vec![Pin::Free; prepared.globals.len()];
+    let mut checker = Checker {
+        model,
+        ops,
+        prepared,
+        meter,
+        keyed_positions,
+        memo: HashMap::new(),
+        memo_bytes: 0,
+        scratch: Vec::new(),
+        first_failure: None,
+    };
+    let mut pins: Vec<Pin> =
+        prepared.globals.iter().map(|global| Pin::Range { lo: global.lo, hi: global.hi }).collect();
     let witnesses = match checker.check_all(&pins) {
         AllPartitions::Pass(witnesses) => witnesses,
         AllPartitions::Fail { partition, stuck } => return checker.not_linearizable(partition, &stuck, None),
         AllPartitions::OutOfBudget(reason) => return Verdict::Unknown(reason),
     };
-    let hints = match compatible_points(prepared, &witnesses, &pins) {
+    let conflict = match compatible_points(prepared, &witnesses, &pins) {
         Ok(()) => return checker.linearizable(witnesses),
-        Err(hints) => hints,
+        Err(conflict) => conflict,
     };
-    checker.search_pins(&mut pins, &hints)
+    checker.search_pins(&mut pins, conflict)
 }
 
 /// A partition's keyed operations on its own timeline: its k-th event sits at major `2k + 1`,
@@ -201,9 +215,19 @@ impl<'check, M: Model> Checker<'check, M> {
                     SearchOutcome::OutOfBudget(reason) => return Err(AllPartitions::OutOfBudget(reason)),
                     SearchOutcome::Undecided => unreachable!("handled above"),
                 };
-                if self.memo.len() >= PARTITION_MEMO_ENTRIES_MAX {
+                let entry_bytes = 64
+                    + 16 * decided.memo_key.1.len()
+                    + match &result {
+                        PartitionResult::Pass(order) => 8 * order.len(),
+                        PartitionResult::Fail(stuck) => 8 * (stuck.longest_prefix.len() + stuck.pending.len()),
+                    };
+                if self.memo.len() >= PARTITION_MEMO_ENTRIES_MAX
+                    || self.memo_bytes + entry_bytes > self.meter.memo_bytes_max() / PARTITION_MEMO_BUDGET_SHARE
+                {
                     self.memo.clear();
+                    self.memo_bytes = 0;
                 }
+                self.memo_bytes += entry_bytes;
                 self.memo.insert(decided.memo_key, result.clone());
                 match result {
                     PartitionResult::Pass(order) => witnesses[partition_index] = Some(order),
@@ -239,10 +263,11 @@ impl<'check, M: Model> Checker<'check, M> {
             .zip(pins)
             .zip(ranks)
             .map(|((global, pin), &rank)| match pin {
-                Pin::Free => {
-                    let call = position(2 * partition.events_before(global.lo), RANK_LOW);
-                    let returned = if global.returned {
-                        position(2 * partition.events_before(global.hi), RANK_HIGH)
+                Pin::Range { lo, hi } => {
+                    let call = position(2 * partition.events_before(*lo), RANK_LOW);
+                    // A global that never returned may also never have taken effect.
+                    let returned = if global.returned || *hi < global.hi {
+                        position(2 * partition.events_before(*hi), RANK_HIGH)
                     } else {
                         u64::MAX
                     };
@@ -269,7 +294,12 @@ impl<'check, M: Model> Checker<'check, M> {
             .enumerate()
             .map(|(local, &(call_position, return_position))| {
                 let op = &ops[self.history_index(partition_index, local)];
-                SearchOp { input: &op.input, output: op.output.as_ref(), call_position, return_position }
+                let effect_class = if local < self.keyed_positions[partition_index].len() {
+                    None
+                } else {
+                    self.model.global_effect_class(&op.input)
+                };
+                SearchOp { input: &op.input, output: op.output.as_ref(), call_position, return_position, effect_class }
             })
             .collect()
     }
@@ -284,21 +314,43 @@ impl<'check, M: Model> Checker<'check, M> {
         }
     }
 
-    /// Depth-first over global operations (in call order), each over its candidate points.
-    fn search_pins(&mut self, pins: &mut [Pin], hints: &[u32]) -> Verdict {
+    /// Depth-first over the globals' domains. While the partitions' witnesses disagree, one
+    /// global in conflict has its domain split in two (the half the witnesses point to first),
+    /// and every partition is re-checked with the narrower domain: a partition failing refutes
+    /// the whole half at once. A global down to one gap whose order with others there is in
+    /// dispute is pinned to each slot among the globals already pinned there. With every
+    /// global pinned the partitions' witnesses always agree, so the search is complete.
+    fn search_pins(&mut self, pins: &mut [Pin], first_conflict: Conflict) -> Verdict {
         let globals = &self.prepared.globals;
         let mut order: Vec<usize> = (0..globals.len()).collect();
         order.sort_by_key(|&global| (globals[global].lo, globals[global].hi, global));
-        // Each frame: the global being placed, its candidates, the next candidate to try.
-        let mut frames: Vec<(usize, Vec<Pin>, usize)> = Vec::with_capacity(order.len());
-        let mut first_failure: Option<(usize, Stuck)> = None;
-        frames.push((order[0], self.candidates(order[0], pins, hints), 0));
+        let mut frames: Vec<SplitFrame> = Vec::new();
+        let mut conflict = Some(first_conflict);
         loop {
             if let Err(reason) = self.meter.charge_step() {
                 return Verdict::Unknown(reason);
             }
-            let Some((global, candidates, next)) = frames.last_mut() else {
-                let (partition, stuck) = first_failure.expect("the relaxed check passed, so a pinned check failed");
+            if let Some(found) = conflict.take() {
+                let mut frame = match self.split(&order, pins, &found) {
+                    Ok(frame) => frame,
+                    Err(reason) => return Verdict::Unknown(reason),
+                };
+                let Some(&first) = frame.alternatives.first() else {
+                    frames.push(frame);
+                    continue;
+                };
+                pins[frame.global] = first;
+                frame.next = 1;
+                frames.push(frame);
+                match self.check_pins(pins) {
+                    Ok(verdict) => return verdict,
+                    Err(next_conflict) => conflict = next_conflict,
+                }
+                continue;
+            }
+            let Some(frame) = frames.last_mut() else {
+                let (partition, stuck) =
+                    self.first_failure.clone().expect("the relaxed check passed, so a narrower check failed");
                 let note = format!(
                     "every partition is linearizable with the {} global operation(s) free, but no single point for each \
                      satisfies all partitions at once (searched exhaustively); shown: the first placement's failure",
@@ -306,67 +358,109 @@ impl<'check, M: Model> Checker<'check, M> {
                 );
                 return self.not_linearizable(partition, &stuck, Some(note));
             };
-            let global = *global;
-            if *next == candidates.len() {
+            if frame.next == frame.alternatives.len() {
+                pins[frame.global] = frame.before;
                 frames.pop();
-                pins[global] = Pin::Free;
                 continue;
             }
-            let candidate = candidates[*next];
-            *next += 1;
-            if candidate == Pin::Free {
-                return Verdict::Unknown("too many global operations pinned to one gap".to_string());
-            }
-            pins[global] = candidate;
-            let witnesses = match self.check_all(pins) {
-                AllPartitions::Pass(witnesses) => witnesses,
-                AllPartitions::Fail { partition, stuck } => {
-                    first_failure.get_or_insert((partition, stuck));
-                    continue;
-                }
-                AllPartitions::OutOfBudget(reason) => return Verdict::Unknown(reason),
-            };
-            match compatible_points(self.prepared, &witnesses, pins) {
-                Ok(()) => return self.linearizable(witnesses),
-                Err(hints) => {
-                    let depth = frames.len();
-                    assert!(depth < order.len(), "with every global pinned, passing partitions must agree");
-                    let next_global = order[depth];
-                    let candidates = self.candidates(next_global, pins, &hints);
-                    frames.push((next_global, candidates, 0));
-                }
+            let global = frame.global;
+            pins[global] = frame.alternatives[frame.next];
+            frame.next += 1;
+            match self.check_pins(pins) {
+                Ok(verdict) => return verdict,
+                Err(next_conflict) => conflict = next_conflict,
             }
         }
     }
 
-    /// Every gap the global may be pinned to, the hinted one first; in a gap that already holds
-    /// pinned globals, every slot among them. `Pin::Free` marks a slot too narrow to split.
-    fn candidates(&self, global: usize, pins: &[Pin], hints: &[u32]) -> Vec<Pin> {
-        let GlobalOpRange { lo, hi } = GlobalOpRange::of(self.prepared, global);
-        let hint = hints.get(global).copied().unwrap_or(lo).clamp(lo, hi);
-        let gaps = (hint..=hi).chain(lo..hint);
-        let mut candidates = Vec::new();
-        for gap in gaps {
-            let mut ranks_here: Vec<u32> = pins
-                .iter()
-                .filter_map(|pin| match pin {
-                    Pin::At { gap: pinned_gap, rank } if *pinned_gap == gap => Some(*rank),
-                    _ => None,
-                })
-                .collect();
-            ranks_here.sort_unstable();
-            let mut bounds = vec![RANK_LOW];
-            bounds.extend(&ranks_here);
-            bounds.push(RANK_HIGH);
-            for pair in bounds.windows(2) {
-                if pair[1] - pair[0] < 2 {
-                    candidates.push(Pin::Free);
-                } else {
-                    candidates.push(Pin::At { gap, rank: pair[0] + (pair[1] - pair[0]) / 2 });
-                }
+    /// Checks every partition under `pins`: `Ok` with a final verdict (linearizable, or out of
+    /// budget), `Err(Some)` when they pass but disagree, `Err(None)` when one fails (the first
+    /// failure is kept as evidence).
+    fn check_pins(&mut self, pins: &[Pin]) -> Result<Verdict, Option<Conflict>> {
+        match self.check_all(pins) {
+            AllPartitions::Pass(witnesses) => match compatible_points(self.prepared, &witnesses, pins) {
+                Ok(()) => Ok(self.linearizable(witnesses)),
+                Err(conflict) => Err(Some(conflict)),
+            },
+            AllPartitions::Fail { partition, stuck } => {
+                self.first_failure.get_or_insert((partition, stuck));
+                Err(None)
             }
+            AllPartitions::OutOfBudget(reason) => Ok(Verdict::Unknown(reason)),
         }
-        candidates
+    }
+
+    /// Chooses a global in conflict that is not pinned and splits its domain. Only globals
+    /// whose point is not fixed can be in conflict (the witnesses respect pinned points), so
+    /// there is one while the witnesses disagree.
+    fn split(&self, order: &[usize], pins: &[Pin], conflict: &Conflict) -> Result<SplitFrame, String> {
+        let unpinned = |global: &&usize| matches!(pins[**global], Pin::Range { .. });
+        let bounds_crossed =
+            order.iter().filter(unpinned).find(|&&global| conflict.lower[global] > conflict.upper[global]);
+        let chosen = bounds_crossed
+            .or_else(|| order.iter().filter(unpinned).find(|&&global| conflict.cyclic[global]))
+            .or_else(|| order.iter().find(unpinned));
+        let Some(&global) = chosen else {
+            return Err("the witnesses disagree with every global operation pinned".to_string());
+        };
+        self.split_one(global, pins, conflict)
+    }
+
+    /// The two halves of an unpinned global's range, or its slots when it is down to one gap.
+    fn split_one(&self, global: usize, pins: &[Pin], conflict: &Conflict) -> Result<SplitFrame, String> {
+        let Pin::Range { lo, hi } = pins[global] else { unreachable!("chosen among ranges") };
+        let alternatives = if lo < hi {
+            // Some witness needs the point at `lower` or later, another by `upper`: try the
+            // first's half first, so that every other partition jumps there at once. Without
+            // crossed bounds, halve.
+            let cut = if conflict.lower[global] > conflict.upper[global] {
+                conflict.lower[global].saturating_sub(1).clamp(lo, hi - 1)
+            } else {
+                lo + (hi - lo) / 2
+            };
+            let (early, late) = (Pin::Range { lo, hi: cut }, Pin::Range { lo: cut + 1, hi });
+            if conflict.lower[global] > cut {
+                vec![late, early]
+            } else {
+                vec![early, late]
+            }
+        } else {
+            self.slots_in_gap(global, lo, pins)?
+        };
+        Ok(SplitFrame { global, before: pins[global], alternatives, next: 0 })
+    }
+
+    /// Every slot for the global among the globals already pinned to `gap`, except that globals
+    /// of one effect class keep their index order: swapping two of them changes nothing.
+    fn slots_in_gap(&self, global: usize, gap: u32, pins: &[Pin]) -> Result<Vec<Pin>, String> {
+        let class = self.model.global_effect_class(&self.ops[self.prepared.globals[global].op].input);
+        let mut pinned_here: Vec<(u32, usize)> = pins
+            .iter()
+            .enumerate()
+            .filter_map(|(other, pin)| match pin {
+                Pin::At { gap: pinned_gap, rank } if *pinned_gap == gap => Some((*rank, other)),
+                _ => None,
+            })
+            .collect();
+        pinned_here.sort_unstable();
+        let same_class = |other: usize| {
+            class.is_some() && self.model.global_effect_class(&self.ops[self.prepared.globals[other].op].input) == class
+        };
+        let mut slots = Vec::new();
+        for slot in 0..=pinned_here.len() {
+            let low = if slot == 0 { RANK_LOW } else { pinned_here[slot - 1].0 };
+            let high = if slot == pinned_here.len() { RANK_HIGH } else { pinned_here[slot].0 };
+            let canonical = pinned_here[..slot].iter().all(|&(_, other)| !same_class(other) || other < global)
+                && pinned_here[slot..].iter().all(|&(_, other)| !same_class(other) || other > global);
+            if !canonical {
+                continue;
+            }
+            if high - low < 2 {
+                return Err("too many global operations pinned to one gap".to_string());
+            }
+            slots.push(Pin::At { gap, rank: low + (high - low) / 2 });
+        }
+        Ok(slots)
     }
 
     fn linearizable(&self, witnesses: Vec<Vec<usize>>) -> Verdict {
@@ -387,16 +481,21 @@ impl<'check, M: Model> Checker<'check, M> {
     }
 }
 
-struct GlobalOpRange {
-    lo: u32,
-    hi: u32,
+/// A global whose domain was split: the alternatives are tried in turn, and the domain is
+/// restored when all have failed.
+struct SplitFrame {
+    global: usize,
+    before: Pin,
+    alternatives: Vec<Pin>,
+    next: usize,
 }
 
-impl GlobalOpRange {
-    fn of(prepared: &Prepared, global: usize) -> GlobalOpRange {
-        let op = &prepared.globals[global];
-        GlobalOpRange { lo: op.lo, hi: op.hi }
-    }
+/// Why the witnesses do not agree: per global, the lowest gap they allow (pushed along the
+/// order they impose), the highest, and whether it sits on or after a cycle of that order.
+struct Conflict {
+    lower: Vec<u32>,
+    upper: Vec<u32>,
+    cyclic: Vec<bool>,
 }
 
 /// For each global, its position among all pinned globals ordered by (gap, rank): what decides
@@ -407,7 +506,7 @@ fn pinned_ranks(pins: &[Pin]) -> Vec<u32> {
         .enumerate()
         .filter_map(|(global, pin)| match pin {
             Pin::At { gap, rank } => Some((*gap, *rank, global)),
-            Pin::Free => None,
+            Pin::Range { .. } => None,
         })
         .collect();
     pinned.sort_unstable();
@@ -418,8 +517,8 @@ fn pinned_ranks(pins: &[Pin]) -> Vec<u32> {
     ranks
 }
 
-/// Whether one point per global operation agrees with every partition's witness. `Err` carries
-/// each global's lowest point allowed by the witnesses, a hint for the search.
+/// Whether one point per global operation agrees with every partition's witness. `Err` says
+/// where they disagree.
 ///
 /// In gap units (a point after `m` keyed events): a keyed operation before the global in some
 /// witness needs its call before the point (`m >= call + 1`); one after it needs its return
@@ -427,7 +526,7 @@ fn pinned_ranks(pins: &[Pin]) -> Vec<u32> {
 /// witness must keep that order (`m_a <= m_b`, and `a` first within a shared gap); adjacent
 /// globals commute, so they constrain nothing. The constraints are met iff the order graph is
 /// acyclic and the lower bounds, pushed along it, stay within the upper bounds.
-fn compatible_points(prepared: &Prepared, witnesses: &[Vec<usize>], pins: &[Pin]) -> Result<(), Vec<u32>> {
+fn compatible_points(prepared: &Prepared, witnesses: &[Vec<usize>], pins: &[Pin]) -> Result<(), Conflict> {
     let global_count = prepared.globals.len();
     if global_count == 0 {
         return Ok(());
@@ -438,9 +537,9 @@ fn compatible_points(prepared: &Prepared, witnesses: &[Vec<usize>], pins: &[Pin]
     for (global, op) in prepared.globals.iter().enumerate() {
         global_of_op.insert(op.op, global);
         match pins[global] {
-            Pin::Free => {
-                lower.push(op.lo);
-                upper.push(op.hi);
+            Pin::Range { lo, hi } => {
+                lower.push(lo);
+                upper.push(hi);
             }
             Pin::At { gap, .. } => {
                 lower.push(gap);
@@ -484,7 +583,7 @@ fn compatible_points(prepared: &Prepared, witnesses: &[Vec<usize>], pins: &[Pin]
     }
     // Globals pinned to one gap keep their pinned order.
     let ranks = pinned_ranks(pins);
-    let mut pinned: Vec<usize> = (0..global_count).filter(|&global| pins[global] != Pin::Free).collect();
+    let mut pinned: Vec<usize> = (0..global_count).filter(|&global| matches!(pins[global], Pin::At { .. })).collect();
     pinned.sort_by_key(|&global| ranks[global]);
     for pair in pinned.windows(2) {
         successors[pair[0]].push(pair[1]);
@@ -498,8 +597,10 @@ fn compatible_points(prepared: &Prepared, witnesses: &[Vec<usize>], pins: &[Pin]
     }
     let mut ready: Vec<usize> = (0..global_count).filter(|&global| predecessors_left[global] == 0).collect();
     let mut visited = 0;
+    let mut cyclic = vec![true; global_count];
     while let Some(global) = ready.pop() {
         visited += 1;
+        cyclic[global] = false;
         for &target in &successors[global] {
             lower[target] = lower[target].max(lower[global]);
             predecessors_left[target] -= 1;
@@ -512,8 +613,45 @@ fn compatible_points(prepared: &Prepared, witnesses: &[Vec<usize>], pins: &[Pin]
     if agrees {
         Ok(())
     } else {
-        Err(lower)
+        Err(Conflict { lower, upper, cyclic })
     }
+}
+
+/// The evidence for a refutation found without a search.
+pub(crate) fn refuted<M: Model>(
+    model: &M,
+    ops: &[Operation<M::Input, M::Output>],
+    refutation: &super::refute::Refutation,
+) -> Counterexample {
+    let mut report = format!("no order can explain {}: {}", describe_op(model, ops, refutation.op), refutation.reason);
+    for &index in &refutation.related {
+        report.push_str(&format!("\n    {}", describe_op(model, ops, index)));
+    }
+    let mut pending = vec![refutation.op];
+    pending.extend(&refutation.related);
+    Counterexample {
+        partition: "the history".to_string(),
+        longest_prefix: Vec::new(),
+        blocked: refutation.op,
+        window_start: pending.iter().map(|&index| ops[index].call).min().unwrap_or(ops[refutation.op].call),
+        pending,
+        window_end: ops[refutation.op].returned,
+        note: Some("refuted without a search".to_string()),
+        report,
+    }
+}
+
+/// One operation for reports: index, client, raw times (nanoseconds for replsim, line
+/// positions for Jepsen files) and the model's description.
+fn describe_op<M: Model>(model: &M, ops: &[Operation<M::Input, M::Output>], index: usize) -> String {
+    let op = &ops[index];
+    let returned = op.returned.map_or_else(|| "never".to_string(), |time| time.0.to_string());
+    format!(
+        "#{index} client {} [{} .. {returned}] {}",
+        op.client,
+        op.call.0,
+        model.describe(&op.input, op.output.as_ref())
+    )
 }
 
 /// The evidence for one stuck partition, rendered with the model's descriptions.
@@ -525,17 +663,7 @@ fn counterexample<M: Model>(
     note: Option<String>,
 ) -> Counterexample {
     const PREFIX_SHOWN_MAX: usize = 8;
-    let describe = |index: usize| {
-        let op = &ops[index];
-        // Raw times: nanoseconds for replsim, line positions for Jepsen files.
-        let returned = op.returned.map_or_else(|| "never".to_string(), |time| time.0.to_string());
-        format!(
-            "#{index} client {} [{} .. {returned}] {}",
-            op.client,
-            op.call.0,
-            model.describe(&op.input, op.output.as_ref())
-        )
-    };
+    let describe = |index: usize| describe_op(model, ops, index);
     let mut report = format!(
         "{partition} has no linearization; the longest linearizable prefix has {} operation(s)",
         stuck.longest_prefix.len()

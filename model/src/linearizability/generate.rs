@@ -5,7 +5,8 @@
 //! ```
 //! use replsim_model::linearizability::generate::{flushdb_history, HistoryShape};
 //! use replsim_model::linearizability::{check_client_history, Options};
-//! let history = flushdb_history(7, &HistoryShape { ops_total: 200, clients: 10, keys: 5, flushdb_per_mille: 20 });
+//! let shape = HistoryShape { ops_total: 200, clients: 10, keys: 5, flushdb_per_mille: 20, ..HistoryShape::default() };
+//! let history = flushdb_history(7, &shape);
 //! assert!(check_client_history(&history, &Options::default()).is_linearizable());
 //! ```
 
@@ -22,13 +23,74 @@ pub struct HistoryShape {
     pub keys: usize,
     /// FLUSHDBs per thousand operations.
     pub flushdb_per_mille: u32,
+    /// A FLUSHDB lasts up to this many time units (other operations up to 400): a long one
+    /// overlaps many operations of other clients.
+    pub flushdb_duration_max: u64,
+    /// Operations per thousand whose answer never arrives (their client times out and goes on);
+    /// half of them took effect, half did not.
+    pub never_returned_per_mille: u32,
+    /// DELs per thousand operations that name two keys.
+    pub two_key_del_per_mille: u32,
+    /// Bytes of each SET's value; 0 for short values (`v17`).
+    pub value_bytes: usize,
 }
+
+impl Default for HistoryShape {
+    fn default() -> HistoryShape {
+        HistoryShape::benchmark()
+    }
+}
+
+/// How long an operation other than a long FLUSHDB may last, in time units.
+const OP_DURATION_MAX: u64 = 400;
 
 impl HistoryShape {
     /// The benchmark shape of issue #3: 2,000 operations, 50 clients, concurrent FLUSHDBs.
     pub fn benchmark() -> HistoryShape {
-        HistoryShape { ops_total: 2_000, clients: 50, keys: 20, flushdb_per_mille: 10 }
+        HistoryShape {
+            ops_total: 2_000,
+            clients: 50,
+            keys: 20,
+            flushdb_per_mille: 10,
+            flushdb_duration_max: OP_DURATION_MAX,
+            never_returned_per_mille: 0,
+            two_key_del_per_mille: 0,
+            value_bytes: 0,
+        }
     }
+
+    /// The shapes of issue #12, by name: each is a test or benchmark input and a
+    /// `generate_history` example's argument.
+    pub fn named(name: &str) -> Option<HistoryShape> {
+        let base = HistoryShape::benchmark();
+        let long_flushes = HistoryShape { flushdb_per_mille: 10, flushdb_duration_max: 20_000, ..base.clone() };
+        Some(match name {
+            "bench-2000" => base,
+            // 2,000 ops, 50 clients, 20 keys, ~20 FLUSHDBs each overlapping hundreds of operations.
+            "long-flushdb" => long_flushes,
+            "long-flushdb-never-returned" => HistoryShape { never_returned_per_mille: 50, ..long_flushes },
+            "long-flushdb-two-key-del" => HistoryShape { two_key_del_per_mille: 3, ..long_flushes },
+            "long-flushdb-all" => HistoryShape {
+                flushdb_per_mille: 15,
+                never_returned_per_mille: 50,
+                two_key_del_per_mille: 3,
+                ..long_flushes
+            },
+            "5000-ops" => HistoryShape { ops_total: 5_000, clients: 100, flushdb_per_mille: 50, ..base },
+            "20000-ops" => HistoryShape { ops_total: 20_000, clients: 100, flushdb_per_mille: 20, ..base },
+            _ => return None,
+        })
+    }
+
+    pub const NAMES: [&'static str; 7] = [
+        "bench-2000",
+        "long-flushdb",
+        "long-flushdb-never-returned",
+        "long-flushdb-two-key-del",
+        "long-flushdb-all",
+        "5000-ops",
+        "20000-ops",
+    ];
 }
 
 /// A small deterministic generator (splitmix64): the model crate takes no `rand` dependency.
@@ -65,30 +127,47 @@ pub fn flushdb_history(seed: u64, shape: &HistoryShape) -> Vec<Operation<Command
     for index in 0..shape.ops_total {
         let client = random.below(shape.clients as u64) as usize;
         let call = client_free_at[client] + 1 + random.below(50);
-        let duration = 1 + random.below(400);
-        let returned = call + duration;
-        client_free_at[client] = returned;
-        let point = call + random.below(duration + 1);
         let key = format!("k{}", random.below(shape.keys as u64));
         let input = match random.below(1000) {
             roll if roll < u64::from(shape.flushdb_per_mille) => Command::FlushDb { db: Db(0) },
             roll if roll < 500 => Command::get(Db(0), key),
-            roll if roll < 900 => Command::set(Db(0), key, format!("v{index}")),
-            // Single-key DELs: a multi-key DEL joins its keys into one partition, and a few
-            // hundred of them would join every key (the small brute-force tests cover them).
+            roll if roll < 900 => Command::set(Db(0), key, value_of(index, shape.value_bytes)),
+            roll if roll < 900 + u64::from(shape.two_key_del_per_mille) => {
+                let other = format!("k{}", random.below(shape.keys as u64));
+                Command::del(Db(0), vec![key, other])
+            }
             _ => Command::del(Db(0), vec![key]),
         };
-        points.push((point * 1000 + index as u64 % 1000, index));
+        let duration_max = if input.is_global() { shape.flushdb_duration_max } else { OP_DURATION_MAX };
+        let duration = 1 + random.below(duration_max);
+        let returned = call + duration;
+        client_free_at[client] = returned;
+        let point = call + random.below(duration + 1);
+        let never_returns = random.below(1000) < u64::from(shape.never_returned_per_mille);
+        // An answer that never arrived: the operation took effect at its point, or never.
+        if !never_returns || random.below(2) == 0 {
+            points.push((point * 1000 + index as u64 % 1000, index));
+        }
         history.push(Operation {
             client: client as u64,
             call: SimTime(call * 1000),
-            returned: Some(SimTime(returned * 1000 + 999)),
+            returned: (!never_returns).then_some(SimTime(returned * 1000 + 999)),
             input,
             output: None,
         });
     }
     answer_in_point_order(&mut history, points);
     history
+}
+
+/// A distinct value per operation index, padded to `bytes` when that is longer.
+fn value_of(index: usize, bytes: usize) -> String {
+    let mut value = format!("v{index}");
+    if value.len() < bytes {
+        value.push('-');
+        value.extend(std::iter::repeat_n('x', bytes - value.len()));
+    }
+    value
 }
 
 /// Gives each operation the answer it gets when the operations take effect in the order of their
@@ -116,7 +195,7 @@ pub fn stale_read_after_flush(history: &[Operation<Command, Response>]) -> Optio
         }
         for (read_index, read) in history.iter().enumerate() {
             let Command::Get { key, .. } = &read.input else { continue };
-            if read.call <= returned(flush) {
+            if read.call <= returned(flush) || read.returned.is_none() {
                 continue;
             }
             let erased = history.iter().find(|write| {
@@ -131,4 +210,64 @@ pub fn stale_read_after_flush(history: &[Operation<Command, Response>]) -> Optio
         }
     }
     None
+}
+
+/// Makes the last answered GET read a value no operation ever wrote: not linearizable, and
+/// refutable without any search. `None` if no GET was answered.
+pub fn read_never_written(history: &[Operation<Command, Response>]) -> Option<Vec<Operation<Command, Response>>> {
+    let read_index = history.iter().rposition(|op| matches!(op.input, Command::Get { .. }) && op.output.is_some())?;
+    let mut mutated = history.to_vec();
+    mutated[read_index].output = Some(Response::Value(Some("never-written".to_string())));
+    Some(mutated)
+}
+
+/// Moves the last answered single-key DEL to a database nothing writes, answering that it
+/// deleted one key: impossible whatever the order. `None` if no DEL was answered.
+pub fn impossible_del_count(history: &[Operation<Command, Response>]) -> Option<Vec<Operation<Command, Response>>> {
+    let del_index = history.iter().rposition(|op| matches!(op.input, Command::Del { .. }) && op.output.is_some())?;
+    let mut mutated = history.to_vec();
+    let Command::Del { keys, .. } = &mutated[del_index].input else { unreachable!("found as a DEL") };
+    mutated[del_index].input = Command::Del { db: Db(9), keys: keys.clone() };
+    mutated[del_index].output = Some(Response::Count(1));
+    Some(mutated)
+}
+
+/// One client issues `flushdb_count` FLUSHDBs back to back while two keys are written and read
+/// around them. Linearizable: `a` is read before the flushes take effect and `b` after.
+/// With `conflicting`, `a` reads nil (the first FLUSHDB went before that read) and then `b`
+/// reads its value (the first FLUSHDB had not gone yet): each key alone is fine, together they
+/// are not, and only the FLUSHDB placement search can tell.
+///
+/// ```text
+/// client 1  |SET a 1| |SET b 1|
+/// client 2                       |F|F|F|F|F|F|F|F|F|      (back to back)
+/// client 3                        |GET a| |GET b|  ...
+/// ```
+pub fn back_to_back_flushdbs(flushdb_count: usize, conflicting: bool) -> Vec<Operation<Command, Response>> {
+    let op = |client: u64, call: u64, returned: u64, input: Command, output: Response| Operation {
+        client,
+        call: SimTime(call),
+        returned: Some(SimTime(returned)),
+        input,
+        output: Some(output),
+    };
+    let flushes_start = 100;
+    let flushes_end = flushes_start + 10 * flushdb_count as u64;
+    let mut history = vec![
+        op(1, 0, 10, Command::set(Db(0), "a", "1"), Response::Ok),
+        op(1, 20, 30, Command::set(Db(0), "b", "1"), Response::Ok),
+    ];
+    for flush in 0..flushdb_count as u64 {
+        let call = flushes_start + 10 * flush;
+        history.push(op(2, call, call + 9, Command::FlushDb { db: Db(0) }, Response::Ok));
+    }
+    let value = |text: &str| Response::Value(Some(text.to_string()));
+    if conflicting {
+        history.push(op(3, flushes_start + 1, flushes_start + 3, Command::get(Db(0), "a"), Response::Value(None)));
+        history.push(op(3, flushes_start + 4, flushes_start + 6, Command::get(Db(0), "b"), value("1")));
+    } else {
+        history.push(op(3, flushes_start + 1, flushes_end - 1, Command::get(Db(0), "a"), value("1")));
+        history.push(op(3, flushes_end, flushes_end + 5, Command::get(Db(0), "b"), Response::Value(None)));
+    }
+    history
 }

@@ -9,17 +9,32 @@
 //! assert!(KvModel.step(&state, &Command::get(Db(0), "a"), Some(&read_nil)).is_none());
 //! ```
 
-use std::collections::BTreeMap;
+use std::rc::Rc;
 
+use super::refute::{refute_kv, Refutation};
 use super::{Footprint, Model, Shared};
-use crate::command::{Command, Db, Key, Response, Value};
+use crate::command::{Command, Db, Key, Response};
+use crate::history::Operation;
 
 /// The replsim key-value model. FLUSHDB and FLUSHALL are [`Footprint::Global`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct KvModel;
 
-/// The values of the keys a partition holds; absent keys are nil.
-pub type KvState = Shared<BTreeMap<(Db, Key), Value>>;
+/// The values of the keys a partition holds, sorted by (db, key); absent keys are nil. A
+/// partition holds one key or a few, so a sorted vector beats a map, and keys and values are
+/// reference-counted: a state derived from another shares them instead of copying the bytes.
+pub type KvState = Shared<Vec<KvEntry>>;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct KvEntry {
+    pub db: Db,
+    pub key: Rc<str>,
+    pub value: Rc<str>,
+}
+
+fn find(state: &[KvEntry], db: Db, key: &str) -> Result<usize, usize> {
+    state.binary_search_by(|entry| (entry.db, &*entry.key).cmp(&(db, key)))
+}
 
 impl Model for KvModel {
     type Input = Command;
@@ -28,32 +43,46 @@ impl Model for KvModel {
     type Key = (Db, Key);
 
     fn initial_state(&self) -> KvState {
-        Shared::new(BTreeMap::new())
+        Shared::new(Vec::new())
     }
 
     fn step(&self, state: &KvState, input: &Command, output: Option<&Response>) -> Option<KvState> {
         match input {
             Command::Get { db, key } => {
-                let current = state.get(&(*db, key.clone()));
+                let current = find(state, *db, key).ok().map(|index| &*state[index].value);
                 match output {
                     None => Some(state.clone()),
-                    Some(Response::Value(read)) if read.as_ref() == current => Some(state.clone()),
+                    Some(Response::Value(read)) if read.as_deref() == current => Some(state.clone()),
                     Some(_) => None,
                 }
             }
             Command::Set { db, key, value } => {
                 accepts_ok(output)?;
-                let mut next = BTreeMap::clone(state);
-                next.insert((*db, key.clone()), value.clone());
+                let mut next = Vec::clone(state);
+                match find(&next, *db, key) {
+                    Ok(index) => {
+                        if *next[index].value == **value {
+                            return Some(state.clone());
+                        }
+                        next[index].value = Rc::from(value.as_str());
+                    }
+                    Err(index) => next.insert(
+                        index,
+                        KvEntry { db: *db, key: Rc::from(key.as_str()), value: Rc::from(value.as_str()) },
+                    ),
+                }
                 Some(Shared::new(next))
             }
             Command::Del { db, keys } => {
-                let mut next = BTreeMap::clone(state);
+                let mut next = Vec::clone(state);
                 let mut deleted = 0u64;
                 for key in keys {
-                    deleted += u64::from(next.remove(&(*db, key.clone())).is_some());
+                    if let Ok(index) = find(&next, *db, key) {
+                        next.remove(index);
+                        deleted += 1;
+                    }
                 }
-                let next = Shared::new(next);
+                let next = if deleted == 0 { state.clone() } else { Shared::new(next) };
                 match output {
                     None => Some(next),
                     Some(Response::Count(count)) if *count == deleted => Some(next),
@@ -62,13 +91,18 @@ impl Model for KvModel {
             }
             Command::FlushDb { db } => {
                 accepts_ok(output)?;
-                let mut next = BTreeMap::clone(state);
-                next.retain(|(key_db, _), _| key_db != db);
+                if !state.iter().any(|entry| entry.db == *db) {
+                    return Some(state.clone());
+                }
+                let next = state.iter().filter(|entry| entry.db != *db).cloned().collect();
                 Some(Shared::new(next))
             }
             Command::FlushAll { .. } => {
                 accepts_ok(output)?;
-                Some(Shared::new(BTreeMap::new()))
+                if state.is_empty() {
+                    return Some(state.clone());
+                }
+                Some(Shared::new(Vec::new()))
             }
         }
     }
@@ -78,6 +112,18 @@ impl Model for KvModel {
             return Footprint::Global;
         }
         Footprint::Keys(input.keys().iter().map(|key| (input.db(), key.clone())).collect())
+    }
+
+    fn global_effect_class(&self, input: &Command) -> Option<u64> {
+        match input {
+            Command::FlushDb { db } => Some(u64::from(db.0)),
+            Command::FlushAll { .. } => Some(1 << 8),
+            _ => None,
+        }
+    }
+
+    fn refute_without_search(&self, history: &[Operation<Command, Response>]) -> Option<Refutation> {
+        refute_kv(history)
     }
 
     fn is_read_only(&self, input: &Command) -> bool {

@@ -65,16 +65,30 @@
 //!    satisfies every partition's bounds and the order graph is acyclic, the partitions' points
 //!    can be merged — within each partition the witness is realisable with the globals at those
 //!    points, and operations of different partitions commute — so the history is linearizable.
-//! 3. **Pinning** (exact). Otherwise the globals are pinned, in call order, to each candidate gap
-//!    (the bound from step 2 first), re-checking every partition after each pin: a partition that
-//!    fails with some globals pinned and the rest free fails for every completion of the pins
-//!    (step 1's argument), so the branch is cut; passing partitions whose witnesses agree end the
-//!    search with a linearization. With every global pinned the partitions decide alone, so the
-//!    search is complete: exhausting it proves the history is not linearizable.
+//! 3. **Narrowing** (exact). Otherwise each global's candidate gaps form a domain, first its
+//!    whole interval. While the witnesses disagree, one global in conflict has its domain split
+//!    in two — the half the later witness needs first, so every partition jumps there at once —
+//!    and every partition is re-checked with the narrower domains: a partition that fails with
+//!    a global confined to a half fails for every point in it (step 1's argument), so the half
+//!    is cut in one check. A global down to one gap whose order with other globals there is
+//!    disputed is pinned to each slot among them. Passing partitions whose witnesses agree end
+//!    the search with a linearization; with every global pinned the partitions decide alone, so
+//!    exhausting the search proves the history is not linearizable.
+//!
+//! Globals of one effect class ([`Model::global_effect_class`]: two FLUSHDBs of one database)
+//! are interchangeable, which prunes both searches: among pending ones the partition search
+//! tries only the one that must return first (any linearization placing another there can swap
+//! the two), and in one gap they keep their index order. So back-to-back FLUSHDBs with no
+//! keyed operation between them cost one placement, not one per order.
 //!
 //! A global that overlaps no keyed operation has a single candidate gap: it is the "split the
 //! history at a quiescent FLUSHDB" special case, and after it every partition's state is the
 //! same for all linearizations, which the memo of the search collapses to one.
+//!
+//! # Before the search
+//!
+//! [`refute`] checks necessary conditions in one pass (a read of a value nobody wrote in time,
+//! an impossible DEL count): a history failing one is refuted at once, whatever its size.
 //!
 //! # Budgets
 //!
@@ -90,6 +104,7 @@ mod model;
 pub mod order;
 pub mod porcupine_kv;
 mod prepare;
+pub mod refute;
 pub mod register;
 mod search;
 mod verdict;
@@ -104,6 +119,9 @@ use crate::history::Operation;
 /// Checks `history` against `model`. Operations that never returned may have taken effect at
 /// any point after their call, or never.
 pub fn check<M: Model>(model: &M, history: &[Operation<M::Input, M::Output>], options: &Options) -> Verdict {
+    if let Some(refutation) = model.refute_without_search(history) {
+        return Verdict::NotLinearizable(decompose::refuted(model, history, &refutation));
+    }
     let mut meter = budget::Meter::new(options);
     let prepared = prepare::Prepared::new(model, history);
     decompose::check_prepared(model, history, &prepared, &mut meter)

@@ -12,6 +12,9 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 
+use super::refute::Refutation;
+use crate::history::Operation;
+
 /// Which part of the state an operation reads or writes, so the checker can split the history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Footprint<Key> {
@@ -45,6 +48,21 @@ pub trait Model {
     /// Whether the input never changes the state: such an operation without an answer constrains
     /// nothing and is dropped before the search.
     fn is_read_only(&self, input: &Self::Input) -> bool;
+
+    /// For a [`Footprint::Global`] operation: a class such that two globals of one class have
+    /// the same effect on every state (two FLUSHDBs of one database). The search then tries,
+    /// among pending globals of a class, only the one that must return first: any linearization
+    /// placing another of them there can swap the two. `None` (the default): no such claim.
+    fn global_effect_class(&self, _input: &Self::Input) -> Option<u64> {
+        None
+    }
+
+    /// Necessary conditions cheap enough to check before any search (see
+    /// [`refute`](super::refute)): `Some` names an operation whose answer no order explains.
+    /// The default checks nothing.
+    fn refute_without_search(&self, _history: &[Operation<Self::Input, Self::Output>]) -> Option<Refutation> {
+        None
+    }
 
     /// One line for reports, e.g. `GET a -> 1`.
     fn describe(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;

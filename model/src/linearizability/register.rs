@@ -14,7 +14,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::refute::{refute_register, Refutation};
 use super::{Footprint, Model};
+use crate::history::Operation;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RegisterInput {
@@ -32,19 +34,26 @@ pub enum RegisterOutput {
 }
 
 /// The register model. `with_cas()` accepts compare-and-set; `plain()` is the same state machine
-/// for histories that must not contain it (readers reject CAS operations for it).
+/// for histories that must not contain it (readers reject CAS operations for it). The register
+/// starts nil unless given an initial value (Knossos' histories assume 0).
 #[derive(Clone, Copy, Debug)]
 pub struct RegisterModel {
     pub allows_cas: bool,
+    pub initial: Option<i64>,
 }
 
 impl RegisterModel {
     pub fn plain() -> RegisterModel {
-        RegisterModel { allows_cas: false }
+        RegisterModel { allows_cas: false, initial: None }
     }
 
     pub fn with_cas() -> RegisterModel {
-        RegisterModel { allows_cas: true }
+        RegisterModel { allows_cas: true, initial: None }
+    }
+
+    /// The same register, starting at `initial` instead of nil.
+    pub fn starting_at(self, initial: i64) -> RegisterModel {
+        RegisterModel { initial: Some(initial), ..self }
     }
 }
 
@@ -56,7 +65,7 @@ impl Model for RegisterModel {
     type Key = ();
 
     fn initial_state(&self) -> Option<i64> {
-        None
+        self.initial
     }
 
     fn step(&self, state: &Option<i64>, input: &RegisterInput, output: Option<&RegisterOutput>) -> Option<Option<i64>> {
@@ -77,6 +86,10 @@ impl Model for RegisterModel {
 
     fn footprint(&self, _input: &RegisterInput) -> Footprint<()> {
         Footprint::Keys(vec![()])
+    }
+
+    fn refute_without_search(&self, history: &[Operation<RegisterInput, RegisterOutput>]) -> Option<Refutation> {
+        refute_register(history, self.initial)
     }
 
     fn is_read_only(&self, input: &RegisterInput) -> bool {

@@ -27,6 +27,8 @@ pub(crate) struct SearchOp<'history, Input, Output> {
     pub call_position: u64,
     /// `u64::MAX`: never returned.
     pub return_position: u64,
+    /// [`Model::global_effect_class`] of a global operation.
+    pub effect_class: Option<u64>,
 }
 
 /// Why a partition has no linearization, in terms of its own operation indices.
@@ -194,6 +196,9 @@ struct Memo<State> {
 
 const MEMO_SLOTS_MIN: usize = 64;
 
+/// Memo growth smaller than this is left to the periodic check of the resident size.
+const GROWTH_CHECKED_BYTES_MIN: usize = 1 << 20;
+
 impl<State: Clone + Eq> Memo<State> {
     fn new(words_per_set: usize) -> Memo<State> {
         Memo { slots: vec![0; MEMO_SLOTS_MIN], words_per_set, sets: Vec::new(), entries: Vec::new() }
@@ -208,6 +213,22 @@ impl<State: Clone + Eq> Memo<State> {
     fn home_slot(&self, hash: u64) -> usize {
         let shift = 64 - self.slots.len().trailing_zeros();
         (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+    }
+
+    /// Bytes the next insertion may allocate at once (vectors doubling), 0 if it allocates
+    /// little: checked against the memory limit before it happens.
+    fn growth_bytes(&self) -> usize {
+        let mut bytes = 0;
+        if 2 * (self.entries.len() + 1) > self.slots.len() {
+            bytes += 2 * self.slots.len() * 4;
+        }
+        if self.entries.len() == self.entries.capacity() {
+            bytes += self.entries.capacity().max(4) * std::mem::size_of::<(u64, State)>();
+        }
+        if self.sets.len() + self.words_per_set > self.sets.capacity() {
+            bytes += self.sets.capacity().max(self.words_per_set) * 8;
+        }
+        bytes
     }
 
     /// Inserts the pair; `false` if it was already there.
@@ -355,9 +376,19 @@ impl<'history, M: Model> Search<'history, M> {
             let op = entry / 2;
             if entry.is_multiple_of(2) {
                 let candidate = &self.ops[op as usize];
+                if candidate.effect_class.is_some() && self.is_dominated(op) {
+                    self.entry = self.events.next[entry as usize];
+                    continue;
+                }
                 if let Some(next_state) = model.step(&self.state, candidate.input, candidate.output) {
                     self.linearized.flip(op);
                     let hash = self.linearized.hash ^ hash_of(&next_state).rotate_left(17);
+                    let growth = self.memo.growth_bytes();
+                    if growth >= GROWTH_CHECKED_BYTES_MIN {
+                        if let Err(reason) = meter.check_growth(growth) {
+                            return SearchOutcome::OutOfBudget(reason);
+                        }
+                    }
                     if self.memo.insert(hash, &self.linearized.words, &next_state) {
                         let entry_bytes = self.memo.entry_bytes();
                         self.memo_bytes += entry_bytes;
@@ -393,6 +424,30 @@ impl<'history, M: Model> Search<'history, M> {
             }
         }
         SearchOutcome::Linearizable(self.choices.iter().map(|choice| choice.op as usize).collect())
+    }
+
+    /// Whether another pending global of `op`'s effect class must return no later than `op`: then
+    /// trying `op` next is pointless. Any linearization placing `op` next and that one later can
+    /// swap the two (both are called, the other returns no earlier than where `op` was placed,
+    /// and `op` returns no earlier than where the other was), with the same states throughout.
+    /// Pending means called before the first return left in the list: every entry from the head
+    /// to there is a call.
+    fn is_dominated(&self, op: u32) -> bool {
+        let candidate = &self.ops[op as usize];
+        let mut entry = self.events.first();
+        // Bounded by the list length: the walk stops at the first return entry.
+        while entry != NO_ENTRY && entry.is_multiple_of(2) {
+            let other_op = entry / 2;
+            let other = &self.ops[other_op as usize];
+            if other_op != op
+                && other.effect_class == candidate.effect_class
+                && (other.return_position, other_op) < (candidate.return_position, op)
+            {
+                return true;
+            }
+            entry = self.events.next[entry as usize];
+        }
+        false
     }
 
     /// Undoes forced choices and then one free choice, whose next alternative is to be tried;

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use replsim_model::binlog::{Binlog, BinlogEntry, Offset};
-use replsim_model::check::NodeSnapshot;
+use replsim_model::check::{NodeSnapshot, SimTime};
 use replsim_model::command::Db;
 use replsim_model::store::Store;
 use tokio::sync::{mpsc, watch, Notify};
@@ -193,8 +193,9 @@ impl Pipeline {
             Dispatch::Barrier => {
                 self.drain(Some(entry.command.db()), entry.offset).await;
                 self.begin(&entry);
+                let started = time::now();
                 madsim::time::sleep(self.apply_delay()).await;
-                self.apply(&entry, None);
+                self.apply(&entry, None, started);
             }
         }
     }
@@ -281,13 +282,14 @@ impl Pipeline {
 
     async fn run_worker(self: Arc<Pipeline>, worker: usize, mut queue: mpsc::Receiver<Queued>) {
         while let Some((entry, session)) = queue.recv().await {
+            let started = time::now();
             madsim::time::sleep(self.apply_delay()).await;
             // Planted bug: a reconnect "resets" the workers, throwing away what they still held.
             if Bug::DropEntriesOnReconnect.is(self.bug) && session != self.session.load(Ordering::Relaxed) {
                 self.discard(&entry);
                 continue;
             }
-            self.apply(&entry, Some(worker));
+            self.apply(&entry, Some(worker), started);
         }
     }
 
@@ -311,8 +313,8 @@ impl Pipeline {
         data.in_flight -= 1;
     }
 
-    /// Applies one entry to the store and advances the watermark.
-    fn apply(&self, entry: &BinlogEntry, worker: Option<usize>) {
+    /// Applies one entry to the store and advances the watermark. `started`: when its apply began.
+    fn apply(&self, entry: &BinlogEntry, worker: Option<usize>, started: SimTime) {
         let offset = entry.offset;
         let idle_snapshot = {
             let mut data = self.lock();
@@ -340,7 +342,7 @@ impl Pipeline {
                 None
             }
         };
-        self.probe.event(&self.node, Event::Applied { offset, worker });
+        self.probe.event(&self.node, Event::Applied { offset, worker, started });
         if let Some(snapshot) = idle_snapshot {
             self.make_durable(&snapshot);
             self.probe.idle_point(snapshot);

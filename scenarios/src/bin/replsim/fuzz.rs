@@ -86,6 +86,10 @@ pub struct FuzzArgs {
     /// start); `"outcome"` tells them apart.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Write an HTML report of each failing run into this directory (created if missing), named
+    /// by scenario, mode and seed: `flushdb-race-hash-by-key-seed-7.html`.
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
     /// Run every seed and report every failure, instead of stopping at the first.
     #[arg(long)]
     keep_going: bool,
@@ -112,6 +116,9 @@ pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
             })?),
             None => None,
         };
+    if let Some(directory) = &args.out_dir {
+        crate::html::prepare_directory(directory)?;
+    }
     install_interrupt_handler();
     let tally = RefCell::new(Tally::new(&plan));
     let progress = Progress::start(&plan);
@@ -124,6 +131,11 @@ pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
         &INTERRUPTED,
         |finished| {
             let mut tally = tally.borrow_mut();
+            let report_case = args
+                .out_dir
+                .as_ref()
+                .filter(|_| finished.verdict.is_fail())
+                .map(|directory| (directory.clone(), finished.verdict.case.clone()));
             if let Some(line) = tally.record(&plan, finished) {
                 progress.print(&line.text, args.json);
                 if let (Some(file), Some(json), None) = (failures_file.as_mut(), &line.json, &failures_file_error) {
@@ -136,6 +148,12 @@ pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
             // Nobody can read the rest: stop (main reports the error).
             if output::failed() {
                 INTERRUPTED.store(true, Ordering::Relaxed);
+            }
+            if let Some((directory, case)) = report_case {
+                match crate::html::write_into(&case, &directory) {
+                    Ok(path) => progress.print(&format!("report: {}", path.display()), args.json),
+                    Err(error) => progress.print(&format!("warning: {error}"), true),
+                }
             }
         },
         progress.interval(),

@@ -5,6 +5,7 @@ mod bench;
 mod check;
 mod duration;
 mod fuzz;
+mod html;
 mod live;
 mod merge;
 mod output;

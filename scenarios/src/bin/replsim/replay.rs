@@ -73,6 +73,10 @@ pub struct ReplayArgs {
     /// linearizability check judged; `replsim check FILE --model kv` checks it again.
     #[arg(long, value_name = "FILE.jsonl")]
     history_out: Option<PathBuf>,
+    /// Write the run as one self-contained HTML page: its timeline, the entries that ran out of
+    /// order highlighted, the diff beside it.
+    #[arg(long, value_name = "FILE.html")]
+    html: Option<PathBuf>,
     /// Run the case twice and compare trace hashes; exit 1 if they differ.
     #[arg(long)]
     check_determinism: bool,
@@ -82,6 +86,7 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, UsageError> {
     output::distinct_outputs(&[
         ("--trace-out", args.trace_out.as_ref()),
         ("--history-out", args.history_out.as_ref()),
+        ("--html", args.html.as_ref()),
     ])?;
     let (case, repro) = case_of(&args)?;
     let filter = trace_filter(args.log.as_deref())?;
@@ -110,7 +115,7 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, UsageError> {
         .finish();
     // Scoped to this thread (madsim runs the whole simulation on it): a determinism re-run is silent.
     let options = RunOptions {
-        keep_trace: trace_file.is_some(),
+        keep_trace: trace_file.is_some() || args.html.is_some(),
         keep_history: args.history_out.is_some(),
         ..RunOptions::default()
     };
@@ -133,6 +138,9 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, UsageError> {
         if let Err(error) = written {
             return Err(UsageError::Invalid(format!("cannot write history file {}: {error}", path.display())));
         }
+    }
+    if let Some(path) = &args.html {
+        crate::html::write(&verdict, path)?;
     }
     print_verdict(&verdict, &repro);
     let mut deterministic = true;
