@@ -140,37 +140,15 @@ const EXIT_UNKNOWN: i32 = 3;
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_fuzz_with_the_summary_so_far_and_exit_3() {
-    use std::io::Read;
-    use std::process::Stdio;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     let seeds_planned: u64 = 10_000_000;
-    let failures_file = std::env::temp_dir().join(format!("replsim-ctrl-c-{}.jsonl", std::process::id()));
-    let _ = std::fs::remove_file(&failures_file);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_replsim"))
-        .args(["fuzz", "--scenario", "pika-steps", "--mode", "serial", "--keep-going", "--jobs", "2"])
-        .args(["--seeds", &seeds_planned.to_string()])
-        .arg("--out")
-        .arg(&failures_file)
-        .current_dir(std::env::temp_dir())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the replsim binary runs");
-    // The failures file is created just before the Ctrl-C handler is installed; then let some
-    // seeds finish, far short of the plan.
-    let started = Instant::now();
-    while !failures_file.exists() {
-        assert!(started.elapsed() < Duration::from_secs(30), "replsim fuzz did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_secs(1));
-    let status = common::interrupt_and_wait(&mut child, Duration::from_secs(60));
-    let _ = std::fs::remove_file(&failures_file);
-    let mut stdout = String::new();
-    child.stdout.take().expect("piped stdout").read_to_string(&mut stdout).expect("stdout is text");
-    let mut stderr = String::new();
-    child.stderr.take().expect("piped stderr").read_to_string(&mut stderr).expect("stderr is text");
+    let seeds = seeds_planned.to_string();
+    let args = ["--scenario", "pika-steps", "--mode", "serial", "--keep-going", "--jobs", "2", "--seeds", &seeds];
+    // Some seeds finish, far short of the plan.
+    let output = common::fuzz_interrupted(&args, Duration::from_secs(1));
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let status = output.status;
     assert_eq!(status.code(), Some(EXIT_UNKNOWN), "{stdout}{stderr}");
     assert!(stdout.contains("interrupted: the summary so far"), "{stdout}");
     let row = stdout.lines().find(|line| line.starts_with("pika-steps")).expect("a summary row for the scenario");

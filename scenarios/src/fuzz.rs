@@ -27,6 +27,7 @@ use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 
 use crate::file::ClusterSpec;
+use crate::harness_bug::HarnessBug;
 use crate::runner::{run_case, Case, RunOptions, Verdict};
 use crate::scenario::Scenario;
 use crate::swarm::FaultKinds;
@@ -49,8 +50,40 @@ impl Shard {
     /// The first seed at or after `seed` that this shard owns (`None` past `u64::MAX`).
     fn first_owned_from(self, seed: u64) -> Option<u64> {
         let wanted = self.index - 1;
-        let offset = (wanted + self.count - seed % self.count) % self.count;
+        let remainder = seed % self.count;
+        // Both below `count`, so neither subtraction overflows whatever `count` is.
+        let offset = if wanted >= remainder { wanted - remainder } else { self.count - (remainder - wanted) };
         seed.checked_add(offset)
+    }
+}
+
+/// The shard's 0-based index in the environment: Kubernetes' `JOB_COMPLETION_INDEX` as it is.
+pub const SHARD_INDEX_VARIABLE: &str = "REPLSIM_SHARD_INDEX";
+/// The number of shards, with [`SHARD_INDEX_VARIABLE`].
+pub const SHARD_COUNT_VARIABLE: &str = "REPLSIM_SHARD_COUNT";
+
+impl Shard {
+    /// The shard named by the values of [`SHARD_INDEX_VARIABLE`] (0-based) and
+    /// [`SHARD_COUNT_VARIABLE`]: `None` when neither is set, an error when only one is or either
+    /// is not a valid number.
+    pub fn from_environment(index: Option<&str>, count: Option<&str>) -> Result<Option<Shard>, String> {
+        let number = |name: &str, text: &str| {
+            text.trim().parse::<u64>().map_err(|_| format!("{name}={text:?} is not a non-negative integer"))
+        };
+        match (index, count) {
+            (None, None) => Ok(None),
+            (Some(index), Some(count)) => {
+                let (index, count) = (number(SHARD_INDEX_VARIABLE, index)?, number(SHARD_COUNT_VARIABLE, count)?);
+                if index >= count {
+                    return Err(format!(
+                        "{SHARD_INDEX_VARIABLE}={index} must be below {SHARD_COUNT_VARIABLE}={count} (it counts from 0)"
+                    ));
+                }
+                Ok(Some(Shard { index: index + 1, count }))
+            }
+            (Some(_), None) => Err(format!("{SHARD_INDEX_VARIABLE} is set without {SHARD_COUNT_VARIABLE}")),
+            (None, Some(_)) => Err(format!("{SHARD_COUNT_VARIABLE} is set without {SHARD_INDEX_VARIABLE}")),
+        }
     }
 }
 
@@ -78,7 +111,8 @@ impl FromStr for Shard {
 /// When a campaign ends (besides a failure, when it stops at the first).
 #[derive(Clone, Copy, Debug)]
 pub enum Limit {
-    /// The seeds `start_seed .. start_seed + n` of the whole campaign (every shard together).
+    /// The seeds `start_seed ..= start_seed + n - 1` of the whole campaign (every shard
+    /// together); the last may be `u64::MAX`.
     Seeds(u64),
     /// Keep taking seeds until this much wall-clock time has passed.
     Duration(Duration),
@@ -100,20 +134,34 @@ pub struct Plan {
     pub limit: Limit,
     pub shard: Shard,
     pub keep_going: bool,
+    /// Worker threads; [`run`] uses at most [`JOBS_MAX`].
     pub jobs: usize,
+    /// A bug planted in the harness itself (a test of its own robustness).
+    pub harness_bug: Option<HarnessBug>,
 }
+
+/// More worker threads than this only cost memory and start-up time: each runs whole seeds,
+/// and this is many times the cores of any machine a campaign runs on.
+pub const JOBS_MAX: usize = 256;
 
 impl Plan {
     fn runs_per_seed(&self) -> u64 {
         (self.scenarios.len() * self.modes.len()) as u64
     }
 
+    /// The last seed of a seed-bounded campaign (`None` for a time-bounded one, or when
+    /// `start_seed + seeds - 1` is past `u64::MAX`).
+    pub fn last_seed(&self) -> Option<u64> {
+        let Limit::Seeds(seeds) = self.limit else { return None };
+        self.start_seed.checked_add(seeds.checked_sub(1)?)
+    }
+
     /// This shard's seeds when the campaign is seed-bounded.
     pub fn seed_count(&self) -> Option<u64> {
         let Limit::Seeds(seeds) = self.limit else { return None };
-        let end = self.start_seed.saturating_add(seeds);
+        let last = self.start_seed.saturating_add(seeds.saturating_sub(1));
         let count = match self.shard.first_owned_from(self.start_seed) {
-            Some(first) if first < end => (end - 1 - first) / self.shard.count + 1,
+            Some(first) if seeds > 0 && first <= last => (last - first) / self.shard.count + 1,
             _ => 0,
         };
         Some(count)
@@ -188,7 +236,7 @@ pub fn run(
     let (sender, receiver) = mpsc::channel::<Finished>();
     let mut delivered = 0u64;
     std::thread::scope(|scope| {
-        for _ in 0..plan.jobs.max(1) {
+        for _ in 0..plan.jobs.clamp(1, JOBS_MAX) {
             let sender = sender.clone();
             let (next_run, stop_after) = (&next_run, &stop_after);
             scope.spawn(move || loop {
@@ -200,7 +248,8 @@ pub fn run(
                     break;
                 }
                 let Some(case) = plan.case(run) else { break };
-                let verdict = run_case(&case, RunOptions::default());
+                let options = RunOptions { harness_bug: plan.harness_bug, ..RunOptions::default() };
+                let verdict = run_case(&case, options);
                 if verdict.is_fail() && !plan.keep_going {
                     stop_after.fetch_min(run, Ordering::Relaxed);
                 }
@@ -263,6 +312,26 @@ mod tests {
         assert_eq!(all, (10..17).collect::<Vec<_>>());
         assert_eq!(first.first_owned_from(10), Some(12));
         assert_eq!(third.first_owned_from(10), Some(11));
+    }
+
+    #[test]
+    fn a_shard_of_a_huge_count_owns_only_its_own_seeds() {
+        let second = Shard { index: 2, count: u64::MAX };
+        assert_eq!(second.first_owned_from(0), Some(1));
+        assert!(!second.owns(0));
+        let last = Shard { index: u64::MAX, count: u64::MAX };
+        assert_eq!(last.first_owned_from(0), Some(u64::MAX - 1));
+        assert_eq!(last.first_owned_from(u64::MAX), None, "seed u64::MAX belongs to shard 1");
+    }
+
+    #[test]
+    fn the_environment_names_a_shard_by_its_0_based_index() {
+        assert_eq!(Shard::from_environment(Some("0"), Some("3")), Ok(Some(Shard { index: 1, count: 3 })));
+        assert_eq!(Shard::from_environment(Some("2"), Some("3")), Ok(Some(Shard { index: 3, count: 3 })));
+        assert_eq!(Shard::from_environment(None, None), Ok(None));
+        for (index, count) in [(Some("3"), Some("3")), (Some("x"), Some("3")), (Some("0"), None), (None, Some("3"))] {
+            assert!(Shard::from_environment(index, count).is_err(), "{index:?} {count:?}");
+        }
     }
 
     #[test]

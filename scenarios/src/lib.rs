@@ -11,6 +11,9 @@
 //! - [`html_report`]: a run as one self-contained HTML page (timeline, overtaking, diff).
 //! - [`live`]: the same workloads and checks against a real primary/replica pair over RESP.
 //! - [`shrink`]: shrinking a failing case to a minimal one that fails the same check.
+//! - [`merge`]: the failures files and summaries of many fuzz shards as one summary.
+//! - [`input`]: reading a user's file with a size limit.
+//! - [`harness_bug`]: bugs planted in replsim itself, to test that it survives them.
 //! - [`file`]: scenario files (TOML); [`builder`]: the same scenarios in code; [`script`]: a
 //!   written scenario's clients, ordering, drawn parts and expectations; [`report`]: running a
 //!   scenario from a test, `Result<Report, Failure>`.
@@ -20,8 +23,11 @@ pub mod builder;
 pub mod file;
 pub mod fuzz;
 pub mod generate;
+pub mod harness_bug;
 pub mod html_report;
+pub mod input;
 pub mod live;
+pub mod merge;
 pub mod regression;
 pub mod report;
 pub mod runner;

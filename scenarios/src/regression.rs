@@ -62,6 +62,7 @@ use replsim_sim::workload::{ClientScript, Phase, ScriptedOp, Target, Workload};
 use replsim_sim::fault::FaultSchedule;
 
 use crate::file::{self, file_of, ClusterSpec};
+use crate::input::{read_text, InputError, REGRESSION_FILE_BYTES_MAX};
 use crate::runner::{Case, Check};
 use crate::scenario::Scenario;
 
@@ -110,6 +111,8 @@ impl Located {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegressionError {
+    #[error(transparent)]
+    Input(#[from] InputError),
     #[error("{location}: {problem}")]
     Parse { location: String, problem: String },
     #[error("cannot read {path}: {source}")]
@@ -254,8 +257,7 @@ impl FromStr for Check {
 
 /// Every entry of one regression file, in file order.
 pub fn load(path: &Path) -> Result<Vec<Located>, RegressionError> {
-    let text = fs::read_to_string(path)
-        .map_err(|source| RegressionError::Read { path: path.display().to_string(), source })?;
+    let text = read_regression_file(path)?;
     let mut entries = Vec::new();
     let mut comment = Vec::new();
     for (index, line) in text.lines().enumerate() {
@@ -308,19 +310,50 @@ pub fn load_located(location: &str) -> Result<Located, RegressionError> {
         .ok_or_else(|| bad("no regression entry on that line"))
 }
 
-/// Appends `entry` to `path` (created, with its directory, if missing) under `comment` lines.
-/// Returns the entry's line number.
-pub fn append(path: &Path, comment: &[String], entry: &Entry) -> Result<usize, RegressionError> {
+fn read_regression_file(path: &Path) -> Result<String, InputError> {
+    read_text(path, REGRESSION_FILE_BYTES_MAX, "regression file")
+}
+
+/// Where [`append`] left an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Appended {
+    /// Written at this (1-based) line.
+    New(usize),
+    /// The same line was already in the file, at this line: nothing was written.
+    AlreadyThere(usize),
+}
+
+impl Appended {
+    /// The entry's line, new or not.
+    pub fn line(self) -> usize {
+        match self {
+            Appended::New(line) | Appended::AlreadyThere(line) => line,
+        }
+    }
+}
+
+/// The existing text of a regression file that [`append`] is about to extend (empty when the file
+/// does not exist yet): read first, so that an unreadable file is refused before a long shrink.
+pub fn existing_text(path: &Path) -> Result<String, RegressionError> {
+    match read_regression_file(path) {
+        Ok(text) => Ok(text),
+        Err(error) if error.is_not_found() => Ok(String::new()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Appends `entry` to `path` (created, with its directory, if missing) under `comment` lines,
+/// unless the file already holds the same line: shrinking one seed twice records it once.
+pub fn append(path: &Path, comment: &[String], entry: &Entry) -> Result<Appended, RegressionError> {
     let line = entry.to_line().map_err(RegressionError::NotWritable)?;
     let write_error = |source| RegressionError::Write { path: path.display().to_string(), source };
+    let existing = existing_text(path)?;
+    if let Some(index) = existing.lines().position(|existing_line| existing_line.trim() == line) {
+        return Ok(Appended::AlreadyThere(index + 1));
+    }
     if let Some(directory) = path.parent().filter(|directory| !directory.as_os_str().is_empty()) {
         fs::create_dir_all(directory).map_err(write_error)?;
     }
-    let existing = match fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => return Err(RegressionError::Read { path: path.display().to_string(), source }),
-    };
     let mut block = String::new();
     if !existing.is_empty() && !existing.ends_with('\n') {
         block.push('\n');
@@ -335,8 +368,8 @@ pub fn append(path: &Path, comment: &[String], entry: &Entry) -> Result<usize, R
     block.push('\n');
     let line_number = (existing + &block).lines().count();
     let mut file = fs::OpenOptions::new().create(true).append(true).open(path).map_err(write_error)?;
-    file.write_all(block.as_bytes()).map_err(write_error)?;
-    Ok(line_number)
+    file.write_all(block.as_bytes()).and_then(|()| file.flush()).map_err(write_error)?;
+    Ok(Appended::New(line_number))
 }
 
 /// The text form of a workload (see the module docs).

@@ -240,7 +240,7 @@ fn save_regression(case: &Case, fails: Check, headline: &str) -> String {
     };
     let path = PathBuf::from(SAVED_SCENARIOS_DIRECTORY).join("workloads.txt");
     match regression::append(&path, &[headline.to_string()], &entry) {
-        Ok(line) => regression_repro_command(&format!("{}:{line}", path.display()), None),
+        Ok(appended) => regression_repro_command(&format!("{}:{}", path.display(), appended.line()), None),
         Err(problem) => format!("{} (with this workload; not saved: {problem})", case.repro_command()),
     }
 }

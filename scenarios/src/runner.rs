@@ -9,6 +9,7 @@
 //! println!("{verdict}");
 //! ```
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -36,6 +37,7 @@ use replsim_sim::SUT_INVARIANT_PREFIX;
 
 use crate::file::ClusterSpec;
 use crate::generate::generate;
+use crate::harness_bug::HarnessBug;
 use crate::scenario::Scenario;
 use crate::script::Expectation;
 use crate::swarm::{FaultKinds, SwarmConfig};
@@ -426,8 +428,38 @@ pub struct RunOptions {
     pub keep_trace: bool,
     /// Keep the primary's client history in the verdict (for `--history-out`).
     pub keep_history: bool,
+    /// A bug planted in the harness, to test that it survives it.
+    pub harness_bug: Option<HarnessBug>,
     /// Keep every client operation with its reply, on the primary and the replicas.
     pub keep_replies: bool,
+}
+
+thread_local! {
+    /// How many runs this thread is inside (0 or 1): a panic there becomes the run's verdict.
+    static RUNS_IN_PROGRESS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Whether this thread is inside [`run_case`], whose panics (a SUT assertion, a harness bug while
+/// simulating or judging) become the run's verdict. A panic hook that silences the expected panics
+/// of many runs (`replsim shrink`) asks this, so that a panic anywhere else is still reported.
+pub fn inside_a_run() -> bool {
+    RUNS_IN_PROGRESS.with(|runs| runs.get() > 0)
+}
+
+/// Marks this thread as inside a run until dropped, unwinding included.
+struct InsideARun;
+
+impl InsideARun {
+    fn enter() -> InsideARun {
+        RUNS_IN_PROGRESS.with(|runs| runs.set(runs.get() + 1));
+        InsideARun
+    }
+}
+
+impl Drop for InsideARun {
+    fn drop(&mut self) {
+        RUNS_IN_PROGRESS.with(|runs| runs.set(runs.get() - 1));
+    }
 }
 
 /// Runs `scenario` under `mode` with `seed`.
@@ -437,11 +469,22 @@ pub fn run(scenario: &Scenario, mode: ApplyMode, seed: u64) -> Verdict {
 
 /// Runs one fully specified case.
 pub fn run_case(case: &Case, options: RunOptions) -> Verdict {
+    let _inside = InsideARun::enter();
     let probe = Probe::new(options.keep_trace);
     let simulation = catch_unwind(AssertUnwindSafe(|| simulate(case, probe.clone())));
     let (record, outcome) = match simulation {
         Ok((record, ending)) => {
-            let outcome = judge(case, &record, &ending);
+            // A checker that panics is a bug of the harness, not of the system under test: the
+            // run has no verdict, and a fuzz campaign goes on to the next seed.
+            let judged = catch_unwind(AssertUnwindSafe(|| {
+                if options.harness_bug.is_some_and(|bug| bug.panics_judging(case.seed)) {
+                    panic!("planted harness bug: a checker panics on seed {}", case.seed);
+                }
+                judge(case, &record, &ending)
+            }));
+            let outcome = judged.unwrap_or_else(|panic| {
+                Outcome::Unknown(format!("harness error while judging: {}", panic_message(panic.as_ref())))
+            });
             (record, outcome)
         }
         Err(panic) => {

@@ -34,6 +34,7 @@ use replsim_sim::fault::FaultSchedule;
 use replsim_sim::workload::{Target, Workload};
 
 use crate::generate::key_name;
+use crate::harness_bug::HarnessBug;
 use crate::runner::{run_case, Case, Check, RunOptions, Verdict};
 
 mod faults;
@@ -358,19 +359,22 @@ fn renumber_values(workload: &mut Workload) {
     }
 }
 
-/// Limits of one shrink: whichever is reached first ends it with the smallest failure so far.
+/// Limits of one shrink: reaching one ends it with the smallest failure so far. Counted in
+/// candidate runs, never in wall-clock time, so that a shrink ends at the same minimal case (and
+/// writes the same regression line) on a fast machine and a slow one.
 #[derive(Clone, Copy, Debug)]
 pub struct Budget {
     /// Candidate runs, counting every schedule tried.
     pub steps_max: u64,
-    pub duration_max: Duration,
     /// Extra schedule seeds tried for a candidate that passes under the current one.
     pub schedules_per_candidate: u64,
+    /// A bug planted in the harness itself (a test that the shrinker's panics are reported).
+    pub harness_bug: Option<HarnessBug>,
 }
 
 impl Budget {
-    fn spent(&self, steps: u64, started: Instant) -> bool {
-        steps >= self.steps_max || started.elapsed() >= self.duration_max
+    fn spent(&self, steps: u64) -> bool {
+        steps >= self.steps_max
     }
 }
 
@@ -435,9 +439,12 @@ pub fn shrink(case: &Case, budget: Budget, mut report: impl FnMut(Progress)) -> 
         let seeds = std::iter::once(minimal.case.seed)
             .chain((1..=budget.schedules_per_candidate).map(|attempt| schedule_seed(case.seed, attempt)));
         for seed in seeds {
-            if budget.spent(steps, started) {
+            if budget.spent(steps) {
                 complete = false;
                 break 'search;
+            }
+            if budget.harness_bug.is_some_and(|bug| bug.panics_shrinking(steps + 1)) {
+                panic!("planted harness bug: the shrinker panics before candidate run {}", steps + 1);
             }
             let verdict = run_case(&input.in_case(case, seed), RunOptions::default());
             steps += 1;

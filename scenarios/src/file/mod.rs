@@ -459,7 +459,8 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 /// Reads and validates the scenario file at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path)
+    // Bounded: `--scenario-file /dev/urandom` is one error, not memory without end.
+    let text = crate::input::read_text(path, crate::input::SCENARIO_FILE_BYTES_MAX, "scenario file")
         .map_err(|error| ScenarioError::Read { path: path.display().to_string(), problem: error.to_string() })?;
     parse(&text, path)
 }

@@ -7,6 +7,7 @@ use clap::Args;
 use replsim_sim::behaviour::Profile;
 use replsim_sim::config::ApplyMode;
 
+use crate::output::outln;
 use crate::{scenario_named, UsageError};
 use replsim_scenarios::bench::{baseline_rate, scenario_rate, BASELINE_DATAGRAMS};
 
@@ -25,10 +26,10 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, UsageError> {
         return Err(UsageError::Invalid("--seeds must be at least 1".to_string()));
     }
     if cfg!(debug_assertions) {
-        println!("note: a debug build; numbers are only meaningful with --release");
+        outln!("note: a debug build; numbers are only meaningful with --release");
     }
     let baseline = baseline_rate(args.seeds);
-    println!(
+    outln!(
         "{:<44} {:>9.0} seeds/s  ({} seeds in {:.2}s)",
         format!("bare madsim: 2 nodes, {BASELINE_DATAGRAMS} datagrams applied"),
         baseline.per_second(),
@@ -46,7 +47,7 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, UsageError> {
     for (mode, behaviours) in rows {
         let rate = scenario_rate(&scenario, mode, &behaviours, args.seeds);
         let profile_flag = if behaviours.is_ideal() { String::new() } else { format!(" --behaviours {behaviours}") };
-        println!(
+        outln!(
             "{:<44} {:>9.0} seeds/s  ({} seeds in {:.2}s, {:.0}% of the baseline, {} not passed)",
             format!("{} --mode {mode}{profile_flag}", scenario.name),
             rate.per_second(),

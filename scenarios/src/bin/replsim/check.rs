@@ -1,7 +1,6 @@
 //! `replsim check FILE --model M`: is a recorded history linearizable? Exit 0 yes, 1 no (with
 //! the failing window), 3 unknown within the timeout, 2 for a bad file or bad arguments.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -15,7 +14,9 @@ use replsim_model::linearizability::porcupine_kv::PorcupineKvModel;
 use replsim_model::linearizability::register::RegisterModel;
 use replsim_model::linearizability::{check as check_history, Options, Verdict};
 
+use crate::output::outln;
 use crate::{parse_duration, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
+use replsim_scenarios::input::{read_bytes, HISTORY_FILE_BYTES_MAX};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -76,7 +77,8 @@ enum CheckModel {
 
 pub fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
     let file = args.file.display().to_string();
-    let bytes = std::fs::read(&args.file).map_err(|error| UsageError::Invalid(format!("{file}: {error}")))?;
+    let bytes = read_bytes(&args.file, HISTORY_FILE_BYTES_MAX, "history file")
+        .map_err(|error| UsageError::Invalid(error.to_string()))?;
     // The memo estimate may use the whole limit; the resident size is what is really bounded.
     let options = Options {
         timeout: Some(args.timeout),
@@ -116,11 +118,9 @@ pub fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
             (timed_check(&|| check_history(&PorcupineKvModel, &history, &options)), history.len())
         }
     };
-    // A closed pipe (`| head`) is not an error worth a panic.
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{file}: {verdict}");
+    outln!("{file}: {verdict}");
     let total_ms = started.elapsed().as_secs_f64() * 1e3;
-    let _ = writeln!(stdout, "{op_count} operations read in {read_ms:.1} ms, checked in {:.1} ms", total_ms - read_ms);
+    outln!("{op_count} operations read in {read_ms:.1} ms, checked in {:.1} ms", total_ms - read_ms);
     Ok(match verdict {
         Verdict::Linearizable(_) => ExitCode::SUCCESS,
         Verdict::NotLinearizable(_) => ExitCode::from(EXIT_FAILURE_FOUND),

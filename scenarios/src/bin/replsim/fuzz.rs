@@ -34,8 +34,12 @@ use replsim_sim::bug::Bug;
 use replsim_scenarios::swarm::FaultKinds;
 use serde_json::{json, Value};
 
+use crate::output::{self, outln};
 use crate::{cluster_settings, parse_duration, scenario_named, ModeSet, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
-use replsim_scenarios::fuzz::{self, Ending, Finished, Limit, Plan, Shard};
+use replsim_scenarios::fuzz::{
+    self, Ending, Finished, Limit, Plan, Shard, JOBS_MAX, SHARD_COUNT_VARIABLE, SHARD_INDEX_VARIABLE,
+};
+use replsim_scenarios::harness_bug::HarnessBug;
 use replsim_scenarios::runner::{Outcome, Verdict};
 use replsim_scenarios::scenario::Scenario;
 
@@ -71,10 +75,13 @@ pub struct FuzzArgs {
     duration: Option<Duration>,
     #[arg(long, default_value_t = 0)]
     start_seed: u64,
-    /// Worker threads, each running whole seeds [default: every core].
+    /// Worker threads, each running whole seeds [default: every core]; at most the runs planned
+    /// and at most 256.
     #[arg(long)]
     jobs: Option<usize>,
     /// Run only shard I of N: the seeds s with s mod N = I - 1, so N machines share one run.
+    /// Without the flag, the environment: REPLSIM_SHARD_INDEX=K (0-based, as Kubernetes'
+    /// JOB_COMPLETION_INDEX) with REPLSIM_SHARD_COUNT=N means --shard K+1/N.
     #[arg(long, value_parser = str::parse::<Shard>)]
     shard: Option<Shard>,
     /// Write one JSON line per failing or unknown run to this file (created or truncated at the
@@ -91,6 +98,10 @@ pub struct FuzzArgs {
     /// Print the summary as one JSON object on stdout (failures and progress go to stderr).
     #[arg(long)]
     json: bool,
+    /// Plant a bug in replsim itself (`panic-while-judging:SEED`): a test that a harness bug
+    /// becomes an unknown run and the campaign goes on.
+    #[arg(long, hide = true, value_parser = str::parse::<HarnessBug>)]
+    harness_bug: Option<HarnessBug>,
 }
 
 /// Raised by Ctrl-C; the workers stop taking runs when they see it.
@@ -114,6 +125,9 @@ pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
     let tally = RefCell::new(Tally::new(&plan));
     let progress = Progress::start(&plan);
     let started = Instant::now();
+    // The first error appending to the failures file: it ends the campaign, whose failures
+    // could no longer be recorded.
+    let mut failures_file_error = None;
     let ending = fuzz::run(
         &plan,
         &INTERRUPTED,
@@ -126,11 +140,16 @@ pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
                 .map(|directory| (directory.clone(), finished.verdict.case.clone()));
             if let Some(line) = tally.record(&plan, finished) {
                 progress.print(&line.text, args.json);
-                if let (Some(file), Some(json)) = (failures_file.as_mut(), &line.json) {
+                if let (Some(file), Some(json), None) = (failures_file.as_mut(), &line.json, &failures_file_error) {
                     if let Err(error) = writeln!(file, "{json}").and_then(|()| file.flush()) {
-                        progress.print(&format!("warning: cannot append to the failures file: {error}"), true);
+                        failures_file_error = Some(error);
+                        INTERRUPTED.store(true, Ordering::Relaxed);
                     }
                 }
+            }
+            // Nobody can read the rest: stop (main reports the error).
+            if output::failed() {
+                INTERRUPTED.store(true, Ordering::Relaxed);
             }
             if let Some((directory, case)) = report_case {
                 match crate::html::write_into(&case, &directory) {
@@ -143,10 +162,13 @@ pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
         |delivered| progress.update(delivered, tally.borrow().failed, started),
     );
     progress.finish();
+    if let (Some(error), Some(path)) = (failures_file_error, &args.out) {
+        return Err(UsageError::Invalid(format!("cannot write failures file {}: {error}", path.display())));
+    }
     let tally = tally.into_inner();
     let elapsed = started.elapsed();
     if args.json {
-        println!("{}", tally.json(&plan, ending, elapsed));
+        outln!("{}", tally.json(&plan, ending, elapsed));
     } else {
         tally.print_table(&plan, ending, elapsed);
     }
@@ -193,16 +215,17 @@ fn plan_of(args: &FuzzArgs) -> Result<Plan, UsageError> {
         (seeds, None) => Limit::Seeds(seeds.unwrap_or(DEFAULT_SEEDS)),
     };
     if let Limit::Seeds(seeds) = limit {
-        if args.start_seed.checked_add(seeds).is_none() {
-            return Err(UsageError::Invalid("--start-seed + --seeds overflows u64".to_string()));
+        // The last seed may be u64::MAX itself.
+        if args.start_seed.checked_add(seeds - 1).is_none() {
+            return Err(UsageError::Invalid(format!(
+                "--start-seed {} with --seeds {seeds} goes past the last seed, {}",
+                args.start_seed,
+                u64::MAX
+            )));
         }
     }
-    let jobs = match args.jobs {
-        Some(0) => return Err(UsageError::Invalid("--jobs must be at least 1".to_string())),
-        Some(jobs) => jobs,
-        None => std::thread::available_parallelism().map_or(1, usize::from),
-    };
-    Ok(Plan {
+    let shard = shard_of(args.shard)?;
+    let mut plan = Plan {
         scenarios,
         modes: args.mode.0.clone(),
         bug: args.bug,
@@ -211,10 +234,46 @@ fn plan_of(args: &FuzzArgs) -> Result<Plan, UsageError> {
         cluster,
         start_seed: args.start_seed,
         limit,
-        shard: args.shard.unwrap_or(Shard::WHOLE),
+        shard,
         keep_going: args.keep_going,
-        jobs,
-    })
+        jobs: 1,
+        harness_bug: args.harness_bug,
+    };
+    plan.jobs = jobs_of(args.jobs, &plan)?;
+    Ok(plan)
+}
+
+/// `--shard`, else the shard the environment names (see `FuzzArgs::shard`), else the whole run.
+fn shard_of(flag: Option<Shard>) -> Result<Shard, UsageError> {
+    let variable = |name: &str| std::env::var(name).ok();
+    let from_environment =
+        Shard::from_environment(variable(SHARD_INDEX_VARIABLE).as_deref(), variable(SHARD_COUNT_VARIABLE).as_deref())
+            .map_err(UsageError::Invalid)?;
+    match (flag, from_environment) {
+        (Some(flag), Some(environment)) if flag != environment => Err(UsageError::Invalid(format!(
+            "--shard {flag} contradicts the environment's shard {environment} \
+             ({SHARD_INDEX_VARIABLE}, {SHARD_COUNT_VARIABLE}): give one of them"
+        ))),
+        (flag, environment) => Ok(flag.or(environment).unwrap_or(Shard::WHOLE)),
+    }
+}
+
+/// `--jobs`, or every core, capped at the runs planned and at `JOBS_MAX`: more threads would
+/// only wait (with `--jobs 100000` thread start-up alone took seconds).
+fn jobs_of(requested: Option<usize>, plan: &Plan) -> Result<usize, UsageError> {
+    let jobs = match requested {
+        Some(0) => return Err(UsageError::Invalid("--jobs must be at least 1".to_string())),
+        Some(jobs) => jobs,
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let runs = plan.run_count().map_or(usize::MAX, |runs| usize::try_from(runs).unwrap_or(usize::MAX));
+    let capped = jobs.min(JOBS_MAX).min(runs).max(1);
+    if capped < jobs && requested.is_some() {
+        let why =
+            if capped == runs { format!("the {runs} runs planned") } else { "the most replsim starts".to_string() };
+        eprintln!("note: --jobs {jobs} capped at {capped} ({why})");
+    }
+    Ok(capped)
 }
 
 fn install_interrupt_handler() {
@@ -326,25 +385,32 @@ impl Tally {
     }
 
     fn print_table(&self, plan: &Plan, ending: Ending, elapsed: Duration) {
-        println!(
+        outln!(
             "{:<18} {:<12} {:>8} {:>8} {:>8} {:>8}  first failing seed",
-            "scenario", "mode", "seeds", "pass", "fail", "unknown"
+            "scenario",
+            "mode",
+            "seeds",
+            "pass",
+            "fail",
+            "unknown"
         );
         for (index, row) in self.rows.iter().enumerate() {
             let scenario = plan.scenarios[index / plan.modes.len()].name.as_str();
             let mode = plan.modes[index % plan.modes.len()].to_string();
             let seeds = row.passed + row.failed + row.unknown;
             let first = row.first_failing_seed.map_or("-".to_string(), |seed| seed.to_string());
-            println!(
+            outln!(
                 "{scenario:<18} {mode:<12} {seeds:>8} {:>8} {:>8} {:>8}  {first}",
-                row.passed, row.failed, row.unknown
+                row.passed,
+                row.failed,
+                row.unknown
             );
         }
         let rate = self.runs as f64 / elapsed.as_secs_f64().max(1e-9);
         let shard = if plan.shard == Shard::WHOLE { String::new() } else { format!(", shard {}", plan.shard) };
         let bug = plan.bug.map(|bug| format!(", planted bug {bug}")).unwrap_or_default();
         let bug = if plan.behaviours.is_ideal() { bug } else { format!(", behaviours {}{bug}", plan.behaviours) };
-        println!(
+        outln!(
             "{} runs in {:.1}s ({rate:.0} runs/s on {} jobs{shard}{bug}){}",
             self.runs,
             elapsed.as_secs_f64(),
@@ -454,8 +520,9 @@ impl Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let length = plan_runs.unwrap_or_else(|| duration.map_or(0, |duration| duration.as_secs()));
             let bar = ProgressBar::new(length);
+            // The rate is in the message, with no decimals: indicatif's {per_sec} prints three or four.
             let template = if plan_runs.is_some() {
-                "{elapsed_precise} [{wide_bar}] {pos}/{len} runs, {per_sec}, {msg}, ETA {eta}"
+                "{elapsed_precise} [{wide_bar}] {pos}/{len} runs, {msg}, ETA {eta}"
             } else {
                 "{elapsed_precise} [{wide_bar}] {pos}/{len}s, {msg}"
             };
@@ -479,12 +546,16 @@ impl Progress {
         match &self.bar {
             Some(bar) if self.plan_runs.is_some() => {
                 bar.set_position(delivered);
-                bar.set_message(format!("{failures} failures"));
+                bar.set_message(format!("{rate:.0} runs/s, {failures} failures"));
             }
             Some(bar) => {
                 bar.set_position(elapsed.as_secs());
                 bar.set_message(format!("{delivered} runs, {rate:.0} runs/s, {failures} failures"));
             }
+            // A line when the log would otherwise be silent for a while: not at the end of a
+            // complete run (the summary follows) nor after the run was stopped by Ctrl-C or an
+            // output error (a summary or the error follows).
+            None if self.plan_runs == Some(delivered) || INTERRUPTED.load(Ordering::Relaxed) => {}
             None => {
                 let remaining = match (self.plan_runs, self.duration) {
                     (Some(total), _) if rate > 0.0 => {
@@ -505,7 +576,7 @@ impl Progress {
             if to_stderr {
                 eprintln!("{text}");
             } else {
-                println!("{text}");
+                outln!("{text}");
             }
         };
         match &self.bar {
@@ -514,9 +585,13 @@ impl Progress {
         }
     }
 
+    /// Draws the last frame (the final count, which the rate-limited bar may not have shown
+    /// yet) and leaves it above the summary.
     fn finish(&self) {
         if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
+            bar.finish();
+            // indicatif leaves the cursor at the end of the frame: the summary starts below it.
+            eprintln!();
         }
     }
 }
@@ -541,6 +616,7 @@ mod tests {
             shard: Shard::WHOLE,
             keep_going: true,
             jobs: 1,
+            harness_bug: None,
         }
     }
 

@@ -27,6 +27,7 @@ use replsim_scenarios::live::{
 };
 use serde_json::json;
 
+use crate::output::outln;
 use crate::{parse_duration, scenario_of, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
 
 #[derive(Debug, Args)]
@@ -125,7 +126,7 @@ pub fn live(args: LiveArgs) -> Result<ExitCode, UsageError> {
         if args.faults.break_link && !available.break_link {
             left_out.push("break-link (no replica)");
         }
-        println!("faults: {kinds}; left out: {}", left_out.join(", "));
+        outln!("faults: {kinds}; left out: {}", left_out.join(", "));
     }
     let started = Instant::now();
     let seeds = args.seeds.unwrap_or(1);
@@ -144,7 +145,7 @@ pub fn live(args: LiveArgs) -> Result<ExitCode, UsageError> {
             Err(LiveError::Stopped) => break,
             Err(error) => return Err(live_error(error)),
         };
-        println!("{verdict}");
+        outln!("{verdict}");
         match &verdict.outcome {
             LiveOutcome::Pass => passed += 1,
             LiveOutcome::Fail(_) => failed += 1,
@@ -152,8 +153,8 @@ pub fn live(args: LiveArgs) -> Result<ExitCode, UsageError> {
         }
         if !verdict.is_pass() {
             let repro = case.repro_command(&servers, kinds);
-            println!("run again: {repro}  (live runs are not deterministic)");
-            println!("{}", failure_json(&verdict, &repro));
+            outln!("run again: {repro}  (live runs are not deterministic)");
+            outln!("{}", failure_json(&verdict, &repro));
         }
         let keep_this = kept.as_ref().is_none_or(LiveVerdict::is_pass);
         if keep_this {
@@ -170,7 +171,7 @@ pub fn live(args: LiveArgs) -> Result<ExitCode, UsageError> {
         }
     }
     let stopped = if INTERRUPTED.load(Ordering::Relaxed) { ", stopped by Ctrl-C" } else { "" };
-    println!(
+    outln!(
         "live (not deterministic: a seed fixes the scripts and faults, not the timing): {} seeds, {passed} pass, {failed} fail, {unknown} unknown{stopped}",
         passed + failed + unknown
     );

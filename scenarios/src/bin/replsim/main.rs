@@ -7,6 +7,8 @@ mod duration;
 mod fuzz;
 mod html;
 mod live;
+mod merge;
+mod output;
 mod replay;
 mod shrink;
 
@@ -14,11 +16,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use replsim_sim::behaviour::{Behaviour, BehaviourError, Behaviours, Profile};
 use replsim_sim::config::ApplyMode;
 
 pub use duration::parse_duration;
+use output::outln;
 use replsim_scenarios::file::ClusterSpec;
 use replsim_scenarios::scenario::Scenario;
 
@@ -48,6 +51,9 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Minimise a failing seed's workload and append it to a regression file.
     Shrink(shrink::ShrinkArgs),
+    /// Merge the summaries (`fuzz --json`) and failures files (`fuzz --out`) of many shards into
+    /// one summary; exit 1 if any run failed, 3 if none failed but some ended unknown.
+    Merge(merge::MergeArgs),
     /// List the scenarios, apply modes, profiles and Pika's behaviours (or check and describe one
     /// scenario file).
     List(ListArgs),
@@ -96,8 +102,14 @@ fn main() -> ExitCode {
         Command::Shrink(args) => shrink::shrink(args),
         Command::Bench(args) => bench::bench(args),
         Command::Check(args) => check::check(args),
+        Command::Merge(args) => merge::merge(args),
         Command::Live(args) => live::live(args),
         Command::List(args) => list(args),
+    };
+    // Output that could not be written is the command's failure, whatever it found.
+    let result = match output::finish() {
+        Some(error) => Err(error),
+        None => result,
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error}");
@@ -109,16 +121,37 @@ fn main() -> ExitCode {
 fn clap_exit(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match error.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             let _ = error.print();
             ExitCode::SUCCESS
         }
-        _ => {
-            let rendered = error.render().to_string();
-            let line = rendered.lines().find(|line| !line.trim().is_empty()).unwrap_or("invalid arguments");
-            eprintln!("{}", line.trim_end());
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let names: Vec<String> =
+                Cli::command().get_subcommands().map(|command| command.get_name().to_string()).collect();
+            eprintln!("error: no subcommand: replsim {{{}}} …; replsim --help explains each", names.join(","));
             ExitCode::from(EXIT_USAGE)
         }
+        _ => {
+            eprintln!("{}", first_paragraph(&error.render().to_string()));
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// clap's message up to its first blank line, as one line: its first line alone would cut off
+/// the arguments that were missing or the values that are allowed, which follow on their own
+/// indented lines.
+fn first_paragraph(rendered: &str) -> String {
+    let words: Vec<&str> = rendered
+        .lines()
+        .skip_while(|line| line.trim().is_empty())
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    if words.is_empty() {
+        "error: invalid arguments".to_string()
+    } else {
+        words.join(" ")
     }
 }
 
@@ -132,44 +165,44 @@ struct ListArgs {
 fn list(args: ListArgs) -> Result<ExitCode, UsageError> {
     if let Some(path) = &args.scenario_file {
         let scenario = replsim_scenarios::file::load(path)?;
-        println!("{}: {}", scenario.name, scenario.summary);
+        outln!("{}: {}", scenario.name, scenario.summary);
         if let Some(script) = &scenario.script {
             for (index, phase) in script.phases.iter().enumerate() {
                 let drawn = if phase.draw.is_some() { " + drawn clients" } else { "" };
-                println!("  phase {}: {} client(s){drawn}, then a catch-up point", index + 1, phase.clients.len());
+                outln!("  phase {}: {} client(s){drawn}, then a catch-up point", index + 1, phase.clients.len());
             }
             for expectation in &script.expectations {
-                println!("  expect {}", expectation.name);
+                outln!("  expect {}", expectation.name);
             }
         }
         let mode = scenario.default_mode.map_or("none (give --mode)".to_string(), |mode| mode.to_string());
-        println!("  default mode: {mode}");
+        outln!("  default mode: {mode}");
         return Ok(ExitCode::SUCCESS);
     }
-    println!("scenarios:");
+    outln!("scenarios:");
     for scenario in Scenario::all() {
-        println!("  {:<14} {}", scenario.name, scenario.summary);
+        outln!("  {:<14} {}", scenario.name, scenario.summary);
     }
-    println!("modes:");
+    outln!("modes:");
     for mode in ApplyMode::ALL {
         let note = match mode {
             ApplyMode::MergedFix => "Pika's fix as merged (PR #2808: polled counter, flushdb only)",
             _ if mode.is_fixed() => "fixed",
             _ => "faulty (Pika before PR #2808)",
         };
-        println!("  {:<14} {note}", mode.to_string());
+        outln!("  {:<14} {note}", mode.to_string());
     }
-    println!("profiles (--profile):");
+    outln!("profiles (--profile):");
     for profile in Profile::ALL {
         let note = match profile {
             Profile::Ideal => "replsim's idealised replication: no behaviour on (the default)",
             Profile::Pika => "Pika as merged: every behaviour on",
         };
-        println!("  {:<14} {note}", profile.name());
+        outln!("  {:<14} {note}", profile.name());
     }
-    println!("behaviours (--behaviours NAME,-NAME,...; -NAME turns one off: the fix for its race):");
+    outln!("behaviours (--behaviours NAME,-NAME,...; -NAME turns one off: the fix for its race):");
     for behaviour in Behaviour::ALL {
-        println!("  {:<26} {}", behaviour.name(), behaviour.summary());
+        outln!("  {:<26} {}", behaviour.name(), behaviour.summary());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -26,6 +26,7 @@ use replsim_scenarios::swarm::FaultKinds;
 use replsim_sim::config::ApplyMode;
 use tracing_subscriber::EnvFilter;
 
+use crate::output;
 use crate::{cluster_settings, scenario_of, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
 use replsim_scenarios::regression;
 use replsim_scenarios::runner::{regression_repro_command, run_case, Case, Outcome, RunOptions, Verdict};
@@ -84,6 +85,11 @@ pub struct ReplayArgs {
 }
 
 pub fn replay(args: ReplayArgs) -> Result<ExitCode, UsageError> {
+    output::distinct_outputs(&[
+        ("--trace-out", args.trace_out.as_ref()),
+        ("--history-out", args.history_out.as_ref()),
+        ("--html", args.html.as_ref()),
+    ])?;
     let (case, repro) = case_of(&args)?;
     let filter = trace_filter(args.log.as_deref())?;
     let mut trace_file =
@@ -107,7 +113,7 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, UsageError> {
         .with_target(false)
         .with_ansi(std::io::stdout().is_terminal())
         .fmt_fields(message_only)
-        .with_writer(|| QuietStdout)
+        .with_writer(|| output::Stdout)
         .finish();
     // Scoped to this thread (madsim runs the whole simulation on it): a determinism re-run is silent.
     let options = RunOptions {
@@ -149,7 +155,7 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, UsageError> {
             verdict.trace_hash,
             again.trace_hash
         );
-        let _ = QuietStdout.write_all(line.as_bytes());
+        let _ = output::Stdout.write_all(line.as_bytes());
     }
     Ok(match (&verdict.outcome, deterministic) {
         (Outcome::Fail(_), _) | (_, false) => ExitCode::from(EXIT_FAILURE_FOUND),
@@ -215,25 +221,5 @@ fn print_verdict(verdict: &Verdict, repro: &str) {
     if !verdict.is_pass() {
         text.push_str(&format!("reproduce: {repro}\n"));
     }
-    let _ = QuietStdout.write_all(text.as_bytes());
-}
-
-/// Stdout that stops printing quietly when the reader goes away (`replsim replay … | head`),
-/// instead of a panic or a complaint per trace event.
-struct QuietStdout;
-
-impl Write for QuietStdout {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        match std::io::stdout().write(bytes) {
-            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(bytes.len()),
-            other => other,
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match std::io::stdout().flush() {
-            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => other,
-        }
-    }
+    let _ = output::Stdout.write_all(text.as_bytes());
 }

@@ -16,6 +16,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -23,10 +24,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 
-use crate::{cluster_settings, parse_duration, scenario_of, UsageError};
+use crate::output::outln;
+use crate::{cluster_settings, scenario_of, UsageError};
 use replsim_scenarios::file::ClusterSpec;
-use replsim_scenarios::regression::{self, op_text, step_text, Entry};
-use replsim_scenarios::runner::{regression_repro_command, Case};
+use replsim_scenarios::harness_bug::HarnessBug;
+use replsim_scenarios::regression::{self, op_text, step_text, Appended, Entry};
+use replsim_scenarios::runner::{self, regression_repro_command, Case};
 use replsim_scenarios::shrink::{self, Budget, Progress, Shrunk};
 
 #[derive(Debug, Args)]
@@ -51,21 +54,24 @@ pub struct ShrinkArgs {
     bug: Option<Bug>,
     #[command(flatten)]
     behaviours: crate::BehaviourArgs,
-    /// Stop after this many candidate runs, keeping the smallest failure so far.
+    /// Stop after this many candidate runs, keeping the smallest failure so far. A count, not a
+    /// time: the minimal case and its regression line are the same on every machine.
     #[arg(long, default_value_t = 20_000)]
     max_steps: u64,
     /// Extra schedule seeds to try when a smaller workload passes under the current one.
     #[arg(long, default_value_t = 32)]
     schedules: u64,
-    /// Stop after this much time (`30s`, `5m`), keeping the smallest failure so far.
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
-    duration: Duration,
-    /// Where the regression entry is appended [default: tests/regressions/SCENARIO.txt].
-    #[arg(long, value_name = "FILE")]
+    /// Where the regression entry is appended [default: tests/regressions/SCENARIO.txt]; an
+    /// entry already in the file is not appended again.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_regression")]
     regression_file: Option<PathBuf>,
     /// Print the minimal case without writing a regression entry.
     #[arg(long)]
     no_regression: bool,
+    /// Plant a bug in replsim itself (`panic-while-shrinking:STEP`): a test that the shrinker's
+    /// own panics are reported, not silenced.
+    #[arg(long, hide = true, value_parser = str::parse::<HarnessBug>)]
+    harness_bug: Option<HarnessBug>,
 }
 
 pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
@@ -84,10 +90,19 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
         case = case.with_cluster_settings(&settings).map_err(UsageError::Invalid)?;
     }
     let bug_planted = case.cluster.bug;
+    let path = (!args.no_regression).then(|| {
+        args.regression_file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("tests/regressions/{}.txt", case.scenario)))
+    });
+    // An unreadable regression file is refused before the shrink, not after it.
+    if let Some(path) = &path {
+        regression::existing_text(path).map_err(|error| UsageError::Invalid(error.to_string()))?;
+    }
     let bug = bug_planted.map(|bug| format!(" bug {bug}")).unwrap_or_default();
     let bug =
         if case.cluster.behaviours.is_ideal() { bug } else { format!(" behaviours {}{bug}", case.cluster.behaviours) };
-    println!(
+    outln!(
         "shrinking {} {} seed {}{bug}: {} client ops, {}",
         case.scenario,
         case.mode,
@@ -96,22 +111,15 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
         faults_count(case.cluster.faults.steps.len())
     );
     let budget =
-        Budget { steps_max: args.max_steps, duration_max: args.duration, schedules_per_candidate: args.schedules };
+        Budget { steps_max: args.max_steps, schedules_per_candidate: args.schedules, harness_bug: args.harness_bug };
     let reporter = Reporter::new();
-    // Thousands of candidate runs may each trip a SUT assertion (the runner catches it as a
-    // verdict): without this every one would print its panic message and backtrace.
-    let panic_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let shrunk = shrink::shrink(&case, budget, |progress| reporter.report(progress));
-    std::panic::set_hook(panic_hook);
+    let shrunk = QuietRunPanics::around(|| shrink::shrink(&case, budget, |progress| reporter.report(progress)));
     let shrunk = shrunk.map_err(|error| UsageError::Invalid(error.to_string()))?;
     reporter.finish();
     print_minimal(&shrunk);
-    if args.no_regression {
+    let Some(path) = path else {
         return Ok(ExitCode::SUCCESS);
-    }
-    let path =
-        args.regression_file.unwrap_or_else(|| PathBuf::from(format!("tests/regressions/{}.txt", case.scenario)));
+    };
     let settings = ClusterSpec::difference(&case.cluster_as_built, &case.cluster);
     let entry = Entry {
         // A written scenario's line names its file, so replaying it reads the same script.
@@ -149,10 +157,68 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
             }
         ),
     ];
-    let line = regression::append(&path, &comment, &entry).map_err(|error| UsageError::Invalid(error.to_string()))?;
-    println!("regression: {}:{line}", path.display());
-    println!("replay it:  {}", regression_repro_command(&format!("{}:{line}", path.display()), None));
+    let appended =
+        regression::append(&path, &comment, &entry).map_err(|error| UsageError::Invalid(error.to_string()))?;
+    let line = match appended {
+        Appended::New(line) => {
+            outln!("regression: {}:{line}", path.display());
+            line
+        }
+        Appended::AlreadyThere(line) => {
+            outln!("regression: already in {}:{line}, not appended again", path.display());
+            line
+        }
+    };
+    outln!("replay it:  {}", regression_repro_command(&format!("{}:{line}", path.display()), None));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The panic hook while shrinking: thousands of candidate runs may each trip a SUT assertion
+/// (the runner turns it into a verdict), and without this every one would print its message and
+/// backtrace. Only panics inside a run are silenced: a bug of the shrinker itself still reaches
+/// the previous hook, which prints it.
+struct QuietRunPanics {
+    previous: Arc<PanicHook>,
+}
+
+type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+impl QuietRunPanics {
+    /// Runs `work` under the quiet hook and puts the previous hook back afterwards, also when
+    /// `work` panics: the hook cannot be changed while a thread unwinds, so the panic is caught,
+    /// the hook restored, and the panic resumed.
+    fn around<R>(work: impl FnOnce() -> R) -> R {
+        let quiet = QuietRunPanics::install();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+        drop(quiet);
+        result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+
+    fn install() -> QuietRunPanics {
+        let previous: Arc<PanicHook> = Arc::new(std::panic::take_hook());
+        let forward = Arc::clone(&previous);
+        std::panic::set_hook(Box::new(move |info| {
+            if !runner::inside_a_run() {
+                forward(info);
+            }
+        }));
+        QuietRunPanics { previous }
+    }
+}
+
+impl Drop for QuietRunPanics {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let previous = Arc::clone(&self.previous);
+        // Dropping the quiet hook releases its copy of `previous`.
+        drop(std::panic::take_hook());
+        std::panic::set_hook(match Arc::try_unwrap(previous) {
+            Ok(hook) => hook,
+            Err(shared) => Box::new(move |info| shared(info)),
+        });
+    }
 }
 
 fn faults_count(count: usize) -> String {
@@ -164,7 +230,7 @@ fn faults_count(count: usize) -> String {
 fn print_minimal(shrunk: &Shrunk) {
     let workload = &shrunk.minimal.case.workload;
     let faults = &shrunk.minimal.case.cluster.faults;
-    println!(
+    outln!(
         "minimal case: {} client ops (from {}), {} (from {}), {} steps ({} kept) in {:.1}s{}; still fails [{}]",
         workload.op_count(),
         shrunk.ops_before,
@@ -180,16 +246,16 @@ fn print_minimal(shrunk: &Shrunk) {
         for (client_index, client) in phase.clients.iter().enumerate() {
             let ops: Vec<String> =
                 client.ops.iter().map(|op| op_text(op).unwrap_or_else(|_| op.command.to_string())).collect();
-            println!("  phase {}  client-{}: {}", phase_index + 1, client_index + 1, ops.join("; "));
+            outln!("  phase {}  client-{}: {}", phase_index + 1, client_index + 1, ops.join("; "));
         }
         for step in faults.steps.iter().filter(|step| step.phase == phase_index) {
             let text =
                 step_text(step).unwrap_or_else(|_| format!("+{:?} {} for {:?}", step.at, step.fault, step.duration));
-            println!("  phase {}  fault:    {text}", phase_index + 1);
+            outln!("  phase {}  fault:    {text}", phase_index + 1);
         }
     }
     for violation in shrunk.minimal.violations() {
-        println!("{violation}");
+        outln!("{violation}");
     }
 }
 
@@ -234,5 +300,39 @@ impl Reporter {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use replsim_scenarios::runner::{run_case, RunOptions};
+    use replsim_scenarios::scenario::Scenario;
+    use replsim_sim::bug::Bug;
+
+    use super::*;
+
+    /// Panics on this test's thread that reached the hook installed before `around`.
+    static PANICS_SEEN: AtomicU64 = AtomicU64::new(0);
+
+    #[test]
+    fn the_previous_panic_hook_is_back_after_a_panic_while_shrinking() {
+        let test_thread = std::thread::current().id();
+        std::panic::set_hook(Box::new(move |_| {
+            if std::thread::current().id() == test_thread {
+                PANICS_SEEN.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+        let unwound = std::panic::catch_unwind(|| QuietRunPanics::around(|| panic!("a bug in the shrinker")));
+        assert!(unwound.is_err(), "the shrinker's panic goes on unwinding");
+        assert_eq!(PANICS_SEEN.load(Ordering::Relaxed), 1, "the shrinker's own panic was reported, not silenced");
+        // Under the quiet hook a panic inside a run is silent; under the restored hook it is seen.
+        let swarm = Scenario::by_name("swarm").expect("the swarm scenario");
+        let case = Case::new(&swarm, ApplyMode::Barrier, 0).with_bug(Some(Bug::TsyncOffByOne));
+        let verdict = run_case(&case, RunOptions::default());
+        assert!(verdict.is_fail(), "the planted bug trips a SUT assertion: {verdict}");
+        assert!(PANICS_SEEN.load(Ordering::Relaxed) >= 2, "the hook before the shrink is back");
+        let _ = std::panic::take_hook();
     }
 }
