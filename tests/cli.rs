@@ -245,6 +245,8 @@ fn check_under_a_memory_limit_answers_unknown_within_ten_percent_of_it() {
     let peak_mb = usage.ru_maxrss as f64 / 1024.0;
     println!("peak resident {peak_mb:.1} MB under --memory {limit_mb}MB");
     assert!(peak_mb <= 1.1 * limit_mb as f64, "peak {peak_mb:.1} MB exceeds {limit_mb} MB by more than 10 %");
+}
+
 #[test]
 fn list_names_the_profiles_every_behaviour_and_the_merged_fix() {
     let output = replsim(&["list"]);
