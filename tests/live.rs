@@ -191,15 +191,18 @@ fn a_read_from_a_replica_whose_link_is_held_down_is_reported_as_stale() {
     let options = LiveOptions { catch_up_deadline: Duration::from_millis(500), ..quick_options() };
     let mut pair = LivePair::connect(&spawn(1, true), &options).expect("a spawned pair");
     let (pids, dir) = (pair.pids(), pair.spawned_dir());
-    // Phase 1 writes v1 and the replica catches up. Phase 2 cuts the replica off, then writes
-    // v2. Phase 3 reads the key from the replica, which can only answer v1.
+    // Phase 1 writes v1 and the replica catches up. Phase 2 cuts the replica off (a phase ends
+    // only when its faults are done, so the cut does not race the next write, however loaded
+    // the machine). Phase 3 writes v2. Phase 4 reads the key from the replica, which can only
+    // answer v1.
     let case = LiveCase {
         scenario: "held-down-link".to_string(),
         seed: 0,
         workload: Workload {
             phases: vec![
                 one_client(vec![op(Target::Primary, KvCommand::set(Db(0), "a", "v1"), 0)]),
-                one_client(vec![op(Target::Primary, KvCommand::set(Db(0), "a", "v2"), 100)]),
+                one_client(vec![op(Target::Primary, KvCommand::get(Db(0), "a"), 0)]),
+                one_client(vec![op(Target::Primary, KvCommand::set(Db(0), "a", "v2"), 0)]),
                 one_client(vec![op(Target::Replica(0), KvCommand::get(Db(0), "a"), 0)]),
             ],
         },
