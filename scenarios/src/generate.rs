@@ -206,7 +206,8 @@ pub fn generate<S: Strategy>(strategy: &S, seed: u64) -> S::Tree {
     }
 }
 
-fn splitmix64(state: &mut u64) -> u64 {
+/// The one seeded mixer (splitmix64): advances `state`, returns the next well-mixed word.
+pub fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
     let mut mixed = *state;
     mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

@@ -4,6 +4,7 @@
 //! - [`generate`]: proptest strategies that turn a seed into a workload (and can shrink it).
 //! - [`scenario`]: the named scenarios.
 //! - [`runner`]: (scenario, mode, seed) → verdict, with every checker applied.
+//! - [`sequential`]: the integration-test shape — one client, one command at a time.
 //! - [`seeds`]: which seeds `cargo test` runs (`REPLSIM_SEED`, `REPLSIM_SEEDS`).
 //! - [`bench`]: seeds/s of a scenario and of a bare madsim baseline.
 //! - [`fuzz`]: a fuzz campaign's runs, shards and parallel workers, results in seed order.
@@ -17,5 +18,6 @@ pub mod regression;
 pub mod runner;
 pub mod scenario;
 pub mod seeds;
+pub mod sequential;
 pub mod shrink;
 pub mod swarm;

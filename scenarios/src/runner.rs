@@ -25,12 +25,14 @@ use replsim_model::linearizability;
 use replsim_model::linearizability::order::check_kv_with_proposal;
 use replsim_sim::cluster::PRIMARY_NODE;
 use replsim_sim::config::{ApplyMode, ClusterConfig};
+use replsim_sim::marks::MarkCounts;
 use replsim_sim::probe::{ClientOperation, Ending, Probe, Record, TraceLine};
 use replsim_sim::workload::Workload;
 use replsim_sim::SUT_INVARIANT_PREFIX;
 
 use crate::generate::generate;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Swarm};
+use crate::sequential::sequential_workload;
 use crate::swarm::{FaultKinds, SwarmConfig};
 
 /// Everything that determines a run. Built from (scenario, mode, seed), or by shrinking.
@@ -52,7 +54,10 @@ impl Case {
     pub fn new(scenario: &Scenario, mode: ApplyMode, seed: u64) -> Case {
         if let Some(kind) = scenario.swarm {
             let swarm = SwarmConfig::for_scenario(seed, kind);
-            let workload = generate(&swarm.profile().strategy(), seed).current();
+            let workload = match kind {
+                Swarm::Sequential => sequential_workload(&swarm, seed),
+                Swarm::Drawn | Swarm::EveryFault => generate(&swarm.profile().strategy(), seed).current(),
+            };
             let mut cluster = scenario.cluster_for(mode);
             swarm.configure(&mut cluster, swarm.fault_schedule(seed));
             return Case {
@@ -229,6 +234,8 @@ pub struct Verdict {
     /// The operations clients ran on the primary — the history the linearizability check judged —
     /// when asked for with [`RunOptions::keep_history`].
     pub primary_history: Option<Vec<Operation<Command, Response>>>,
+    /// How often the run hit each coverage mark of the system under test.
+    pub marks: MarkCounts,
 }
 
 impl Verdict {
@@ -326,7 +333,15 @@ pub fn run_case(case: &Case, options: RunOptions) -> Verdict {
         trace_events: record.trace_events,
     };
     let primary_history = options.keep_history.then(|| primary_history(&record));
-    Verdict { case: case.clone(), outcome, trace_hash: record.trace_hash, stats, trace: record.trace, primary_history }
+    Verdict {
+        case: case.clone(),
+        outcome,
+        trace_hash: record.trace_hash,
+        stats,
+        trace: record.trace,
+        primary_history,
+        marks: record.marks,
+    }
 }
 
 fn simulate(case: &Case, probe: Probe) -> (Record, Ending) {

@@ -75,6 +75,7 @@ pub async fn run_client(
                     *sessions.entry(ip).or_default() += 1;
                 }
                 if sent {
+                    probe.mark(crate::marks::Mark::ClientGaveUp);
                     probe.returned(handle, None);
                 } else {
                     probe.not_executed(handle, format!("no connection to {node}"));

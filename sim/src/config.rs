@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::bug::Bug;
 use crate::fault::FaultSchedule;
 use crate::hash::stable_hash;
+use crate::stall::StallConfig;
 
 /// How a replica turns its received binlog into store writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -147,6 +148,10 @@ pub struct ClusterConfig {
     pub faults: FaultSchedule,
     /// A planted defect (`None`: the system as designed).
     pub bug: Option<Bug>,
+    /// Rare long pauses of apply workers, the binlog thread, the link and the primary (all off
+    /// by default; swarm draws them per seed with `--faults stall`).
+    #[serde(default)]
+    pub stalls: StallConfig,
 }
 
 impl ClusterConfig {
@@ -185,6 +190,7 @@ impl ClusterConfig {
                 .then_some(())
                 .ok_or("retransmit_after must be at least 1 ms"),
             self.faults.validate(self.replicas),
+            self.stalls.validate(),
         ];
         checks.into_iter().collect::<Result<(), &str>>().map_err(str::to_string)
     }
@@ -220,6 +226,7 @@ impl Default for ClusterConfig {
             },
             faults: FaultSchedule::default(),
             bug: None,
+            stalls: StallConfig::default(),
         }
     }
 }

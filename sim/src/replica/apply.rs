@@ -29,7 +29,9 @@ use tokio::sync::{mpsc, watch, Notify};
 
 use crate::bug::Bug;
 use crate::config::{ApplyConfig, ApplyMode, Dispatch};
+use crate::marks::Mark;
 use crate::probe::{Event, Probe};
+use crate::stall::{self, Stall};
 use crate::sut_assert;
 use crate::time;
 
@@ -86,6 +88,8 @@ pub struct Pipeline {
     durable: Arc<Mutex<Durable>>,
     /// Counts replication sessions (connections to the primary).
     session: AtomicU64,
+    /// Stalls of the apply workers (and of the dispatcher applying behind a barrier).
+    apply_stall: Stall,
 }
 
 impl Pipeline {
@@ -97,6 +101,7 @@ impl Pipeline {
         bug: Option<Bug>,
         durable: Arc<Mutex<Durable>>,
         probe: Probe,
+        apply_stall: Stall,
     ) -> Arc<Pipeline> {
         let recovered = durable.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
         let data = ReplicaData {
@@ -125,6 +130,7 @@ impl Pipeline {
             bug,
             durable,
             session: AtomicU64::new(0),
+            apply_stall,
         });
         for (worker, queue) in queues.into_iter().enumerate() {
             madsim::task::spawn(pipeline.clone().run_worker(worker, queue));
@@ -134,6 +140,11 @@ impl Pipeline {
 
     pub fn lock(&self) -> MutexGuard<'_, ReplicaData> {
         self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Entries dispatched and not yet applied.
+    pub fn in_flight(&self) -> usize {
+        self.lock().in_flight
     }
 
     pub fn progress(&self) -> watch::Receiver<Progress> {
@@ -160,6 +171,7 @@ impl Pipeline {
             let last = data.binlog.last_offset();
             // A re-sent entry is already held. Planted bug: it is dispatched again anyway.
             if entry.offset <= last && !Bug::DuplicateApplyOnResend.is(self.bug) {
+                self.probe.mark(Mark::DuplicateEntryIgnored);
                 return;
             }
             if entry.offset > last {
@@ -187,12 +199,19 @@ impl Pipeline {
                 self.begin(&entry);
                 self.probe.event(&self.node, Event::Dispatched { offset: entry.offset, worker });
                 let session = self.session.load(Ordering::Relaxed);
-                let queued = self.workers[worker].send((entry, session)).await;
-                sut_assert!(queued.is_ok(), "{}: apply worker {worker} is gone", self.node);
+                let queued = match self.workers[worker].try_send((entry, session)) {
+                    Err(mpsc::error::TrySendError::Full(queued)) => {
+                        self.probe.mark(Mark::ApplyQueueFull);
+                        self.workers[worker].send(queued).await.is_ok()
+                    }
+                    sent => sent.is_ok(),
+                };
+                sut_assert!(queued, "{}: apply worker {worker} is gone", self.node);
             }
             Dispatch::Barrier => {
                 self.drain(Some(entry.command.db()), entry.offset).await;
                 self.begin(&entry);
+                self.stall().await;
                 madsim::time::sleep(self.apply_delay()).await;
                 self.apply(&entry, None);
             }
@@ -214,6 +233,9 @@ impl Pipeline {
                 return;
             }
             if !announced {
+                if db.is_some() {
+                    self.probe.mark(Mark::BarrierWaited);
+                }
                 self.probe.event(&self.node, Event::BarrierWait { offset: before, in_flight });
                 announced = true;
             }
@@ -281,6 +303,7 @@ impl Pipeline {
 
     async fn run_worker(self: Arc<Pipeline>, worker: usize, mut queue: mpsc::Receiver<Queued>) {
         while let Some((entry, session)) = queue.recv().await {
+            self.stall().await;
             madsim::time::sleep(self.apply_delay()).await;
             // Planted bug: a reconnect "resets" the workers, throwing away what they still held.
             if Bug::DropEntriesOnReconnect.is(self.bug) && session != self.session.load(Ordering::Relaxed) {
@@ -288,6 +311,14 @@ impl Pipeline {
                 continue;
             }
             self.apply(&entry, Some(worker));
+        }
+    }
+
+    /// A rare long pause of this apply task (a RocksDB write stall), when stalls are on.
+    async fn stall(&self) {
+        if let Some(pause) = stall::draw(&self.apply_stall) {
+            self.probe.mark(Mark::StallApplyWorker);
+            madsim::time::sleep(pause).await;
         }
     }
 
@@ -322,6 +353,11 @@ impl Pipeline {
                 self.node,
                 data.applied
             );
+            // An earlier entry of this database is still unapplied, and a global command runs now.
+            let db_in_flight = data.in_flight_by_db.get(&entry.command.db()).copied().unwrap_or(0);
+            if entry.command.is_global() && db_in_flight > 1 && offset.0 > data.applied.0 + 1 {
+                self.probe.mark(Mark::FlushOvertookWrite);
+            }
             data.store.execute(&entry.command);
             data.applied_ahead.insert(offset);
             loop {
