@@ -87,7 +87,7 @@ impl Case {
     pub fn with_fault_kinds(mut self, kinds: FaultKinds) -> Result<Case, String> {
         let Some(swarm) = self.swarm.as_mut() else {
             return Err(format!(
-                "--faults applies to the swarm scenarios (swarm, swarm-every-fault); {} has no faults",
+                "--faults applies to the swarm scenarios (swarm, swarm-every-fault, sequential); {} has no faults",
                 self.scenario
             ));
         };

@@ -130,6 +130,20 @@ pub struct SwarmConfig {
     /// `--faults stall` on any seed has them).
     #[serde(default)]
     pub stalls: StallConfig,
+    /// The replication window and the apply queues: small on some seeds, so flow control (a
+    /// full window, a full worker queue) is exercised too.
+    #[serde(default = "default_window_entries_max")]
+    pub window_entries_max: u64,
+    #[serde(default = "default_apply_queue_capacity")]
+    pub apply_queue_capacity: usize,
+}
+
+fn default_window_entries_max() -> u64 {
+    ClusterConfig::default().replication.window_entries_max
+}
+
+fn default_apply_queue_capacity() -> usize {
+    ClusterConfig::default().apply.queue_capacity
 }
 
 /// Seeds the swarm configuration and the fault schedule apart from the workload, so the three
@@ -138,6 +152,7 @@ const SWARM_SALT: u64 = 0x5357_4152_4d00_0001;
 const FAULTS_SALT: u64 = 0x4641_554c_5400_0002;
 /// Stalls are drawn apart from the rest, so adding them left every other draw of a seed as it was.
 const STALLS_SALT: u64 = 0x5354_414c_4c00_0003;
+const BOUNDS_SALT: u64 = 0x424f_554e_4400_0005;
 
 /// Stall durations: log-uniform from 50 ms up to a drawn maximum of 0.2–2 s (the issue's 1 % of
 /// tasks taking 50 ms – 2 s).
@@ -205,6 +220,8 @@ impl SwarmConfig {
                     faults: FaultKinds { partition, kill_replica, restart_primary, reset_link, stall: false },
                     faults_per_phase_max,
                     stalls: StallConfig::default(),
+                    window_entries_max: default_window_entries_max(),
+                    apply_queue_capacity: default_apply_queue_capacity(),
                 }
             },
         )
@@ -227,11 +244,26 @@ impl SwarmConfig {
         )
     }
 
+    /// The replication window and apply queue capacity: on a third of seeds each is small.
+    pub fn bounds_strategy() -> impl Strategy<Value = (u64, usize)> {
+        let window = (on(0.3), 2u64..=32)
+            .prop_map(|(small, entries)| if small { entries } else { default_window_entries_max() });
+        let queue = (on(0.3), 1usize..=8)
+            .prop_map(|(small, capacity)| if small { capacity } else { default_apply_queue_capacity() });
+        (window, queue)
+    }
+
+    /// Drawn in three independent parts (each from its own salt), so that adding a part left the
+    /// earlier parts of every seed as they were.
     pub fn for_seed(seed: u64) -> SwarmConfig {
         let mut config: SwarmConfig = generate(&SwarmConfig::strategy(), seed ^ SWARM_SALT).current();
         let (stall, stalls) = generate(&SwarmConfig::stall_strategy(), seed ^ STALLS_SALT).current();
         config.faults.stall = stall;
         config.stalls = stalls;
+        let (window_entries_max, apply_queue_capacity) =
+            generate(&SwarmConfig::bounds_strategy(), seed ^ BOUNDS_SALT).current();
+        config.window_entries_max = window_entries_max;
+        config.apply_queue_capacity = apply_queue_capacity;
         config
     }
 
@@ -265,6 +297,8 @@ impl SwarmConfig {
         cluster.replicas = self.replicas;
         cluster.databases = self.databases;
         cluster.apply.workers = self.apply_workers;
+        cluster.apply.queue_capacity = self.apply_queue_capacity;
+        cluster.replication.window_entries_max = self.window_entries_max;
         cluster.apply.delay_max = Duration::from_millis(self.apply_delay_max_ms);
         cluster.network.latency_min = Duration::from_micros(self.latency_min_us);
         cluster.network.latency_max = Duration::from_micros(self.latency_max_us);
@@ -332,7 +366,7 @@ impl fmt::Display for SwarmConfig {
             "swarm: {} replica(s), {} db(s), {} keys, {} phase(s) x {} clients x {} ops; \
              mix set={} get={} del={} del-multi={} flushdb={} flushall={} replica-get={}; \
              {} workers, apply 1-{} ms; latency {}-{} us, loss {} ppm; retention {}; retransmit {}; \
-             faults {} (<= {} per phase){}",
+             window {} entries, apply queues {}; faults {} (<= {} per phase){}",
             self.replicas,
             self.databases,
             self.keys,
@@ -353,6 +387,8 @@ impl fmt::Display for SwarmConfig {
             self.packet_loss_per_million,
             self.binlog_retention_entries.map_or("unbounded".to_string(), |entries| format!("{entries} entries")),
             self.retransmit_after_ms.map_or("off".to_string(), |ms| format!("after {ms} ms")),
+            self.window_entries_max,
+            self.apply_queue_capacity,
             faults,
             self.faults_per_phase_max,
             if self.faults.stall { stalls_text(&self.stalls) } else { String::new() },

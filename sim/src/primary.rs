@@ -51,7 +51,13 @@ struct PrimaryState {
     binlog: Binlog,
     links: BTreeMap<String, Link>,
     connections_opened: u64,
+    /// Planted bug `primary-stale-read` only: the store as of the last cache refresh, and the
+    /// writes since.
+    read_cache: Option<(Store, u64)>,
 }
+
+/// `primary-stale-read`: the read cache is refreshed every this many writes.
+const STALE_READ_CACHE_WRITES: u64 = 8;
 
 /// What the primary knows of one replica.
 struct Link {
@@ -145,7 +151,22 @@ impl Primary {
         let mut appended = Vec::new();
         let response = {
             let mut state = self.lock();
-            let response = state.store.execute(command);
+            let response = match command {
+                Command::Get { db, key } if Bug::PrimaryStaleRead.is(self.config.bug) => {
+                    let cached = state.read_cache.as_ref().and_then(|(cache, _)| cache.get(*db, key).cloned());
+                    Response::Value(cached)
+                }
+                _ => state.store.execute(command),
+            };
+            if command.is_write() && Bug::PrimaryStaleRead.is(self.config.bug) {
+                let state = &mut *state;
+                let writes = state.read_cache.as_ref().map_or(STALE_READ_CACHE_WRITES, |(_, writes)| writes + 1);
+                state.read_cache = if writes >= STALE_READ_CACHE_WRITES {
+                    Some((state.store.clone(), 0))
+                } else {
+                    state.read_cache.take().map(|(cache, _)| (cache, writes))
+                };
+            }
             // Under the lock, so the probe's order is the order commands took effect.
             self.probe.executed_by_primary(operation);
             if command.is_write() {
@@ -362,6 +383,8 @@ impl Primary {
                         link.applied,
                         link.sent_high
                     );
+                    // The primary already dropped this link: the ack was in flight (stale).
+                    let stale = link.state == LinkState::Offline;
                     if received > link.received {
                         link.progress_at = time::now();
                         link.retransmits_without_progress = 0;
@@ -375,6 +398,9 @@ impl Primary {
                     drop(state);
                     if overtook {
                         self.probe.mark(Mark::AckOvertookResend);
+                    }
+                    if stale {
+                        self.probe.mark(Mark::AckStale);
                     }
                     self.probe.event(&self.name, Event::AckReceived { replica: replica.clone(), received, applied });
                 }

@@ -293,8 +293,10 @@ impl Pipeline {
         let mut data = self.lock();
         *data.in_flight_by_db.entry(entry.command.db()).or_default() += 1;
         data.in_flight += 1;
+        // Each worker holds a full queue plus the entry it is applying; one more is being
+        // dispatched (counted before it waits for queue room), or applied behind a barrier.
         sut_assert!(
-            data.in_flight <= self.workers.len() * self.config.queue_capacity + 1,
+            data.in_flight <= self.workers.len() * (self.config.queue_capacity + 1) + 1,
             "{}: {} writes in flight exceed the queue bound",
             self.node,
             data.in_flight

@@ -15,8 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use replsim_model::command::Response;
+use replsim_model::command::{Db, Response};
 
+use crate::bug::Bug;
 use crate::config::ClusterConfig;
 use crate::info::render_replica_info;
 use crate::marks::Mark;
@@ -193,7 +194,9 @@ impl Replica {
                 if data.binlog.last_offset() > data.applied {
                     self.probe.mark(Mark::ReplicaReadWhileBehind);
                 }
-                let value = command.keys().first().and_then(|key| data.store.get(command.db(), key).cloned());
+                // Planted bug: the replica's read path forgets the connection's SELECT.
+                let db = if Bug::ReplicaReadIgnoresSelect.is(self.config.bug) { Db(0) } else { command.db() };
+                let value = command.keys().first().and_then(|key| data.store.get(db, key).cloned());
                 Reply::Response(Response::Value(value))
             }
             Request::InfoReplication => {

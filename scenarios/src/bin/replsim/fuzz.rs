@@ -34,6 +34,7 @@ use replsim_sim::bug::Bug;
 use replsim_scenarios::swarm::FaultKinds;
 use serde_json::{json, Value};
 
+use crate::marks::MarkTally;
 use crate::{parse_duration, scenario_named, ModeSet, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
 use replsim_scenarios::fuzz::{self, Ending, Finished, Limit, Plan, Shard};
 use replsim_scenarios::runner::{Outcome, Verdict};
@@ -96,12 +97,14 @@ pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
         };
     install_interrupt_handler();
     let tally = RefCell::new(Tally::new(&plan));
+    let marks = RefCell::new(MarkTally::default());
     let progress = Progress::start(&plan);
     let started = Instant::now();
     let ending = fuzz::run(
         &plan,
         &INTERRUPTED,
         |finished| {
+            marks.borrow_mut().record(&finished.verdict);
             let mut tally = tally.borrow_mut();
             if let Some(line) = tally.record(&plan, finished) {
                 progress.print(&line.text, args.json);
@@ -118,10 +121,14 @@ pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
     progress.finish();
     let tally = tally.into_inner();
     let elapsed = started.elapsed();
+    let marks = marks.into_inner();
     if args.json {
-        println!("{}", tally.json(&plan, ending, elapsed));
+        let mut summary = tally.json(&plan, ending, elapsed);
+        summary["marks"] = marks.json();
+        println!("{summary}");
     } else {
         tally.print_table(&plan, ending, elapsed);
+        marks.print();
     }
     Ok(if tally.failed > 0 {
         ExitCode::from(EXIT_FAILURE_FOUND)
@@ -137,7 +144,7 @@ fn plan_of(args: &FuzzArgs) -> Result<Plan, UsageError> {
     if args.faults.is_some() {
         if let Some(scenario) = scenarios.iter().find(|scenario| scenario.swarm.is_none()) {
             return Err(UsageError::Invalid(format!(
-                "--faults applies to the swarm scenarios (swarm, swarm-every-fault); {} has no faults{}",
+                "--faults applies to the swarm scenarios (swarm, swarm-every-fault, sequential); {} has no faults{}",
                 scenario.name,
                 if args.scenario == "all" { ": add --scenario swarm" } else { "" }
             )));
