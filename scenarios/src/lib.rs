@@ -8,12 +8,14 @@
 //! - [`seeds`]: which seeds `cargo test` runs (`REPLSIM_SEED`, `REPLSIM_SEEDS`).
 //! - [`bench`]: seeds/s of a scenario and of a bare madsim baseline.
 //! - [`fuzz`]: a fuzz campaign's runs, shards and parallel workers, results in seed order.
+//! - [`guided`]: guided fuzzing — mutate swarm configurations that reached rare marks.
 //! - [`regression`]: regression cases as one line of text each (`tests/regressions/*.txt`).
 //! - [`shrink`]: shrinking a failing case to a minimal one that fails the same check.
 
 pub mod bench;
 pub mod fuzz;
 pub mod generate;
+pub mod guided;
 pub mod regression;
 pub mod runner;
 pub mod scenario;

@@ -48,27 +48,15 @@ pub struct Case {
     pub swarm: Option<SwarmConfig>,
     /// The fault kinds were chosen on the command line (`--faults`) instead of drawn by the seed.
     pub faults_chosen: bool,
+    /// Guided fuzzing's mutations of the seed's swarm configuration, applied in order
+    /// ([`crate::guided::mutate`]); empty for a plain seed.
+    pub mutations: Vec<u64>,
 }
 
 impl Case {
     pub fn new(scenario: &Scenario, mode: ApplyMode, seed: u64) -> Case {
         if let Some(kind) = scenario.swarm {
-            let swarm = SwarmConfig::for_scenario(seed, kind);
-            let workload = match kind {
-                Swarm::Sequential => sequential_workload(&swarm, seed),
-                Swarm::Drawn | Swarm::EveryFault => generate(&swarm.profile().strategy(), seed).current(),
-            };
-            let mut cluster = scenario.cluster_for(mode);
-            swarm.configure(&mut cluster, swarm.fault_schedule(seed));
-            return Case {
-                scenario: scenario.name.to_string(),
-                mode,
-                seed,
-                cluster,
-                workload,
-                swarm: Some(swarm),
-                faults_chosen: false,
-            };
+            return Case::of_swarm(scenario, kind, mode, seed, SwarmConfig::for_scenario(seed, kind));
         }
         let workload = generate(&scenario.profile.strategy(), seed).current();
         Case {
@@ -79,7 +67,49 @@ impl Case {
             workload,
             swarm: None,
             faults_chosen: false,
+            mutations: Vec::new(),
         }
+    }
+
+    /// A swarm case with this configuration: the seed draws the workload and fault schedule.
+    fn of_swarm(scenario: &Scenario, kind: Swarm, mode: ApplyMode, seed: u64, swarm: SwarmConfig) -> Case {
+        let workload = match kind {
+            Swarm::Sequential => sequential_workload(&swarm, seed),
+            Swarm::Drawn | Swarm::EveryFault => generate(&swarm.profile().strategy(), seed).current(),
+        };
+        let mut cluster = scenario.cluster_for(mode);
+        swarm.configure(&mut cluster, swarm.fault_schedule(seed));
+        Case {
+            scenario: scenario.name.to_string(),
+            mode,
+            seed,
+            cluster,
+            workload,
+            swarm: Some(swarm),
+            faults_chosen: false,
+            mutations: Vec::new(),
+        }
+    }
+
+    /// The same case with its swarm configuration mutated by `mutations`, in order (guided
+    /// fuzzing); the seed then draws the workload and faults for the mutated configuration. Only
+    /// swarm cases have a configuration to mutate. Apply before [`Case::with_fault_kinds`].
+    pub fn with_mutations(self, mutations: &[u64]) -> Result<Case, String> {
+        let scenario = Scenario::by_name(&self.scenario);
+        let (Some(scenario), Some(mut swarm)) = (scenario, self.swarm.clone()) else {
+            return Err(format!(
+                "--mutations applies to the swarm scenarios (swarm, swarm-every-fault, sequential); {} has none",
+                self.scenario
+            ));
+        };
+        let kind = scenario.swarm.ok_or_else(|| format!("{} is not a swarm scenario", self.scenario))?;
+        for mutation in mutations {
+            swarm = crate::guided::mutate(&swarm, *mutation);
+        }
+        let mut case = Case::of_swarm(&scenario, kind, self.mode, self.seed, swarm);
+        case.cluster.bug = self.cluster.bug;
+        case.mutations = mutations.to_vec();
+        Ok(case)
     }
 
     /// The same case with these fault kinds on instead of the ones its seed drew; the seed still
@@ -111,8 +141,13 @@ impl Case {
             (Some(swarm), true) => format!(" --faults {}", swarm.faults),
             _ => String::new(),
         };
+        let mutations = if self.mutations.is_empty() {
+            String::new()
+        } else {
+            format!(" --mutations {}", self.mutations.iter().map(u64::to_string).collect::<Vec<_>>().join(","))
+        };
         format!(
-            "cargo run --release -- replay --scenario {} --mode {} --seed {}{bug}{faults}",
+            "cargo run --release -- replay --scenario {} --mode {} --seed {}{mutations}{bug}{faults}",
             self.scenario, self.mode, self.seed
         )
     }

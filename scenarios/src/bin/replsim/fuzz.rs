@@ -79,6 +79,10 @@ pub struct FuzzArgs {
     /// Print the summary as one JSON object on stdout (failures and progress go to stderr).
     #[arg(long)]
     json: bool,
+    /// Guided fuzzing: keep swarm configurations that reach rare coverage marks and mutate them
+    /// (one swarm scenario, one mode; each failure prints `--seed S --mutations M1,…`).
+    #[arg(long, conflicts_with_all = ["shard", "out"])]
+    guided: bool,
 }
 
 /// Raised by Ctrl-C; the workers stop taking runs when they see it.
@@ -88,6 +92,10 @@ const DEFAULT_SEEDS: u64 = 1000;
 
 pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
     let plan = plan_of(&args)?;
+    if args.guided {
+        install_interrupt_handler();
+        return crate::guided::fuzz_guided(&plan, args.json, &INTERRUPTED);
+    }
     let mut failures_file =
         match &args.out {
             Some(path) => Some(File::create(path).map_err(|error| {

@@ -5,6 +5,7 @@ mod bench;
 mod check;
 mod duration;
 mod fuzz;
+mod guided;
 mod marks;
 mod replay;
 mod shrink;

@@ -49,6 +49,10 @@ pub struct ReplayArgs {
     /// partition, kill-replica, restart-primary, reset-link.
     #[arg(long, conflicts_with = "regression", value_parser = str::parse::<FaultKinds>)]
     faults: Option<FaultKinds>,
+    /// Guided fuzzing's mutations of the seed's swarm configuration, as `fuzz --guided` prints
+    /// them: a comma-separated chain of mutation seeds.
+    #[arg(long, conflicts_with = "regression", value_delimiter = ',')]
+    mutations: Vec<u64>,
     /// Replay a regression entry (a shrunk case) instead: FILE:LINE.
     #[arg(long, value_name = "FILE:LINE")]
     regression: Option<String>,
@@ -155,6 +159,9 @@ fn case_of(args: &ReplayArgs) -> Result<(Case, String), UsageError> {
     };
     let mut case = Case::new(&scenario, mode, seed);
     case.cluster.bug = args.bug;
+    if !args.mutations.is_empty() {
+        case = case.with_mutations(&args.mutations).map_err(UsageError::Invalid)?;
+    }
     if let Some(kinds) = args.faults {
         case = case.with_fault_kinds(kinds).map_err(UsageError::Invalid)?;
     }
