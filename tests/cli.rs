@@ -235,3 +235,50 @@ fn chosen_fault_kinds_are_in_the_repro_line_and_replay_the_same_run() {
     let trace = format!("trace={}", failure["trace_hash"].as_str().expect("a trace hash"));
     assert!(stdout.starts_with("FAIL") && stdout.lines().next().unwrap_or("").contains(&trace), "{repro}:\n{stdout}");
 }
+
+#[test]
+fn a_guided_failure_prints_a_line_with_its_mutations_that_replays_the_same_run() {
+    // From start 2000 the catching run is a mutation (seed 2000 --mutations 3582265978529429372).
+    let output = replsim(&[
+        "fuzz",
+        "--guided",
+        "--scenario",
+        "swarm",
+        "--mode",
+        "barrier",
+        "--bug",
+        "snapshot-offset-mismatch",
+        "--start-seed",
+        "2000",
+        "--seeds",
+        "100",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "the bug should be caught: {}", stderr_of(&output));
+    let summary = json_of(&output);
+    assert!(summary["marks"]["runs_hitting"]["full-sync"].as_u64().is_some(), "{summary}");
+    let failure = &summary["failures"][0];
+    let repro = failure["repro"].as_str().expect("a repro line");
+    assert!(repro.contains(" --mutations "), "{repro}");
+    let mut args: Vec<&str> =
+        repro.strip_prefix("cargo run --release -- ").expect("cargo run").split_whitespace().collect();
+    args.extend(["--log", "off"]);
+    let stdout = String::from_utf8_lossy(&replsim(&args).stdout).to_string();
+    assert!(stdout.starts_with("FAIL"), "{repro}:\n{stdout}");
+}
+
+#[test]
+fn guided_needs_one_swarm_scenario_and_one_mode() {
+    assert_usage_error(&["fuzz", "--guided", "--scenario", "flushdb-race", "--mode", "barrier"], "swarm scenario");
+    assert_usage_error(&["fuzz", "--guided", "--scenario", "swarm", "--mode", "fixed"], "one mode");
+    assert_usage_error(&["replay", "--mode", "barrier", "--seed", "1", "--mutations", "7"], "--mutations applies");
+}
+
+#[test]
+fn fuzz_lists_the_marks_no_run_hit() {
+    let output = replsim(&["fuzz", "--scenario", "flushdb-race", "--mode", "barrier", "--seeds", "3", "--json"]);
+    let marks = &json_of(&output)["marks"];
+    let never: Vec<&str> = marks["never_hit"].as_array().expect("never_hit").iter().filter_map(Value::as_str).collect();
+    assert!(never.contains(&"full-sync"), "no fault in flushdb-race, so no full sync: {marks}");
+    assert!(marks["runs_hitting"]["barrier-waited"].as_u64().unwrap_or(0) > 0, "{marks}");
+}

@@ -13,8 +13,10 @@
 //! assert!(stalls.validate().is_ok());
 //! assert!(StallConfig::default().is_off());
 //! // A roll of the seeded RNG: 1 % of apply tasks stall, for a log-uniform 50 ms – 2 s.
-//! assert_eq!(stalls.apply_worker.duration_for(0.5, 10_000), Some(Duration::from_nanos(316_227_766)));
-//! assert_eq!(stalls.apply_worker.duration_for(0.5, 10_001), None);
+//! // Halfway through the log range is the geometric mean, sqrt(50 ms × 2 s) ≈ 316 ms.
+//! let middle = stalls.apply_worker.duration_for(0.5, 9_999).unwrap();
+//! assert_eq!(middle.as_millis(), 316);
+//! assert_eq!(stalls.apply_worker.duration_for(0.5, 10_000), None);
 //! ```
 //!
 //! Each place draws once per task from the simulation's seeded RNG, and only when its stall is
