@@ -95,12 +95,17 @@ pub enum CatchUp {
 }
 
 const CATCH_UP_POLL: Duration = Duration::from_millis(5);
+/// However much progress the replicas keep making, catching up takes at most this many deadlines.
+const CATCH_UP_DEADLINES_MAX: u32 = 6;
 
 /// Polls the primary's `INFO replication` until every replica in `directory` is online with
-/// `applied_offset == master_repl_offset`, or `deadline` passes.
+/// `applied_offset == master_repl_offset`, or no replica's offset has moved for `deadline` (no
+/// progress — a slow replica that keeps applying, say through a run of stalls, is not stuck),
+/// or `CATCH_UP_DEADLINES_MAX` deadlines have passed.
 pub async fn wait_for_catch_up(directory: &Directory, deadline: Duration) -> CatchUp {
     let started = time::now();
-    let give_up = SimTime(started.0 + deadline.as_nanos() as u64);
+    let give_up_at_last = SimTime(started.0 + (deadline * CATCH_UP_DEADLINES_MAX).as_nanos() as u64);
+    let mut last_progress = started;
     // Per replica: (offset last seen, when it last changed).
     let mut progress: BTreeMap<IpAddr, (Offset, SimTime)> =
         directory.replicas.iter().map(|(_, ip)| (*ip, (Offset::ZERO, started))).collect();
@@ -117,6 +122,7 @@ pub async fn wait_for_catch_up(directory: &Directory, deadline: Duration) -> Cat
                 if offset != *seen {
                     *seen = offset;
                     *since = time::now();
+                    last_progress = time::now();
                 }
                 all_caught_up &= online && offset == primary_offset;
             }
@@ -124,7 +130,8 @@ pub async fn wait_for_catch_up(directory: &Directory, deadline: Duration) -> Cat
                 return CatchUp::CaughtUp { offset: primary_offset };
             }
         }
-        if time::now() >= give_up {
+        let no_progress = time::now().0 >= last_progress.0 + deadline.as_nanos() as u64;
+        if no_progress || time::now() >= give_up_at_last {
             let (ip, (offset, since)) = progress
                 .iter()
                 .find(|(_, (offset, _))| *offset != primary_offset)
