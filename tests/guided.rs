@@ -76,38 +76,54 @@ fn guided_to_catch(bug: Bug, start: u64, runs_max: u64) -> (Option<u64>, Duratio
     (summary.first_failure_run, started.elapsed())
 }
 
+/// Start seeds of the comparisons: 0, 1000, …, 19000.
+const STARTS: u64 = 20;
+
+/// One row of a comparison: from every start, runs until `plain` and `guided` reach the goal
+/// (alternating, so both see the same host), as median / max runs and total wall time.
+fn compare_row(
+    name: &str,
+    plain: impl Fn(u64) -> (Option<u64>, Duration),
+    guided: impl Fn(u64) -> (Option<u64>, Duration),
+) {
+    let (mut plain_runs, mut guided_runs) = (Vec::new(), Vec::new());
+    let (mut plain_time, mut guided_time) = (Duration::ZERO, Duration::ZERO);
+    for start in (0..STARTS).map(|index| index * 1_000) {
+        let (runs, time) = plain(start);
+        plain_runs.push(runs.unwrap_or(u64::MAX));
+        plain_time += time;
+        let (runs, time) = guided(start);
+        guided_runs.push(runs.unwrap_or(u64::MAX));
+        guided_time += time;
+    }
+    plain_runs.sort_unstable();
+    guided_runs.sort_unstable();
+    let cell = |runs: &[u64]| format!("{} / {}", runs[runs.len() / 2], runs[runs.len() - 1]);
+    println!(
+        "| {name} | {} | {} | {:.2} s | {:.2} s |",
+        cell(&plain_runs),
+        cell(&guided_runs),
+        plain_time.as_secs_f64(),
+        guided_time.as_secs_f64()
+    );
+    println!("<!-- {name}: plain {plain_runs:?}, guided {guided_runs:?} -->");
+}
+
 /// `docs/guided-fuzzing.md`'s table: plain seeds against `--guided` on the three planted bugs that
 /// take the most seeds, from the same 20 start seeds, one thread each, side by side. Run with
 /// `cargo test --release --test guided guided_against_plain -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn guided_against_plain_on_the_hardest_planted_bugs() {
-    const STARTS: u64 = 20;
     const RUNS_MAX: u64 = 500;
     println!("| bug | plain: median / max runs | guided: median / max runs | plain time | guided time |");
     println!("|---|---|---|---|---|");
     for bug in [Bug::SnapshotOffsetMismatch, Bug::AckBeforeApply, Bug::FlushAllOneEntry] {
-        let (mut plain, mut guided) = (Vec::new(), Vec::new());
-        let (mut plain_time, mut guided_time) = (Duration::ZERO, Duration::ZERO);
-        for start in (0..STARTS).map(|index| index * 1_000) {
-            let (runs, time) = plain_to_catch(bug, start, RUNS_MAX);
-            plain.push(runs.unwrap_or(u64::MAX));
-            plain_time += time;
-            let (runs, time) = guided_to_catch(bug, start, RUNS_MAX);
-            guided.push(runs.unwrap_or(u64::MAX));
-            guided_time += time;
-        }
-        plain.sort_unstable();
-        guided.sort_unstable();
-        let cell = |runs: &[u64]| format!("{} / {}", runs[runs.len() / 2], runs[runs.len() - 1]);
-        println!(
-            "| {bug} | {} | {} | {:.2} s | {:.2} s |",
-            cell(&plain),
-            cell(&guided),
-            plain_time.as_secs_f64(),
-            guided_time.as_secs_f64()
+        compare_row(
+            bug.name(),
+            |start| plain_to_catch(bug, start, RUNS_MAX),
+            |start| guided_to_catch(bug, start, RUNS_MAX),
         );
-        println!("<!-- {bug}: plain {plain:?}, guided {guided:?} -->");
     }
 }
 
@@ -142,31 +158,14 @@ fn guided_to_mark(mark: Mark, start: u64, runs_max: u64) -> (Option<u64>, Durati
 #[test]
 #[ignore]
 fn guided_against_plain_on_rare_marks() {
-    const STARTS: u64 = 20;
     const RUNS_MAX: u64 = 2_000;
     println!("| mark | plain: median / max runs | guided: median / max runs | plain time | guided time |");
     println!("|---|---|---|---|---|");
     for mark in [Mark::FullSyncWithWritesQueued, Mark::AckStale] {
-        let (mut plain, mut guided) = (Vec::new(), Vec::new());
-        let (mut plain_time, mut guided_time) = (Duration::ZERO, Duration::ZERO);
-        for start in (0..STARTS).map(|index| index * 1_000) {
-            let (runs, time) = plain_to_mark(mark, start, RUNS_MAX);
-            plain.push(runs.unwrap_or(u64::MAX));
-            plain_time += time;
-            let (runs, time) = guided_to_mark(mark, start, RUNS_MAX);
-            guided.push(runs.unwrap_or(u64::MAX));
-            guided_time += time;
-        }
-        plain.sort_unstable();
-        guided.sort_unstable();
-        let cell = |runs: &[u64]| format!("{} / {}", runs[runs.len() / 2], runs[runs.len() - 1]);
-        println!(
-            "| {mark} | {} | {} | {:.2} s | {:.2} s |",
-            cell(&plain),
-            cell(&guided),
-            plain_time.as_secs_f64(),
-            guided_time.as_secs_f64()
+        compare_row(
+            mark.name(),
+            |start| plain_to_mark(mark, start, RUNS_MAX),
+            |start| guided_to_mark(mark, start, RUNS_MAX),
         );
-        println!("<!-- {mark}: plain {plain:?}, guided {guided:?} -->");
     }
 }
