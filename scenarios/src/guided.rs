@@ -218,7 +218,7 @@ pub fn case_of(plan: &GuidedPlan, seed: u64, chain: &[u64]) -> Result<Case, Stri
 
 /// A fresh seed, or a mutation of a corpus entry picked by the rarity of the marks it hit.
 fn choose(corpus: &[Entry], summary: &GuidedSummary, choices: &mut u64, next_fresh: &mut u64) -> (u64, Vec<u64>) {
-    if corpus.is_empty() || splitmix64(choices) % FRESH_ONE_IN == 0 {
+    if corpus.is_empty() || splitmix64(choices).is_multiple_of(FRESH_ONE_IN) {
         let seed = *next_fresh;
         *next_fresh += 1;
         return (seed, Vec::new());
