@@ -44,7 +44,8 @@ fn a_guided_campaign_is_the_same_on_one_thread_or_two_and_every_run_replays_from
     assert!(mutated.len() >= 8, "a 32-run campaign should mutate its corpus: {one:?}");
     let scenario = Scenario::by_name("swarm").expect("the swarm scenario exists");
     for (seed, mutations, trace_hash) in mutated {
-        let case = Case::new(&scenario, ApplyMode::Barrier, *seed).with_mutations(mutations).expect("a swarm case");
+        let case =
+            Case::new(&scenario, ApplyMode::Barrier, *seed).with_mutations(&scenario, mutations).expect("a swarm case");
         assert!(case.repro_command().contains(" --mutations "), "{}", case.repro_command());
         let replayed = run_case(&case, RunOptions::default());
         assert_eq!(replayed.trace_hash, *trace_hash, "seed {seed} mutations {mutations:?} did not replay");
@@ -54,7 +55,7 @@ fn a_guided_campaign_is_the_same_on_one_thread_or_two_and_every_run_replays_from
 #[test]
 fn mutations_apply_only_to_swarm_scenarios() {
     let scenario = Scenario::by_name("flushdb-race").expect("the default scenario exists");
-    let refused = Case::new(&scenario, ApplyMode::Barrier, 1).with_mutations(&[7]);
+    let refused = Case::new(&scenario, ApplyMode::Barrier, 1).with_mutations(&scenario, &[7]);
     assert!(refused.is_err_and(|problem| problem.contains("swarm")));
 }
 

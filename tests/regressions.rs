@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use replsim_scenarios::regression::{load_directory, Located};
-use replsim_scenarios::runner::{run_case, RunOptions, Verdict};
+use replsim_scenarios::runner::{regression_repro_command, run_case, RunOptions, Verdict};
 use replsim_sim::config::ApplyMode;
 
 fn regressions() -> Vec<Located> {
@@ -20,12 +20,9 @@ fn replay(located: &Located, mode: ApplyMode, with_bug: bool) -> Verdict {
 
 /// The line a failing test prints to reproduce the case.
 fn replay_line(located: &Located, mode: ApplyMode) -> String {
-    let mode_flag = if mode == located.entry.mode { String::new() } else { format!(" --mode {mode}") };
-    format!(
-        "cargo run --release -- replay --regression tests/regressions/{}:{}{mode_flag}",
-        located.path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default(),
-        located.line
-    )
+    let file = located.path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let location = format!("tests/regressions/{file}:{}", located.line);
+    regression_repro_command(&location, (mode != located.entry.mode).then_some(mode))
 }
 
 #[test]

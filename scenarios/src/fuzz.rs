@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 
+use crate::file::ClusterSpec;
 use crate::runner::{run_case, Case, RunOptions, Verdict};
 use crate::scenario::Scenario;
 use crate::swarm::FaultKinds;
@@ -90,6 +91,8 @@ pub struct Plan {
     pub bug: Option<Bug>,
     /// Fault kinds on in every (swarm) case instead of the seed's draw.
     pub faults: Option<FaultKinds>,
+    /// Cluster settings on top of every scenario's (`--cluster`), carried by repro lines.
+    pub cluster: Option<ClusterSpec>,
     pub start_seed: u64,
     pub limit: Limit,
     pub shard: Shard,
@@ -135,6 +138,10 @@ impl Plan {
         if let Some(kinds) = self.faults {
             // plan_of accepts --faults only with swarm scenarios.
             case = case.with_fault_kinds(kinds).ok()?;
+        }
+        if let Some(settings) = &self.cluster {
+            // plan_of checked the settings against every scenario.
+            case = case.with_cluster_settings(settings).ok()?;
         }
         Some(case)
     }

@@ -21,8 +21,10 @@ use replsim_model::command::{Command, Db};
 use replsim_sim::workload::{ClientScript, Phase, ScriptedOp, Target, Workload};
 use serde::{Deserialize, Serialize};
 
-/// Relative weights of the operations a client issues. Zero turns an operation off.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Relative weights of the operations a client issues. Zero turns an operation off (and a
+/// scenario file's `mix` leaves out what it turns off).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct OpMix {
     pub set: u32,
     pub get: u32,
@@ -41,7 +43,7 @@ impl OpMix {
         [self.set, self.flushdb, self.get, self.del, self.del_multi, self.flushall, self.replica_get]
     }
 
-    fn total_weight(&self) -> u32 {
+    pub fn total_weight(&self) -> u32 {
         self.weights().iter().sum()
     }
 
@@ -155,7 +157,7 @@ fn assign_values(phases: Vec<Vec<Vec<(u64, OpShape)>>>) -> Workload {
                         .into_iter()
                         .map(|(think_ms, shape)| {
                             let (command, target) = command_of(shape, &mut next_value);
-                            ScriptedOp { think: Duration::from_millis(think_ms), command, target }
+                            ScriptedOp::new(Duration::from_millis(think_ms), command, target)
                         })
                         .collect(),
                 })
@@ -206,7 +208,7 @@ pub fn generate<S: Strategy>(strategy: &S, seed: u64) -> S::Tree {
     }
 }
 
-/// The one seeded mixer (splitmix64): advances `state`, returns the next well-mixed word.
+/// The one seeded mixer (splitmix64): advances `state` and returns the next draw.
 pub fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
     let mut mixed = *state;

@@ -208,7 +208,7 @@ pub fn run(
 pub fn case_of(plan: &GuidedPlan, seed: u64, chain: &[u64]) -> Result<Case, String> {
     let mut case = Case::new(&plan.scenario, plan.mode, seed).with_bug(plan.bug);
     if !chain.is_empty() {
-        case = case.with_mutations(chain)?;
+        case = case.with_mutations(&plan.scenario, chain)?;
     }
     if let Some(kinds) = plan.faults {
         case = case.with_fault_kinds(kinds)?;

@@ -11,14 +11,21 @@
 //! - [`guided`]: guided fuzzing — mutate swarm configurations that reached rare marks.
 //! - [`regression`]: regression cases as one line of text each (`tests/regressions/*.txt`).
 //! - [`shrink`]: shrinking a failing case to a minimal one that fails the same check.
+//! - [`file`]: scenario files (TOML); [`builder`]: the same scenarios in code; [`script`]: a
+//!   written scenario's clients, ordering, drawn parts and expectations; [`report`]: running a
+//!   scenario from a test, `Result<Report, Failure>`.
 
 pub mod bench;
+pub mod builder;
+pub mod file;
 pub mod fuzz;
 pub mod generate;
 pub mod guided;
 pub mod regression;
+pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod script;
 pub mod seeds;
 pub mod sequential;
 pub mod shrink;

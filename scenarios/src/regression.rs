@@ -7,7 +7,10 @@
 //! flushdb-race hash-by-key seed=7 fails=convergence :: SET a v1; FLUSHDB
 //! ```
 //!
-//! A line is `SCENARIO MODE seed=S [schedule=T] [bug=B] fails=CHECK :: WORKLOAD [:: faults FAULTS]`.
+//! A line is `SCENARIO MODE seed=S [schedule=T] [bug=B] [cluster=SETTINGS] fails=CHECK :: WORKLOAD [:: faults FAULTS]`.
+//! `SCENARIO` is a built-in's name or a scenario file's path (`examples/flush-reorder.toml`);
+//! `cluster=` carries settings the case ran with that its scenario does not give, in `--cluster`'s
+//! `key=value,…` form, so a case found with a slower apply replays with it.
 //! The seed builds the case as `Case::new` does (the cluster, and a swarm scenario's configuration
 //! and faults); the workload is given explicitly, because a shrunk workload is no longer the one
 //! the seed generates; `schedule`, when the shrinker had to pick another one, seeds madsim's
@@ -25,12 +28,13 @@
 //! WORKLOAD := PHASE (" || " PHASE)*      phases run one after another, with a checkpoint after each
 //! PHASE    := CLIENT (" | " CLIENT)*     clients of a phase run concurrently
 //! CLIENT   := OP ("; " OP)*  |  "-"      one client's operations, in order ("-": none)
-//! OP       := ["+" MS "ms"] ["[db" N "]"] COMMAND ["@replica-" N]
+//! OP       := ["#" LABEL] ["+" MS "ms"] ["[db" N "]"] COMMAND ["@replica-" N] [" after=" LABEL ("," LABEL)*]
 //! COMMAND  := "SET" KEY VALUE | "GET" KEY | "DEL" KEY+ | "FLUSHDB" | "FLUSHALL"
 //! ```
 //!
 //! `+2ms` is the client's think time before the operation, `[db1]` the selected database (as
-//! redis-cli shows it; db0 is left out), `@replica-1` a read served by the first replica.
+//! redis-cli shows it; db0 is left out), `@replica-1` a read served by the first replica;
+//! `#c1.1` names an operation others of its phase wait for, `after=c1.1` makes one wait.
 //!
 //! ```
 //! use replsim_scenarios::regression::{parse_workload, workload_text};
@@ -54,6 +58,7 @@ use replsim_sim::workload::{ClientScript, Phase, ScriptedOp, Target, Workload};
 
 use replsim_sim::fault::FaultSchedule;
 
+use crate::file::{self, file_of, ClusterSpec};
 use crate::runner::{Case, Check};
 use crate::scenario::Scenario;
 
@@ -77,6 +82,8 @@ pub struct Entry {
     pub workload: Workload,
     /// The fault schedule, when it is not the seed's (a shrunk swarm case's).
     pub faults: Option<FaultSchedule>,
+    /// Cluster settings the case ran with that its scenario does not give (`cluster=KEY=VALUE,…`).
+    pub cluster: Option<ClusterSpec>,
 }
 
 /// An entry and where it was read from, for error messages and repro lines.
@@ -112,9 +119,16 @@ impl Entry {
     /// The case to run: the scenario's case for (mode, seed) with this entry's workload.
     /// `mode` and `with_bug` let a test replay the same workload under a fixed mode, bug-free.
     pub fn case(&self, mode: ApplyMode, with_bug: bool) -> Result<Case, String> {
-        let scenario = Scenario::by_name(&self.scenario)
-            .ok_or_else(|| format!("unknown scenario '{}' (known: {})", self.scenario, Scenario::names().join(", ")))?;
+        let scenario = match file_of(&self.scenario) {
+            Some(path) => file::load(&path).map_err(|error| error.to_string())?,
+            None => Scenario::by_name(&self.scenario).ok_or_else(|| {
+                format!("unknown scenario '{}' (known: {})", self.scenario, Scenario::names().join(", "))
+            })?,
+        };
         let mut case = Case::new(&scenario, mode, self.seed);
+        if let Some(settings) = &self.cluster {
+            case = case.with_cluster_settings(settings)?;
+        }
         case.cluster.bug = if with_bug { self.bug } else { None };
         case.workload = self.workload.clone();
         case.seed = self.schedule.unwrap_or(self.seed);
@@ -122,6 +136,7 @@ impl Entry {
             faults.validate(case.cluster.replicas).map_err(|problem| format!("faults: {problem}"))?;
             case.cluster.faults = faults.clone();
         }
+        case.validate()?;
         Ok(case)
     }
 
@@ -129,12 +144,14 @@ impl Entry {
     pub fn to_line(&self) -> Result<String, String> {
         let schedule = self.schedule.map(|schedule| format!(" schedule={schedule}")).unwrap_or_default();
         let bug = self.bug.as_ref().map(|bug| format!(" bug={bug}")).unwrap_or_default();
+        let cluster = self.cluster.as_ref().map(ClusterSpec::to_flag).unwrap_or_default();
+        let cluster = if cluster.is_empty() { String::new() } else { format!(" cluster={cluster}") };
         let faults = match &self.faults {
             Some(faults) => format!("{FAULTS_SECTION}{}", faults_text(faults)?),
             None => String::new(),
         };
         Ok(format!(
-            "{} {} seed={}{schedule}{bug} fails={} :: {}{faults}",
+            "{} {} seed={}{schedule}{bug}{cluster} fails={} :: {}{faults}",
             self.scenario,
             self.mode,
             self.seed,
@@ -158,7 +175,7 @@ impl FromStr for Entry {
         let mut words = head.split_whitespace();
         let scenario = words.next().ok_or("missing scenario")?.to_string();
         let mode = words.next().ok_or("missing mode")?.parse::<ApplyMode>().map_err(|error| error.to_string())?;
-        let (mut seed, mut schedule, mut bug, mut fails) = (None, None, None, None);
+        let (mut seed, mut schedule, mut bug, mut fails, mut cluster) = (None, None, None, None, None);
         for word in words {
             match word.split_once('=') {
                 Some(("seed", value)) => seed = Some(value.parse::<u64>().map_err(|_| format!("bad seed '{value}'"))?),
@@ -167,7 +184,8 @@ impl FromStr for Entry {
                 }
                 Some(("bug", value)) => bug = Some(value.parse::<Bug>().map_err(|error| error.to_string())?),
                 Some(("fails", value)) => fails = Some(value.parse::<Check>()?),
-                _ => return Err(format!("unexpected '{word}' (expected seed=, schedule=, bug= or fails=)")),
+                Some(("cluster", value)) => cluster = Some(ClusterSpec::from_flag(value)?),
+                _ => return Err(format!("unexpected '{word}' (expected seed=, schedule=, bug=, cluster= or fails=)")),
             }
         }
         Ok(Entry {
@@ -179,6 +197,7 @@ impl FromStr for Entry {
             fails: fails.ok_or("missing fails=CHECK")?,
             workload: parse_workload(workload)?,
             faults,
+            cluster,
         })
     }
 }
@@ -193,13 +212,14 @@ impl fmt::Display for Entry {
 }
 
 /// Every check a regression line can name: whatever `shrink` can write, `load` must read back.
-const CHECKS: [Check; 6] = [
+const CHECKS: [Check; 7] = [
     Check::Convergence,
     Check::PrefixConsistency,
     Check::Liveness,
     Check::SutInvariant,
     Check::Linearizability,
     Check::ReplicaReads,
+    Check::Expectation,
 ];
 
 impl FromStr for Check {
@@ -324,6 +344,9 @@ pub fn op_text(op: &ScriptedOp) -> Result<String, String> {
         }
     }
     let mut text = String::new();
+    if let Some(label) = &op.label {
+        text.push_str(&format!("#{} ", label_text(label)?));
+    }
     if !op.think.is_zero() {
         if Duration::from_millis(op.think.as_millis() as u64) != op.think {
             return Err(format!("think time {:?} is not whole milliseconds", op.think));
@@ -335,7 +358,20 @@ pub fn op_text(op: &ScriptedOp) -> Result<String, String> {
     if let Target::Replica(index) = op.target {
         text.push_str(&format!(" @replica-{}", index + 1));
     }
+    if !op.after.is_empty() {
+        let labels = op.after.iter().map(|label| label_text(label)).collect::<Result<Vec<_>, _>>()?;
+        text.push_str(&format!(" after={}", labels.join(",")));
+    }
     Ok(text)
+}
+
+/// An ordering label as a line writes it (`c1.2`).
+fn label_text(label: &str) -> Result<&str, String> {
+    let allowed = |char: char| char.is_ascii_alphanumeric() || "_-.".contains(char);
+    if label.is_empty() || !label.chars().all(allowed) {
+        return Err(format!("label '{label}' cannot be written in a regression line"));
+    }
+    Ok(label)
 }
 
 fn set_value(command: &Command) -> Option<&String> {
@@ -364,9 +400,20 @@ pub fn parse_workload(text: &str) -> Result<Workload, String> {
     Ok(Workload { phases })
 }
 
-/// Parses one operation: `+2ms [db1] SET a v1 @replica-1`.
+/// Parses one operation: `+2ms [db1] SET a v1 @replica-1`, with ordering labels in a written
+/// scenario's lines: `#c1.1 SET x 1` (a label others wait for), `FLUSHDB after=c1.1` (waits).
 pub fn parse_op(text: &str) -> Result<ScriptedOp, String> {
     let mut words: Vec<&str> = text.split_whitespace().collect();
+    let mut label = None;
+    let mut after = Vec::new();
+    if let Some(name) = words.first().and_then(|word| word.strip_prefix('#')) {
+        label = Some(label_text(name)?.to_string());
+        words.remove(0);
+    }
+    if let Some(names) = words.last().and_then(|word| word.strip_prefix("after=")) {
+        after = names.split(',').map(|name| label_text(name).map(str::to_string)).collect::<Result<_, _>>()?;
+        words.pop();
+    }
     let mut think = Duration::ZERO;
     let mut db = Db(0);
     let mut target = Target::Primary;
@@ -402,7 +449,7 @@ pub fn parse_op(text: &str) -> Result<ScriptedOp, String> {
     if target != Target::Primary && !matches!(command, Command::Get { .. }) {
         return Err(format!("only GET can be served by a replica: '{}'", text.trim()));
     }
-    Ok(ScriptedOp { think, command, target })
+    Ok(ScriptedOp { label, after, ..ScriptedOp::new(think, command, target) })
 }
 
 #[cfg(test)]
@@ -458,8 +505,7 @@ mod tests {
 
     #[test]
     fn keys_that_would_break_the_line_are_refused() {
-        let op =
-            ScriptedOp { think: Duration::ZERO, command: Command::set(Db(0), "a|b", "v1"), target: Target::Primary };
+        let op = ScriptedOp::new(Duration::ZERO, Command::set(Db(0), "a|b", "v1"), Target::Primary);
         assert!(op_text(&op).is_err());
     }
 }

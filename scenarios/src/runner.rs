@@ -12,6 +12,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use proptest::strategy::ValueTree;
 use replsim_model::binlog::Offset;
@@ -27,13 +29,26 @@ use replsim_sim::cluster::PRIMARY_NODE;
 use replsim_sim::config::{ApplyMode, ClusterConfig};
 use replsim_sim::marks::MarkCounts;
 use replsim_sim::probe::{ClientOperation, Ending, Probe, Record, TraceLine};
-use replsim_sim::workload::Workload;
+use replsim_sim::workload::{Target, Workload};
 use replsim_sim::SUT_INVARIANT_PREFIX;
 
+use crate::file::ClusterSpec;
 use crate::generate::generate;
 use crate::scenario::{Scenario, Swarm};
+use crate::script::Expectation;
 use crate::sequential::sequential_workload;
 use crate::swarm::{FaultKinds, SwarmConfig};
+
+/// A fault schedule of `kinds` drawn by `seed` for a written scenario (`fault_draw`): the swarm's
+/// fault strategy over the scenario's own replicas and phases.
+fn drawn_faults(kinds: FaultKinds, replicas: usize, phases: usize, seed: u64) -> replsim_sim::fault::FaultSchedule {
+    let mut config = SwarmConfig::for_seed(seed);
+    config.replicas = replicas;
+    config.phases = phases.max(1);
+    config.faults = kinds;
+    config.faults_per_phase_max = config.faults_per_phase_max.max(1);
+    config.fault_schedule(seed)
+}
 
 /// Everything that determines a run. Built from (scenario, mode, seed), or by shrinking.
 #[derive(Clone, Debug)]
@@ -48,6 +63,13 @@ pub struct Case {
     pub swarm: Option<SwarmConfig>,
     /// The fault kinds were chosen on the command line (`--faults`) instead of drawn by the seed.
     pub faults_chosen: bool,
+    /// A written scenario's expectations, judged at its catch-up points.
+    pub expectations: Vec<Expectation>,
+    /// The scenario file the case comes from (`None`: a built-in scenario, named by `scenario`).
+    pub scenario_file: Option<PathBuf>,
+    /// The cluster as the scenario built it for this mode and seed: the repro line carries
+    /// every setting `cluster` has changed since (`--cluster`), so the line reruns this case.
+    pub cluster_as_built: Arc<ClusterConfig>,
     /// Guided fuzzing's mutations of the seed's swarm configuration, applied in order
     /// ([`crate::guided::mutate`]); empty for a plain seed.
     pub mutations: Vec<u64>,
@@ -55,38 +77,41 @@ pub struct Case {
 
 impl Case {
     pub fn new(scenario: &Scenario, mode: ApplyMode, seed: u64) -> Case {
-        if let Some(kind) = scenario.swarm {
-            return Case::of_swarm(scenario, kind, mode, seed, SwarmConfig::for_scenario(seed, kind));
-        }
-        let workload = generate(&scenario.profile.strategy(), seed).current();
-        Case {
-            scenario: scenario.name.to_string(),
-            mode,
-            seed,
-            cluster: scenario.cluster_for(mode),
-            workload,
-            swarm: None,
-            faults_chosen: false,
-            mutations: Vec::new(),
-        }
+        Case::build(scenario, mode, seed, None)
     }
 
-    /// A swarm case with this configuration: the seed draws the workload and fault schedule.
-    fn of_swarm(scenario: &Scenario, kind: Swarm, mode: ApplyMode, seed: u64, swarm: SwarmConfig) -> Case {
-        let workload = match kind {
-            Swarm::Sequential => sequential_workload(&swarm, seed),
-            Swarm::Drawn | Swarm::EveryFault => generate(&swarm.profile().strategy(), seed).current(),
-        };
+    /// The case of `seed`, with `swarm` instead of the seed's own swarm configuration if given.
+    fn build(scenario: &Scenario, mode: ApplyMode, seed: u64, swarm_given: Option<SwarmConfig>) -> Case {
         let mut cluster = scenario.cluster_for(mode);
-        swarm.configure(&mut cluster, swarm.fault_schedule(seed));
+        let mut swarm = None;
+        let (workload, expectations) = match (scenario.swarm, &scenario.script) {
+            (Some(kind), _) => {
+                let config = swarm_given.unwrap_or_else(|| SwarmConfig::for_scenario(seed, kind));
+                let workload = match kind {
+                    Swarm::Sequential => sequential_workload(&config, seed),
+                    Swarm::Drawn | Swarm::EveryFault => generate(&config.profile().strategy(), seed).current(),
+                };
+                config.configure(&mut cluster, config.fault_schedule(seed));
+                swarm = Some(config);
+                (workload, Vec::new())
+            }
+            (None, Some(script)) if !script.phases.is_empty() => (script.workload(seed), script.expectations.clone()),
+            (None, _) => (generate(&scenario.profile.strategy(), seed).current(), Vec::new()),
+        };
+        if let Some(kinds) = scenario.script.as_ref().and_then(|script| script.fault_draw) {
+            cluster.faults = drawn_faults(kinds, cluster.replicas, workload.phases.len(), seed);
+        }
         Case {
-            scenario: scenario.name.to_string(),
+            scenario: scenario.name.clone(),
             mode,
             seed,
+            cluster_as_built: Arc::new(cluster.clone()),
             cluster,
             workload,
-            swarm: Some(swarm),
+            swarm,
             faults_chosen: false,
+            expectations,
+            scenario_file: scenario.source.clone(),
             mutations: Vec::new(),
         }
     }
@@ -94,19 +119,17 @@ impl Case {
     /// The same case with its swarm configuration mutated by `mutations`, in order (guided
     /// fuzzing); the seed then draws the workload and faults for the mutated configuration. Only
     /// swarm cases have a configuration to mutate. Apply before [`Case::with_fault_kinds`].
-    pub fn with_mutations(self, mutations: &[u64]) -> Result<Case, String> {
-        let scenario = Scenario::by_name(&self.scenario);
-        let (Some(scenario), Some(mut swarm)) = (scenario, self.swarm.clone()) else {
+    pub fn with_mutations(self, scenario: &Scenario, mutations: &[u64]) -> Result<Case, String> {
+        let Some(mut swarm) = self.swarm.clone() else {
             return Err(format!(
                 "--mutations applies to the swarm scenarios (swarm, swarm-every-fault, sequential); {} has none",
                 self.scenario
             ));
         };
-        let kind = scenario.swarm.ok_or_else(|| format!("{} is not a swarm scenario", self.scenario))?;
         for mutation in mutations {
             swarm = crate::guided::mutate(&swarm, *mutation);
         }
-        let mut case = Case::of_swarm(&scenario, kind, self.mode, self.seed, swarm);
+        let mut case = Case::build(scenario, self.mode, self.seed, Some(swarm));
         case.cluster.bug = self.cluster.bug;
         case.mutations = mutations.to_vec();
         Ok(case)
@@ -134,23 +157,80 @@ impl Case {
         self
     }
 
-    /// The one command that reproduces this case (`replsim replay`, with `--bug` when one is planted).
+    /// The one command that reproduces this case (`replsim replay`, with `--bug` when one is
+    /// planted, `--scenario-file` for a written scenario, `--cluster` for every cluster setting
+    /// changed since the scenario built the case). The one place repro lines are formatted.
     pub fn repro_command(&self) -> String {
         let bug = self.cluster.bug.map(|bug| format!(" --bug {bug}")).unwrap_or_default();
         let faults = match (&self.swarm, self.faults_chosen) {
             (Some(swarm), true) => format!(" --faults {}", swarm.faults),
             _ => String::new(),
         };
+        let scenario = match &self.scenario_file {
+            Some(path) => format!("--scenario-file {}", path.display()),
+            None => format!("--scenario {}", self.scenario),
+        };
         let mutations = if self.mutations.is_empty() {
             String::new()
         } else {
             format!(" --mutations {}", self.mutations.iter().map(u64::to_string).collect::<Vec<_>>().join(","))
         };
+        let settings = ClusterSpec::difference(&self.cluster_as_built, &self.cluster).to_flag();
+        let cluster = if settings.is_empty() { String::new() } else { format!(" --cluster '{settings}'") };
         format!(
-            "cargo run --release -- replay --scenario {} --mode {} --seed {}{mutations}{bug}{faults}",
-            self.scenario, self.mode, self.seed
+            "{REPLAY_COMMAND} {scenario} --mode {} --seed {}{mutations}{bug}{faults}{cluster}",
+            self.mode, self.seed
         )
     }
+
+    /// Checks the case before it runs: the cluster's bounds, and that every operation goes to a
+    /// replica and a database the cluster has (the sim would otherwise wrap the index round).
+    pub fn validate(&self) -> Result<(), String> {
+        self.cluster.validate().map_err(|problem| format!("cluster: {problem}"))?;
+        for (phase_index, phase) in self.workload.phases.iter().enumerate() {
+            for (client_index, client) in phase.clients.iter().enumerate() {
+                for (op_index, op) in client.ops.iter().enumerate() {
+                    let place = || format!("phase {} client {} op {}", phase_index + 1, client_index + 1, op_index + 1);
+                    if let Target::Replica(replica) = op.target {
+                        if replica >= self.cluster.replicas {
+                            return Err(format!(
+                                "{}: replica-{} does not exist (the cluster has {} replica(s))",
+                                place(),
+                                replica + 1,
+                                self.cluster.replicas
+                            ));
+                        }
+                    }
+                    if op.command.db().0 >= self.cluster.databases {
+                        return Err(format!(
+                            "{}: database {} does not exist (the cluster has {} database(s))",
+                            place(),
+                            op.command.db().0,
+                            self.cluster.databases
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies cluster settings (`--cluster`) on top of the scenario's.
+    pub fn with_cluster_settings(mut self, settings: &ClusterSpec) -> Result<Case, String> {
+        settings.apply(&mut self.cluster);
+        self.cluster.validate().map_err(|problem| format!("--cluster: {problem}"))?;
+        Ok(self)
+    }
+}
+
+/// How every repro line starts: `replsim replay` as a user without the binary installed runs it.
+pub const REPLAY_COMMAND: &str = "cargo run --release -- replay";
+
+/// The command that replays regression entry `location` (`FILE:LINE`), under `mode` instead of
+/// the entry's own when given.
+pub fn regression_repro_command(location: &str, mode: Option<ApplyMode>) -> String {
+    let mode = mode.map(|mode| format!(" --mode {mode}")).unwrap_or_default();
+    format!("{REPLAY_COMMAND} --regression {location}{mode}")
 }
 
 /// Which check found a violation.
@@ -162,6 +242,8 @@ pub enum Check {
     SutInvariant,
     Linearizability,
     ReplicaReads,
+    /// An expectation a written scenario states.
+    Expectation,
 }
 
 impl fmt::Display for Check {
@@ -173,6 +255,7 @@ impl fmt::Display for Check {
             Check::SutInvariant => "sut-invariant",
             Check::Linearizability => "linearizability",
             Check::ReplicaReads => "replica-reads",
+            Check::Expectation => "expectation",
         })
     }
 }
@@ -207,6 +290,11 @@ pub enum Violation {
         session: u64,
         violation: ReplicaReadViolation,
     },
+    /// A written scenario's expectation did not hold at its catch-up point.
+    Expectation {
+        name: String,
+        problem: String,
+    },
 }
 
 impl Violation {
@@ -218,6 +306,7 @@ impl Violation {
             Violation::SutInvariant { .. } => Check::SutInvariant,
             Violation::Linearizability { .. } => Check::Linearizability,
             Violation::ReplicaRead { .. } => Check::ReplicaReads,
+            Violation::Expectation { .. } => Check::Expectation,
         }
     }
 }
@@ -237,6 +326,7 @@ impl fmt::Display for Violation {
             Violation::ReplicaRead { node, session, violation } => {
                 write!(formatter, "read from {node} (session {session}): {violation}")
             }
+            Violation::Expectation { name, problem } => write!(formatter, "expected {name}: {problem}"),
         }
     }
 }
@@ -269,6 +359,9 @@ pub struct Verdict {
     /// The operations clients ran on the primary — the history the linearizability check judged —
     /// when asked for with [`RunOptions::keep_history`].
     pub primary_history: Option<Vec<Operation<Command, Response>>>,
+    /// Every client operation on every node, in call order, when asked for with
+    /// [`RunOptions::keep_replies`].
+    pub replies: Option<Vec<ClientOperation>>,
     /// How often the run hit each coverage mark of the system under test.
     pub marks: MarkCounts,
 }
@@ -334,6 +427,8 @@ pub struct RunOptions {
     pub keep_trace: bool,
     /// Keep the primary's client history in the verdict (for `--history-out`).
     pub keep_history: bool,
+    /// Keep every client operation with its reply, on the primary and the replicas.
+    pub keep_replies: bool,
 }
 
 /// Runs `scenario` under `mode` with `seed`.
@@ -347,7 +442,7 @@ pub fn run_case(case: &Case, options: RunOptions) -> Verdict {
     let simulation = catch_unwind(AssertUnwindSafe(|| simulate(case, probe.clone())));
     let (record, outcome) = match simulation {
         Ok((record, ending)) => {
-            let outcome = judge(&record, &ending);
+            let outcome = judge(case, &record, &ending);
             (record, outcome)
         }
         Err(panic) => {
@@ -368,6 +463,7 @@ pub fn run_case(case: &Case, options: RunOptions) -> Verdict {
         trace_events: record.trace_events,
     };
     let primary_history = options.keep_history.then(|| primary_history(&record));
+    let replies = options.keep_replies.then(|| record.history.clone());
     Verdict {
         case: case.clone(),
         outcome,
@@ -375,13 +471,14 @@ pub fn run_case(case: &Case, options: RunOptions) -> Verdict {
         stats,
         trace: record.trace,
         primary_history,
+        replies,
         marks: record.marks,
     }
 }
 
 fn simulate(case: &Case, probe: Probe) -> (Record, Ending) {
-    if let Err(problem) = case.cluster.validate() {
-        panic!("invalid cluster configuration: {problem}");
+    if let Err(problem) = case.validate() {
+        panic!("invalid case: {problem}");
     }
     let mut config = madsim::Config::default();
     // madsim samples `send_latency` from a half-open range: keep it non-empty.
@@ -404,7 +501,7 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Applies every checker to a completed (or stopped) run.
-fn judge(record: &Record, ending: &Ending) -> Outcome {
+fn judge(case: &Case, record: &Record, ending: &Ending) -> Outcome {
     let mut violations: Vec<Violation> = check_prefix_consistency(&record.binlog, &record.idle_points)
         .into_iter()
         .map(Violation::PrefixConsistency)
@@ -416,6 +513,12 @@ fn judge(record: &Record, ending: &Ending) -> Outcome {
         let failures = check_convergence(&record.binlog[..end], &checkpoint.primary, &checkpoint.replicas);
         violations
             .extend(failures.into_iter().map(|failure| Violation::Convergence { phase: checkpoint.phase, failure }));
+    }
+    // An expectation whose catch-up point was not reached has no verdict; the run's ending says why.
+    for expectation in &case.expectations {
+        if let Some(Err(problem)) = expectation.judge(&record.checkpoints) {
+            violations.push(Violation::Expectation { name: expectation.name.clone(), problem });
+        }
     }
     let unknown = match ending {
         Ending::Completed => None,

@@ -1,21 +1,50 @@
-//! Named scenarios: a workload profile plus the cluster it runs on. A scenario and a seed fix a
-//! run completely; the apply mode is chosen separately, so one scenario checks every mode.
+//! Scenarios: a workload (drawn from a profile, or a written script) plus the cluster it runs on.
+//! A scenario and a seed fix a run completely; the apply mode is chosen separately, so one
+//! scenario checks every mode. The five named ones are built with [`crate::builder::Builder`],
+//! as users build theirs (or read them from a file, [`crate::file`]).
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use replsim_sim::config::{ApplyMode, ClusterConfig};
 
+use crate::builder::Builder;
+use crate::file::ScenarioSpec;
 use crate::generate::{OpMix, WorkloadProfile};
+use crate::script::Script;
 
+/// A built-in scenario, through the same builder users write theirs with.
+fn builtin(name: &str, summary: &str, profile: WorkloadProfile, swarm: Option<Swarm>) -> Scenario {
+    let builder = Builder::new(name).summary(summary).generate(&profile);
+    let builder = match swarm {
+        Some(swarm) => builder.swarm(swarm),
+        None => builder,
+    };
+    builder.build().unwrap_or_else(|error| panic!("built-in scenario {name}: {error}"))
+}
+
+/// A scenario: how each seed's workload is made, and the cluster it runs on. Built-in ones are
+/// named here; written ones come from a file ([`crate::file::load`]) or a
+/// [`crate::builder::Builder`].
 #[derive(Clone, Debug)]
 pub struct Scenario {
-    pub name: &'static str,
-    pub summary: &'static str,
+    pub name: String,
+    pub summary: String,
+    /// The workload drawn per seed when there is no `script`.
     pub profile: WorkloadProfile,
     pub cluster: ClusterConfig,
     /// Swarm testing: each seed draws its own configuration and fault schedule
     /// ([`crate::swarm::SwarmConfig`]), overriding `profile` and parts of `cluster`.
     pub swarm: Option<Swarm>,
+    /// A written scenario's clients, ordering, expectations and drawn parts.
+    pub script: Option<Arc<Script>>,
+    /// The file it was read from: repro and regression lines name it.
+    pub source: Option<PathBuf>,
+    /// The mode `replay` and `shrink` use when the command line gives none.
+    pub default_mode: Option<ApplyMode>,
+    /// What it was built from, to write it back as a file.
+    pub spec: Option<Arc<ScenarioSpec>>,
 }
 
 /// How a swarm scenario picks its fault kinds.
@@ -36,8 +65,8 @@ impl Scenario {
         vec![flushdb_race(), pika_steps(), multi_db(), swarm(), swarm_every_fault(), sequential()]
     }
 
-    pub fn names() -> Vec<&'static str> {
-        Scenario::all().iter().map(|scenario| scenario.name).collect()
+    pub fn names() -> Vec<String> {
+        Scenario::all().into_iter().map(|scenario| scenario.name).collect()
     }
 
     pub fn by_name(name: &str) -> Option<Scenario> {
@@ -57,52 +86,46 @@ impl Scenario {
 /// The default: four clients hammer eight keys with writes and the occasional FLUSHDB while one
 /// replica applies on four workers.
 fn flushdb_race() -> Scenario {
-    Scenario {
-        name: "flushdb-race",
-        summary: "4 clients x 50 ops on 8 keys with FLUSHDB, 1 replica with 4 apply workers",
-        profile: WorkloadProfile::default(),
-        cluster: ClusterConfig::default(),
-        swarm: None,
-    }
+    builtin(
+        "flushdb-race",
+        "4 clients x 50 ops on 8 keys with FLUSHDB, 1 replica with 4 apply workers",
+        WorkloadProfile::default(),
+        None,
+    )
 }
 
 /// Shaped after Pika's `tests/integration/replication_test.go`: short bursts of writes and a
 /// FLUSHDB, each followed by waiting for the replica and comparing — many checkpoints per seed.
 fn pika_steps() -> Scenario {
-    Scenario {
-        name: "pika-steps",
-        summary: "6 phases of 2 clients x 8 ops, catch-up and compare after each (Pika's integration test)",
-        profile: WorkloadProfile {
-            phases: 6..=6,
-            clients: 2..=2,
-            ops_per_client: 8..=8,
-            keys: 4,
-            mix: OpMix { set: 50, get: 10, del: 10, del_multi: 10, flushdb: 12, flushall: 0, replica_get: 0 },
-            think_max: Duration::from_millis(2),
-            ..WorkloadProfile::default()
-        },
-        cluster: ClusterConfig::default(),
-        swarm: None,
-    }
+    let profile = WorkloadProfile {
+        phases: 6..=6,
+        clients: 2..=2,
+        ops_per_client: 8..=8,
+        keys: 4,
+        mix: OpMix { set: 50, get: 10, del: 10, del_multi: 10, flushdb: 12, flushall: 0, replica_get: 0 },
+        think_max: Duration::from_millis(2),
+        ..WorkloadProfile::default()
+    };
+    builtin(
+        "pika-steps",
+        "6 phases of 2 clients x 8 ops, catch-up and compare after each (Pika's integration test)",
+        profile,
+        None,
+    )
 }
 
 /// Several databases (SELECT) and FLUSHALL, two replicas: FLUSHALL must reach every database of
 /// every replica in order with the writes around it (Pika PR #2846).
 fn multi_db() -> Scenario {
-    Scenario {
-        name: "multi-db",
-        summary: "3 databases with FLUSHDB and FLUSHALL, 2 replicas, 3 clients x 50 ops",
-        profile: WorkloadProfile {
-            clients: 3..=3,
-            databases: 3,
-            replicas: 2,
-            keys: 6,
-            mix: OpMix { set: 50, get: 10, del: 10, del_multi: 5, flushdb: 6, flushall: 4, replica_get: 0 },
-            ..WorkloadProfile::default()
-        },
-        cluster: ClusterConfig::default(),
-        swarm: None,
-    }
+    let profile = WorkloadProfile {
+        clients: 3..=3,
+        databases: 3,
+        replicas: 2,
+        keys: 6,
+        mix: OpMix { set: 50, get: 10, del: 10, del_multi: 5, flushdb: 6, flushall: 4, replica_get: 0 },
+        ..WorkloadProfile::default()
+    };
+    builtin("multi-db", "3 databases with FLUSHDB and FLUSHALL, 2 replicas, 3 clients x 50 ops", profile, None)
 }
 
 /// Faults and swarm testing: every seed picks its replica count (1-3), databases, op mix, apply
@@ -110,23 +133,32 @@ fn multi_db() -> Scenario {
 /// replica kill, primary restart, link reset) strike when. The default configuration for planted
 /// bugs: every bug's preconditions hold on a good share of seeds.
 fn swarm() -> Scenario {
-    Scenario {
-        name: "swarm",
-        summary: "per seed: 1-3 replicas, op mix, latency/loss, retention, partitions, kills, restarts, resets",
-        profile: WorkloadProfile::default(),
-        cluster: ClusterConfig::default(),
-        swarm: Some(Swarm::Drawn),
-    }
+    builtin(
+        "swarm",
+        "per seed: 1-3 replicas, op mix, latency/loss, retention, partitions, kills, restarts, resets",
+        WorkloadProfile::default(),
+        Some(Swarm::Drawn),
+    )
 }
 
 /// The swarm with every fault kind on for every seed: the release soak of the fixed modes.
 fn swarm_every_fault() -> Scenario {
-    Scenario {
-        name: "swarm-every-fault",
-        summary: "swarm with partitions, replica kills, primary restarts and link resets on every seed",
-        profile: WorkloadProfile::default(),
-        cluster: ClusterConfig::default(),
-        swarm: Some(Swarm::EveryFault),
+    builtin(
+        "swarm-every-fault",
+        "swarm with partitions, replica kills, primary restarts and link resets on every seed",
+        WorkloadProfile::default(),
+        Some(Swarm::EveryFault),
+    )
+}
+
+impl Swarm {
+    /// The name a scenario file gives it (`swarm = "drawn"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Swarm::Drawn => "drawn",
+            Swarm::EveryFault => "every-fault",
+            Swarm::Sequential => "sequential",
+        }
     }
 }
 
@@ -136,11 +168,10 @@ fn swarm_every_fault() -> Scenario {
 /// hash-by-key); the seed's stalls do. The rest of the cluster (replicas, workers, latency) is
 /// drawn per seed as in `swarm`.
 fn sequential() -> Scenario {
-    Scenario {
-        name: "sequential",
-        summary: "1 client, one command at a time: writes, FLUSHDB, then replica reads after catch-up; stalls on",
-        profile: WorkloadProfile::default(),
-        cluster: ClusterConfig::default(),
-        swarm: Some(Swarm::Sequential),
-    }
+    builtin(
+        "sequential",
+        "1 client, one command at a time: writes, FLUSHDB, then replica reads after catch-up; stalls on",
+        WorkloadProfile::default(),
+        Some(Swarm::Sequential),
+    )
 }

@@ -38,7 +38,7 @@ const SEQUENTIAL_SALT: u64 = 0x5345_5155_454e_0004;
 pub fn sequential_workload(swarm: &SwarmConfig, seed: u64) -> Workload {
     let mut state = seed ^ SEQUENTIAL_SALT;
     let keys = swarm.keys.max(1);
-    let op = |command: Command, target: Target| ScriptedOp { think: Duration::ZERO, command, target };
+    let op = |command: Command, target: Target| ScriptedOp::new(Duration::ZERO, command, target);
     let mut writes: Vec<ScriptedOp> = (1..=swarm.ops_per_client)
         .map(|value| {
             let key = (splitmix64(&mut state) % keys as u64) as usize;

@@ -3,8 +3,9 @@
 //! the cluster from outside: it polls `INFO replication` until the replicas catch up, and takes
 //! snapshots for the checkpoints.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use replsim_model::binlog::Offset;
@@ -14,6 +15,7 @@ use crate::info::{LinkState, PrimaryInfo};
 use crate::probe::Probe;
 use crate::time::{self, within};
 use crate::wire::{Connection, Reply, Request, CLIENT_PORT};
+use tokio::sync::watch;
 
 /// A client's connection to a node's client port.
 pub type ClientConnection = Connection<Request, Reply>;
@@ -35,14 +37,52 @@ impl Directory {
     }
 }
 
+/// Ordering between the clients of one phase: which labelled operations have ended. Shared by the
+/// phase's clients; an operation with an `after` list waits here (bounded by a deadline) before
+/// it is sent.
+///
+/// ```text
+/// client-1:  SET x 1 [label c1.1] ──returned──┐
+/// client-2:  (think) ── waits for c1.1 ───────┴─► FLUSHDB
+/// ```
+#[derive(Clone, Debug)]
+pub struct Ordering {
+    ended: Arc<watch::Sender<BTreeSet<String>>>,
+}
+
+impl Default for Ordering {
+    fn default() -> Ordering {
+        Ordering { ended: Arc::new(watch::Sender::new(BTreeSet::new())) }
+    }
+}
+
+impl Ordering {
+    fn ended(&self, label: &str) {
+        self.ended.send_modify(|ended| {
+            ended.insert(label.to_string());
+        });
+    }
+
+    /// Waits until every label in `labels` has ended, or `deadline` passes (false).
+    async fn wait_for(&self, labels: &[String], deadline: Duration) -> bool {
+        let mut ended = self.ended.subscribe();
+        let all_ended =
+            async { ended.wait_for(|ended| labels.iter().all(|label| ended.contains(label))).await.is_ok() };
+        within(deadline, all_ended).await == Some(true)
+    }
+}
+
 /// Runs a client's script. An operation without a reply within `request_deadline` is recorded
 /// as indeterminate and the connection is dropped (a late reply must not be taken for the next).
+/// An operation that must wait for others (`after`) waits at most `request_deadline` too; if they
+/// have not all ended by then it is recorded as not executed.
 pub async fn run_client(
     client: u64,
     script: ClientScript,
     directory: Directory,
     probe: Probe,
     request_deadline: Duration,
+    ordering: Option<Ordering>,
 ) {
     let mut connections: BTreeMap<IpAddr, ClientConnection> = BTreeMap::new();
     // Per node: how many connections this client has given up (the current session's number).
@@ -51,9 +91,20 @@ pub async fn run_client(
         if !op.think.is_zero() {
             madsim::time::sleep(op.think).await;
         }
+        let waited = match (&ordering, op.after.is_empty()) {
+            (Some(ordering), false) => ordering.wait_for(&op.after, request_deadline).await,
+            _ => true,
+        };
         let (node, ip) = directory.resolve(op.target).clone();
         let session = sessions.get(&ip).copied().unwrap_or(0);
         let handle = probe.invoked(&node, session, client, &op.command, op.target);
+        if !waited {
+            probe.not_executed(handle, format!("ordering: {} had not all ended", op.after.join(", ")));
+            if let (Some(ordering), Some(label)) = (&ordering, &op.label) {
+                ordering.ended(label);
+            }
+            continue;
+        }
         let request = Request::Execute { command: op.command, operation: handle };
         // Whether the request may have reached the node: until it is sent, a failure means the
         // operation certainly did not happen.
@@ -81,6 +132,9 @@ pub async fn run_client(
                     probe.not_executed(handle, format!("no connection to {node}"));
                 }
             }
+        }
+        if let (Some(ordering), Some(label)) = (&ordering, &op.label) {
+            ordering.ended(label);
         }
     }
 }

@@ -17,7 +17,7 @@ use madsim::runtime::Handle;
 use madsim::task::NodeId;
 use replsim_model::binlog::Offset;
 
-use crate::client::{self, CatchUp, Directory};
+use crate::client::{self, CatchUp, Directory, Ordering};
 use crate::config::ClusterConfig;
 use crate::injector::{FaultTargets, Injector};
 use crate::primary::Primary;
@@ -84,13 +84,29 @@ pub async fn run(config: &ClusterConfig, workload: &Workload, probe: Probe) -> (
     for (phase_index, phase) in workload.phases.iter().enumerate() {
         probe.event(HARNESS, Event::PhaseStarted { phase: phase_index + 1, clients: phase.clients.len() });
         let mut clients = Vec::new();
+        // Only a phase whose operations wait for others shares an ordering; waits for labels no
+        // operation of the phase carries (a shrunk workload may have dropped them) are dropped.
+        let ordering = phase.has_ordering().then(Ordering::default);
+        let labels = if ordering.is_some() { phase.labels() } else { Default::default() };
         for (index, script) in phase.clients.iter().enumerate() {
             let client = next_client;
             next_client += 1;
             let node = handle.create_node().name(format!("client-{client}")).ip(client_ip(phase_index, index)).build();
             nodes.push(node.id());
-            let task =
-                client::run_client(client, script.clone(), directory.clone(), probe.clone(), config.deadlines.request);
+            let mut script = script.clone();
+            if ordering.is_some() {
+                for op in &mut script.ops {
+                    op.after.retain(|label| labels.contains(label.as_str()));
+                }
+            }
+            let task = client::run_client(
+                client,
+                script,
+                directory.clone(),
+                probe.clone(),
+                config.deadlines.request,
+                ordering.clone(),
+            );
             clients.push(node.spawn(task));
         }
         let faults = (!config.faults.is_empty())

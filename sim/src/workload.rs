@@ -29,6 +29,22 @@ pub struct ScriptedOp {
     pub think: Duration,
     pub command: Command,
     pub target: Target,
+    /// Ordering between clients: a name other operations of the same phase wait for (`None`:
+    /// nothing waits for this one). Generated workloads have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Labels of operations of the same phase that must have ended (returned, timed out or been
+    /// refused) before this one starts, after its think time. A label no operation of the phase
+    /// carries is ignored (a shrunk workload may have dropped it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<String>,
+}
+
+impl ScriptedOp {
+    /// An operation with no ordering constraints.
+    pub fn new(think: Duration, command: Command, target: Target) -> ScriptedOp {
+        ScriptedOp { think, command, target, label: None, after: Vec::new() }
+    }
 }
 
 /// Which node a client operation goes to.
@@ -46,5 +62,17 @@ impl Workload {
 
     pub fn ops(&self) -> impl Iterator<Item = &ScriptedOp> {
         self.phases.iter().flat_map(|phase| &phase.clients).flat_map(|client| &client.ops)
+    }
+}
+
+impl Phase {
+    /// Whether any operation of the phase waits for another (only then is an [`crate::client::Ordering`] needed).
+    pub fn has_ordering(&self) -> bool {
+        self.clients.iter().flat_map(|client| &client.ops).any(|op| !op.after.is_empty())
+    }
+
+    /// The labels the phase's operations carry.
+    pub fn labels(&self) -> std::collections::BTreeSet<&str> {
+        self.clients.iter().flat_map(|client| &client.ops).filter_map(|op| op.label.as_deref()).collect()
     }
 }

@@ -35,7 +35,7 @@ use replsim_scenarios::swarm::FaultKinds;
 use serde_json::{json, Value};
 
 use crate::marks::MarkTally;
-use crate::{parse_duration, scenario_named, ModeSet, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
+use crate::{cluster_settings, parse_duration, scenario_named, ModeSet, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
 use replsim_scenarios::fuzz::{self, Ending, Finished, Limit, Plan, Shard};
 use replsim_scenarios::runner::{Outcome, Verdict};
 use replsim_scenarios::scenario::Scenario;
@@ -43,8 +43,15 @@ use replsim_scenarios::scenario::Scenario;
 #[derive(Debug, Args)]
 pub struct FuzzArgs {
     /// A scenario name, or `all`.
-    #[arg(long, default_value = "all")]
+    #[arg(long, default_value = "all", conflicts_with = "scenario_file")]
     scenario: String,
+    /// Fuzz the scenario this file describes instead (see README, "Write your own scenario").
+    #[arg(long, value_name = "FILE")]
+    scenario_file: Option<PathBuf>,
+    /// Cluster settings on top of every scenario's, as a scenario file's [cluster] keys:
+    /// `apply_delay=1ms..9ms,replicas=2`.
+    #[arg(long, value_name = "KEY=VALUE,…")]
+    cluster: Option<String>,
     /// A mode, `fixed` (barrier, serial), `all`, or a comma-separated list.
     #[arg(long, default_value = "fixed")]
     mode: ModeSet,
@@ -148,7 +155,21 @@ pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
 }
 
 fn plan_of(args: &FuzzArgs) -> Result<Plan, UsageError> {
-    let scenarios = if args.scenario == "all" { Scenario::all() } else { vec![scenario_named(&args.scenario)?] };
+    let scenarios = match (&args.scenario_file, args.scenario.as_str()) {
+        (Some(path), _) => vec![replsim_scenarios::file::load(path)?],
+        (None, "all") => Scenario::all(),
+        (None, name) => vec![scenario_named(name)?],
+    };
+    let cluster = cluster_settings(args.cluster.as_deref())?;
+    if let Some(settings) = &cluster {
+        for scenario in &scenarios {
+            let mut config = scenario.cluster.clone();
+            settings.apply(&mut config);
+            config
+                .validate()
+                .map_err(|problem| UsageError::Invalid(format!("--cluster on {}: {problem}", scenario.name)))?;
+        }
+    }
     if args.faults.is_some() {
         if let Some(scenario) = scenarios.iter().find(|scenario| scenario.swarm.is_none()) {
             return Err(UsageError::Invalid(format!(
@@ -181,6 +202,7 @@ fn plan_of(args: &FuzzArgs) -> Result<Plan, UsageError> {
         modes: args.mode.0.clone(),
         bug: args.bug,
         faults: args.faults,
+        cluster,
         start_seed: args.start_seed,
         limit,
         shard: args.shard.unwrap_or(Shard::WHOLE),
@@ -303,7 +325,7 @@ impl Tally {
             "scenario", "mode", "seeds", "pass", "fail", "unknown"
         );
         for (index, row) in self.rows.iter().enumerate() {
-            let scenario = plan.scenarios[index / plan.modes.len()].name;
+            let scenario = plan.scenarios[index / plan.modes.len()].name.as_str();
             let mode = plan.modes[index % plan.modes.len()].to_string();
             let seeds = row.passed + row.failed + row.unknown;
             let first = row.first_failing_seed.map_or("-".to_string(), |seed| seed.to_string());
@@ -503,6 +525,7 @@ mod tests {
             modes: vec![ApplyMode::Barrier],
             bug: None,
             faults: None,
+            cluster: None,
             start_seed: 1,
             limit: Limit::Seeds(3),
             shard: Shard::WHOLE,

@@ -10,6 +10,7 @@ mod marks;
 mod replay;
 mod shrink;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 
@@ -17,6 +18,7 @@ use clap::{Parser, Subcommand};
 use replsim_sim::config::ApplyMode;
 
 pub use duration::parse_duration;
+use replsim_scenarios::file::ClusterSpec;
 use replsim_scenarios::scenario::Scenario;
 
 // Each seed builds and tears down a whole simulated cluster: allocation-heavy work where
@@ -45,8 +47,8 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// Minimise a failing seed's workload and append it to a regression file.
     Shrink(shrink::ShrinkArgs),
-    /// List the scenarios and apply modes.
-    List,
+    /// List the scenarios and apply modes (or check and describe one scenario file).
+    List(ListArgs),
     /// Check a recorded history for linearizability; exit 0 yes, 1 no, 3 unknown.
     Check(check::CheckArgs),
     /// Measure seeds/s of a scenario against a bare madsim baseline (use --release).
@@ -60,6 +62,8 @@ pub enum UsageError {
     UnknownScenario(String),
     #[error(transparent)]
     UnknownMode(#[from] replsim_sim::config::UnknownApplyMode),
+    #[error(transparent)]
+    Scenario(#[from] replsim_scenarios::file::ScenarioError),
     #[error("{0}")]
     Invalid(String),
 }
@@ -85,10 +89,7 @@ fn main() -> ExitCode {
         Command::Shrink(args) => shrink::shrink(args),
         Command::Bench(args) => bench::bench(args),
         Command::Check(args) => check::check(args),
-        Command::List => {
-            list();
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::List(args) => list(args),
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error}");
@@ -113,7 +114,30 @@ fn clap_exit(error: clap::Error) -> ExitCode {
     }
 }
 
-fn list() {
+#[derive(Debug, clap::Args)]
+struct ListArgs {
+    /// Read and check this scenario file, and describe it instead.
+    #[arg(long, value_name = "FILE")]
+    scenario_file: Option<PathBuf>,
+}
+
+fn list(args: ListArgs) -> Result<ExitCode, UsageError> {
+    if let Some(path) = &args.scenario_file {
+        let scenario = replsim_scenarios::file::load(path)?;
+        println!("{}: {}", scenario.name, scenario.summary);
+        if let Some(script) = &scenario.script {
+            for (index, phase) in script.phases.iter().enumerate() {
+                let drawn = if phase.draw.is_some() { " + drawn clients" } else { "" };
+                println!("  phase {}: {} client(s){drawn}, then a catch-up point", index + 1, phase.clients.len());
+            }
+            for expectation in &script.expectations {
+                println!("  expect {}", expectation.name);
+            }
+        }
+        let mode = scenario.default_mode.map_or("none (give --mode)".to_string(), |mode| mode.to_string());
+        println!("  default mode: {mode}");
+        return Ok(ExitCode::SUCCESS);
+    }
     println!("scenarios:");
     for scenario in Scenario::all() {
         println!("  {:<14} {}", scenario.name, scenario.summary);
@@ -123,10 +147,24 @@ fn list() {
         let note = if mode.is_fixed() { "fixed" } else { "faulty (Pika before PR #2808)" };
         println!("  {:<14} {note}", mode.to_string());
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn scenario_named(name: &str) -> Result<Scenario, UsageError> {
     Scenario::by_name(name).ok_or_else(|| UsageError::UnknownScenario(name.to_string()))
+}
+
+/// The scenario a command runs: a file (`--scenario-file`), else a built-in by name.
+pub fn scenario_of(name: Option<&str>, file: Option<&Path>) -> Result<Scenario, UsageError> {
+    match file {
+        Some(path) => Ok(replsim_scenarios::file::load(path)?),
+        None => scenario_named(name.unwrap_or("flushdb-race")),
+    }
+}
+
+/// `--cluster KEY=VALUE,…`: settings on top of the scenario's cluster.
+pub fn cluster_settings(text: Option<&str>) -> Result<Option<ClusterSpec>, UsageError> {
+    text.map(|text| ClusterSpec::from_flag(text).map_err(UsageError::Invalid)).transpose()
 }
 
 /// `--mode` of fuzz: one mode, `fixed` (barrier and serial), `all`, or a comma-separated list.

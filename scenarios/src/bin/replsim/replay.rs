@@ -26,20 +26,28 @@ use replsim_scenarios::swarm::FaultKinds;
 use replsim_sim::config::ApplyMode;
 use tracing_subscriber::EnvFilter;
 
-use crate::{scenario_named, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
+use crate::{cluster_settings, scenario_of, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
 use replsim_scenarios::regression;
-use replsim_scenarios::runner::{run_case, Case, Outcome, RunOptions, Verdict};
+use replsim_scenarios::runner::{regression_repro_command, run_case, Case, Outcome, RunOptions, Verdict};
 
 const DEFAULT_FILTER: &str = "replsim=info";
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// The scenario [default: flushdb-race].
-    #[arg(long, conflicts_with = "regression")]
+    #[arg(long, conflicts_with_all = ["regression", "scenario_file"])]
     scenario: Option<String>,
-    /// The apply mode (with --regression: replay the entry under this mode instead of its own).
-    #[arg(long, required_unless_present = "regression")]
+    /// Run the scenario this file describes (see README, "Write your own scenario").
+    #[arg(long, value_name = "FILE", conflicts_with = "regression")]
+    scenario_file: Option<PathBuf>,
+    /// The apply mode (with --regression: replay the entry under this mode instead of its own;
+    /// with --scenario-file: default the file's `mode`).
+    #[arg(long)]
     mode: Option<ApplyMode>,
+    /// Cluster settings on top of the scenario's, as a scenario file's [cluster] keys:
+    /// `apply_delay=1ms..9ms,replicas=2`.
+    #[arg(long, value_name = "KEY=VALUE,…", conflicts_with = "regression")]
+    cluster: Option<String>,
     #[arg(long, required_unless_present = "regression", conflicts_with = "regression")]
     seed: Option<u64>,
     /// Plant this bug (a wrong name lists the known ones).
@@ -100,7 +108,11 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, UsageError> {
         .with_writer(|| QuietStdout)
         .finish();
     // Scoped to this thread (madsim runs the whole simulation on it): a determinism re-run is silent.
-    let options = RunOptions { keep_trace: trace_file.is_some(), keep_history: args.history_out.is_some() };
+    let options = RunOptions {
+        keep_trace: trace_file.is_some(),
+        keep_history: args.history_out.is_some(),
+        ..RunOptions::default()
+    };
     let verdict = tracing::subscriber::with_default(subscriber, || run_case(&case, options));
     if let (Some(file), Some(trace)) = (trace_file.as_mut(), &verdict.trace) {
         let written = trace.iter().try_for_each(|line| {
@@ -149,21 +161,28 @@ fn case_of(args: &ReplayArgs) -> Result<(Case, String), UsageError> {
         let mode = args.mode.unwrap_or(entry.mode);
         // The entry's bug belongs to the mode it was found with; another mode replays bug-free.
         let case = entry.case(mode, mode == entry.mode).map_err(UsageError::Invalid)?;
-        let mode_flag = args.mode.map(|mode| format!(" --mode {mode}")).unwrap_or_default();
-        return Ok((case, format!("cargo run --release -- replay --regression {}{mode_flag}", located.location())));
+        return Ok((case, regression_repro_command(&located.location(), args.mode)));
     }
-    let scenario = scenario_named(args.scenario.as_deref().unwrap_or("flushdb-race"))?;
-    // clap requires both without --regression.
-    let (Some(mode), Some(seed)) = (args.mode, args.seed) else {
-        return Err(UsageError::Invalid("replay needs --mode and --seed (or --regression FILE:LINE)".to_string()));
+    let scenario = scenario_of(args.scenario.as_deref(), args.scenario_file.as_deref())?;
+    let Some(mode) = args.mode.or(scenario.default_mode) else {
+        return Err(UsageError::Invalid("replay needs --mode (the scenario names no default mode)".to_string()));
+    };
+    // clap requires it without --regression.
+    let Some(seed) = args.seed else {
+        return Err(UsageError::Invalid("replay needs --seed (or --regression FILE:LINE)".to_string()));
     };
     let mut case = Case::new(&scenario, mode, seed);
-    case.cluster.bug = args.bug;
+    if args.bug.is_some() {
+        case.cluster.bug = args.bug;
+    }
     if !args.mutations.is_empty() {
-        case = case.with_mutations(&args.mutations).map_err(UsageError::Invalid)?;
+        case = case.with_mutations(&scenario, &args.mutations).map_err(UsageError::Invalid)?;
     }
     if let Some(kinds) = args.faults {
         case = case.with_fault_kinds(kinds).map_err(UsageError::Invalid)?;
+    }
+    if let Some(settings) = cluster_settings(args.cluster.as_deref())? {
+        case = case.with_cluster_settings(&settings).map_err(UsageError::Invalid)?;
     }
     let repro = case.repro_command();
     Ok((case, repro))

@@ -23,17 +23,27 @@ use indicatif::{ProgressBar, ProgressStyle};
 use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
 
-use crate::{parse_duration, scenario_named, UsageError};
+use crate::{cluster_settings, parse_duration, scenario_of, UsageError};
+use replsim_scenarios::file::ClusterSpec;
 use replsim_scenarios::regression::{self, op_text, step_text, Entry};
-use replsim_scenarios::runner::Case;
+use replsim_scenarios::runner::{regression_repro_command, Case};
 use replsim_scenarios::shrink::{self, Budget, Progress, Shrunk};
 
 #[derive(Debug, Args)]
 pub struct ShrinkArgs {
-    #[arg(long, default_value = "flushdb-race")]
-    scenario: String,
+    /// A built-in scenario [default: flushdb-race].
+    #[arg(long, conflicts_with = "scenario_file")]
+    scenario: Option<String>,
+    /// Shrink a case of the scenario this file describes; the regression line names the file.
+    #[arg(long, value_name = "FILE")]
+    scenario_file: Option<PathBuf>,
+    /// The apply mode [default with --scenario-file: the file's `mode`].
     #[arg(long)]
-    mode: ApplyMode,
+    mode: Option<ApplyMode>,
+    /// Cluster settings on top of the scenario's (`apply_delay=1ms..9ms`); the regression line
+    /// carries them.
+    #[arg(long, value_name = "KEY=VALUE,…")]
+    cluster: Option<String>,
     #[arg(long)]
     seed: u64,
     /// Plant this bug (a wrong name lists the known ones).
@@ -57,13 +67,22 @@ pub struct ShrinkArgs {
 }
 
 pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
-    let scenario = scenario_named(&args.scenario)?;
+    let scenario = scenario_of(args.scenario.as_deref(), args.scenario_file.as_deref())?;
     if args.max_steps == 0 {
         return Err(UsageError::Invalid("--max-steps must be at least 1".to_string()));
     }
-    let mut case = Case::new(&scenario, args.mode, args.seed);
-    case.cluster.bug = args.bug;
-    let bug = args.bug.map(|bug| format!(" bug {bug}")).unwrap_or_default();
+    let Some(mode) = args.mode.or(scenario.default_mode) else {
+        return Err(UsageError::Invalid("shrink needs --mode (the scenario names no default mode)".to_string()));
+    };
+    let mut case = Case::new(&scenario, mode, args.seed);
+    if args.bug.is_some() {
+        case.cluster.bug = args.bug;
+    }
+    if let Some(settings) = cluster_settings(args.cluster.as_deref())? {
+        case = case.with_cluster_settings(&settings).map_err(UsageError::Invalid)?;
+    }
+    let bug_planted = case.cluster.bug;
+    let bug = bug_planted.map(|bug| format!(" bug {bug}")).unwrap_or_default();
     println!(
         "shrinking {} {} seed {}{bug}: {} client ops, {}",
         case.scenario,
@@ -89,12 +108,15 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     }
     let path =
         args.regression_file.unwrap_or_else(|| PathBuf::from(format!("tests/regressions/{}.txt", case.scenario)));
+    let settings = ClusterSpec::difference(&case.cluster_as_built, &case.cluster);
     let entry = Entry {
-        scenario: case.scenario.clone(),
+        // A written scenario's line names its file, so replaying it reads the same script.
+        scenario: case.scenario_file.as_ref().map_or(case.scenario.clone(), |path| path.display().to_string()),
         mode: case.mode,
         seed: case.seed,
         schedule: Some(shrunk.minimal.case.seed).filter(|schedule| *schedule != case.seed),
-        bug: args.bug,
+        bug: bug_planted,
+        cluster: (settings != ClusterSpec::default()).then_some(settings),
         fails: shrunk.check,
         workload: shrunk.minimal.case.workload.clone(),
         // A case that had faults carries its shrunk schedule, even an empty one: the seed's
@@ -124,7 +146,7 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     ];
     let line = regression::append(&path, &comment, &entry).map_err(|error| UsageError::Invalid(error.to_string()))?;
     println!("regression: {}:{line}", path.display());
-    println!("replay it:  cargo run --release -- replay --regression {}:{line}", path.display());
+    println!("replay it:  {}", regression_repro_command(&format!("{}:{line}", path.display()), None));
     Ok(ExitCode::SUCCESS)
 }
 
