@@ -147,6 +147,9 @@ impl Case {
         swarm.faults = kinds;
         let schedule = swarm.fault_schedule(self.seed);
         swarm.configure(&mut self.cluster, schedule);
+        // `--faults` is its own flag: what it changes (the schedule, stalls) is part of the case as
+        // built, not a `--cluster` setting. Apply it before `with_cluster_settings`.
+        self.cluster_as_built = Arc::new(self.cluster.clone());
         self.faults_chosen = true;
         Ok(self)
     }

@@ -49,7 +49,7 @@ use crate::regression::{faults_text, parse_faults};
 use crate::scenario::{Scenario, Swarm};
 use crate::script::{op_label, Expectation, Expected, Script, ScriptOp, ScriptPhase};
 use crate::swarm::FaultKinds;
-use text::{CountRange, DurationRange, DurationText, OpLine, OpRef, OpRefs, TargetText, Text};
+use text::{CountRange, DurationRange, DurationText, OpLine, OpRef, OpRefs, StallText, TargetText, Text};
 
 /// A scenario file as written.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -123,6 +123,15 @@ pub struct ClusterSpec {
     /// A planted bug (`--bug` on the command line overrides it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bug: Option<Text<Bug>>,
+    /// Stalls (see `replsim_sim::stall`), per place: `"1% 50ms..2s"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_apply_worker: Option<Text<StallText>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_binlog_thread: Option<Text<StallText>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_network: Option<Text<StallText>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_primary: Option<Text<StallText>>,
 }
 
 /// A fault schedule as text (see [`crate::regression::faults_text`]).
@@ -195,6 +204,17 @@ impl ClusterSpec {
         if let Some(Text(bug)) = self.bug {
             cluster.bug = Some(bug);
         }
+        let stalls = &mut cluster.stalls;
+        for (place, setting) in [
+            (&mut stalls.apply_worker, &self.stall_apply_worker),
+            (&mut stalls.binlog_thread, &self.stall_binlog_thread),
+            (&mut stalls.network, &self.stall_network),
+            (&mut stalls.primary, &self.stall_primary),
+        ] {
+            if let Some(Text(StallText(stall))) = setting {
+                *place = *stall;
+            }
+        }
     }
 
     /// The keys whose values differ between `from` and `to` (faults and bug aside: they have
@@ -206,6 +226,7 @@ impl ClusterSpec {
             (a != b).then_some(Text(DurationRange { min: b.0, max: b.1 }))
         };
         let value = |a, b| (a != b).then_some(b);
+        let stall = |a, b| (a != b).then_some(Text(StallText(b)));
         ClusterSpec {
             replicas: value(from.replicas, to.replicas),
             databases: (from.databases != to.databases).then_some(to.databases),
@@ -231,6 +252,10 @@ impl ClusterSpec {
             phase_deadline: duration(from.deadlines.phase, to.deadlines.phase),
             catch_up_deadline: duration(from.deadlines.catch_up, to.deadlines.catch_up),
             request_deadline: duration(from.deadlines.request, to.deadlines.request),
+            stall_apply_worker: stall(from.stalls.apply_worker, to.stalls.apply_worker),
+            stall_binlog_thread: stall(from.stalls.binlog_thread, to.stalls.binlog_thread),
+            stall_network: stall(from.stalls.network, to.stalls.network),
+            stall_primary: stall(from.stalls.primary, to.stalls.primary),
             ..ClusterSpec::default()
         }
     }
