@@ -3,18 +3,14 @@
 //! shrink brings the FLUSHDB race down to a handful of operations; Ctrl-C ends a fuzz run with
 //! the summary so far.
 
+mod common;
+
+use common::replsim;
+
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn replsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_replsim"))
-        .args(args)
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("the replsim binary runs")
-}
 
 fn stderr_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).trim_end().to_string()
@@ -167,20 +163,7 @@ fn ctrl_c_stops_fuzz_with_the_summary_so_far_and_exit_3() {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_secs(1));
-    let pid = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
-    // SAFETY: kill(2) on the child we spawned and have not waited for: the pid is still ours.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0, "SIGINT could not be sent");
-    let interrupted = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("the child can be waited for") {
-            break status;
-        }
-        if interrupted.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("replsim fuzz did not stop within 60 s of Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = common::interrupt_and_wait(&mut child, Duration::from_secs(60));
     let _ = std::fs::remove_file(&failures_file);
     let mut stdout = String::new();
     child.stdout.take().expect("piped stdout").read_to_string(&mut stdout).expect("stdout is text");

@@ -10,6 +10,7 @@
 //! - [`fuzz`]: a fuzz campaign's runs, shards and parallel workers, results in seed order.
 //! - [`guided`]: guided fuzzing — mutate swarm configurations that reached rare marks.
 //! - [`regression`]: regression cases as one line of text each (`tests/regressions/*.txt`).
+//! - [`live`]: the same workloads and checks against a real primary/replica pair over RESP.
 //! - [`shrink`]: shrinking a failing case to a minimal one that fails the same check.
 //! - [`file`]: scenario files (TOML); [`builder`]: the same scenarios in code; [`script`]: a
 //!   written scenario's clients, ordering, drawn parts and expectations; [`report`]: running a
@@ -21,6 +22,7 @@ pub mod file;
 pub mod fuzz;
 pub mod generate;
 pub mod guided;
+pub mod live;
 pub mod regression;
 pub mod report;
 pub mod runner;

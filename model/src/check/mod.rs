@@ -5,7 +5,10 @@
 //! - [`prefix`]: whenever a replica was idle at applied offset `o`, its store == replay to `o`.
 //! - [`replica_reads`]: every read a replica served is a value of some binlog prefix, and a
 //!   session's prefixes never go backwards.
+//! - [`black_box_reads`]: the same for a real pair, from the primary's client history alone (no
+//!   binlog): only what every order the history admits rules out.
 
+pub mod black_box_reads;
 pub mod convergence;
 pub mod diff;
 pub mod prefix;

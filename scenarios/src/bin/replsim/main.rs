@@ -6,6 +6,7 @@ mod check;
 mod duration;
 mod fuzz;
 mod guided;
+mod live;
 mod marks;
 mod replay;
 mod shrink;
@@ -51,6 +52,9 @@ enum Command {
     List(ListArgs),
     /// Check a recorded history for linearizability; exit 0 yes, 1 no, 3 unknown.
     Check(check::CheckArgs),
+    /// Run a scenario's client scripts and checks against a real primary/replica pair (not
+    /// deterministic); exit 1 if a seed fails, 3 if one ends unknown.
+    Live(live::LiveArgs),
     /// Measure seeds/s of a scenario against a bare madsim baseline (use --release).
     Bench(bench::BenchArgs),
 }
@@ -89,6 +93,7 @@ fn main() -> ExitCode {
         Command::Shrink(args) => shrink::shrink(args),
         Command::Bench(args) => bench::bench(args),
         Command::Check(args) => check::check(args),
+        Command::Live(args) => live::live(args),
         Command::List(args) => list(args),
     };
     result.unwrap_or_else(|error| {
