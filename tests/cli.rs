@@ -289,3 +289,50 @@ fn a_faithful_failure_names_its_behaviours_and_its_repro_line_replays_the_same_t
         "{repro} gives another trace:\n{replayed}"
     );
 }
+
+#[test]
+fn a_guided_failure_prints_a_line_with_its_mutations_that_replays_the_same_run() {
+    // From start 2000 the catching run is a mutation (seed 2000 --mutations 3582265978529429372).
+    let output = replsim(&[
+        "fuzz",
+        "--guided",
+        "--scenario",
+        "swarm",
+        "--mode",
+        "barrier",
+        "--bug",
+        "snapshot-offset-mismatch",
+        "--start-seed",
+        "2000",
+        "--seeds",
+        "100",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "the bug should be caught: {}", stderr_of(&output));
+    let summary = json_of(&output);
+    assert!(summary["marks"]["runs_hitting"]["full-sync"].as_u64().is_some(), "{summary}");
+    let failure = &summary["failures"][0];
+    let repro = failure["repro"].as_str().expect("a repro line");
+    assert!(repro.contains(" --mutations "), "{repro}");
+    let mut args: Vec<&str> =
+        repro.strip_prefix("cargo run --release -- ").expect("cargo run").split_whitespace().collect();
+    args.extend(["--log", "off"]);
+    let stdout = String::from_utf8_lossy(&replsim(&args).stdout).to_string();
+    assert!(stdout.starts_with("FAIL"), "{repro}:\n{stdout}");
+}
+
+#[test]
+fn guided_needs_one_swarm_scenario_and_one_mode() {
+    assert_usage_error(&["fuzz", "--guided", "--scenario", "flushdb-race", "--mode", "barrier"], "swarm scenario");
+    assert_usage_error(&["fuzz", "--guided", "--scenario", "swarm", "--mode", "fixed"], "one mode");
+    assert_usage_error(&["replay", "--mode", "barrier", "--seed", "1", "--mutations", "7"], "--mutations applies");
+}
+
+#[test]
+fn fuzz_lists_the_marks_no_run_hit() {
+    let output = replsim(&["fuzz", "--scenario", "flushdb-race", "--mode", "barrier", "--seeds", "3", "--json"]);
+    let marks = &json_of(&output)["marks"];
+    let never: Vec<&str> = marks["never_hit"].as_array().expect("never_hit").iter().filter_map(Value::as_str).collect();
+    assert!(never.contains(&"full-sync"), "no fault in flushdb-race, so no full sync: {marks}");
+    assert!(marks["runs_hitting"]["barrier-waited"].as_u64().unwrap_or(0) > 0, "{marks}");
+}

@@ -97,21 +97,6 @@ fn serial_survives_every_swarm_fault() {
 }
 
 #[test]
-fn every_planted_bug_is_caught_within_50_swarm_seeds() {
-    let mut missed = Vec::new();
-    for bug in Bug::ALL {
-        match seeds_to_catch(bug, 0) {
-            Some((seeds, checks)) => {
-                let checks: Vec<String> = checks.iter().map(Check::to_string).collect();
-                println!("{bug:<28} caught after {seeds:>2} seed(s) by {}", checks.join(", "));
-            }
-            None => missed.push(bug.to_string()),
-        }
-    }
-    assert!(missed.is_empty(), "not caught within {SEEDS_TO_CATCH_MAX} seeds: {}", missed.join(", "));
-}
-
-#[test]
 fn a_faulty_run_is_deterministic() {
     for seed in 0..20 {
         let first = run_swarm(ApplyMode::Barrier, seed, None);
@@ -133,29 +118,74 @@ fn swarm_configuration_is_part_of_the_case_and_printed_with_a_failure() {
     assert!(printed.contains("planted bug: tsync-off-by-one"), "{printed}");
 }
 
-/// The README's table: seeds-to-catch of every planted bug from 20 start offsets (median and
-/// max) and the checks that fired. Slow in debug; run with
-/// `cargo test --release --test faults planted_bug_table -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn planted_bug_table() {
-    const STARTS: u64 = 20;
-    println!("| bug | seeds to catch (median) | max | caught by |");
-    println!("|---|---|---|---|");
-    for bug in Bug::ALL {
-        let mut seeds = Vec::new();
-        let mut checks_seen = std::collections::BTreeMap::<String, usize>::new();
-        for start in (0..STARTS).map(|index| index * 1_000) {
-            let (count, checks) = seeds_to_catch(bug, start)
-                .unwrap_or_else(|| panic!("{bug} not caught within {SEEDS_TO_CATCH_MAX} seeds from {start}"));
-            seeds.push(count);
-            for check in checks {
-                *checks_seen.entry(check.to_string()).or_default() += 1;
+/// Start seeds of the planted-bug table: 0, 1000, …, 19000.
+const TABLE_STARTS: u64 = 20;
+
+/// One row of the README's planted-bug table, as measured: seeds to catch from each start
+/// (median and max), and how many starts each check fired at.
+fn measure_row(bug: Bug) -> (String, Vec<String>) {
+    let mut seeds = Vec::new();
+    let mut checks_seen = std::collections::BTreeMap::<Check, usize>::new();
+    let mut missed = Vec::new();
+    for start in (0..TABLE_STARTS).map(|index| index * 1_000) {
+        match seeds_to_catch(bug, start) {
+            Some((count, checks)) => {
+                seeds.push(count);
+                for check in checks {
+                    *checks_seen.entry(check).or_default() += 1;
+                }
             }
+            None => missed.push(format!("{bug}: not caught within {SEEDS_TO_CATCH_MAX} seeds from {start}")),
         }
-        seeds.sort_unstable();
-        let checks: Vec<String> =
-            checks_seen.iter().map(|(check, runs)| format!("{check} ({runs}/{STARTS})")).collect();
-        println!("| {bug} | {} | {} | {} |", seeds[seeds.len() / 2], seeds[seeds.len() - 1], checks.join(", "));
     }
+    seeds.sort_unstable();
+    // Most often first, so the check that catches a bug leads its row.
+    let mut checks: Vec<(Check, usize)> = checks_seen.into_iter().collect();
+    checks.sort_by_key(|(check, starts)| (std::cmp::Reverse(*starts), *check));
+    let checks: Vec<String> =
+        checks.iter().map(|(check, starts)| format!("{check} ({starts}/{TABLE_STARTS})")).collect();
+    let (median, max) = (seeds.get(seeds.len() / 2).copied().unwrap_or(0), seeds.last().copied().unwrap_or(0));
+    (format!("{median} / {max} | {}", checks.join(", ")), missed)
+}
+
+/// The README's planted-bug rows: bug name → "median / max | caught by".
+fn readme_rows() -> std::collections::BTreeMap<String, String> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
+    let section = readme.split("## Planted bugs").nth(1).expect("a Planted bugs section");
+    section
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+            let name = cells.first()?.trim_matches('`').to_string();
+            Some((name, format!("{} | {}", cells.get(2)?, cells.get(3)?)))
+        })
+        .collect()
+}
+
+/// Every planted bug is caught within 50 seeds of the swarm from each of 20 start offsets, and
+/// the README's table says so with the numbers measured here: seeds to catch (median / max) and
+/// the checks that fired. Deterministic, so the README must match exactly; when the system under
+/// test changes, the failure prints the rows to paste.
+#[test]
+fn every_planted_bug_is_caught_within_50_seeds_as_the_readme_table_says() {
+    let readme = readme_rows();
+    let mut missed = Vec::new();
+    let mut stale = Vec::new();
+    let mut measured_rows = Vec::new();
+    for bug in Bug::ALL {
+        let (measured, bug_missed) = measure_row(bug);
+        missed.extend(bug_missed);
+        if readme.get(bug.name()) != Some(&measured) {
+            stale.push(format!("{bug}: README says {:?}, measured {measured:?}", readme.get(bug.name())));
+        }
+        measured_rows.push(format!("| `{bug}` | … | {measured} |"));
+    }
+    assert!(missed.is_empty(), "{}", missed.join("\n"));
+    assert!(
+        stale.is_empty(),
+        "the README's planted-bug table is stale:\n{}\nmeasured rows:\n{}",
+        stale.join("\n"),
+        measured_rows.join("\n")
+    );
 }

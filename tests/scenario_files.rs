@@ -374,3 +374,17 @@ fn a_regression_line_reading_from_a_missing_replica_is_one_line_and_exit_2() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("phase 1 client 2 op 1: replica-3 does not exist"), "{stderr}");
 }
+
+#[test]
+fn stalls_are_cluster_settings_that_round_trip_through_a_flag() {
+    use replsim_scenarios::file::ClusterSpec;
+    let spec = ClusterSpec::from_flag("stall_apply_worker=1.5% 50ms..2s,stall_primary=0%").expect("valid stalls");
+    let mut cluster = replsim_sim::config::ClusterConfig::default();
+    spec.apply(&mut cluster);
+    assert_eq!(cluster.stalls.apply_worker.per_million, 15_000);
+    assert_eq!(cluster.stalls.apply_worker.max, std::time::Duration::from_secs(2));
+    assert!(cluster.stalls.primary.is_off());
+    let flag = ClusterSpec::difference(&replsim_sim::config::ClusterConfig::default(), &cluster).to_flag();
+    assert_eq!(flag, r#"stall_apply_worker="1.5% 50ms..2s""#);
+    assert!(ClusterSpec::from_flag("stall_network=lots").is_err_and(|problem| problem.contains("invalid stall")));
+}

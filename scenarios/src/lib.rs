@@ -4,9 +4,11 @@
 //! - [`generate`]: proptest strategies that turn a seed into a workload (and can shrink it).
 //! - [`scenario`]: the named scenarios.
 //! - [`runner`]: (scenario, mode, seed) → verdict, with every checker applied.
+//! - [`sequential`]: the integration-test shape — one client, one command at a time.
 //! - [`seeds`]: which seeds `cargo test` runs (`REPLSIM_SEED`, `REPLSIM_SEEDS`).
 //! - [`bench`]: seeds/s of a scenario and of a bare madsim baseline.
 //! - [`fuzz`]: a fuzz campaign's runs, shards and parallel workers, results in seed order.
+//! - [`guided`]: guided fuzzing — mutate swarm configurations that reached rare marks.
 //! - [`regression`]: regression cases as one line of text each (`tests/regressions/*.txt`).
 //! - [`html_report`]: a run as one self-contained HTML page (timeline, overtaking, diff).
 //! - [`live`]: the same workloads and checks against a real primary/replica pair over RESP.
@@ -23,6 +25,7 @@ pub mod builder;
 pub mod file;
 pub mod fuzz;
 pub mod generate;
+pub mod guided;
 pub mod harness_bug;
 pub mod html_report;
 pub mod input;
@@ -34,5 +37,6 @@ pub mod runner;
 pub mod scenario;
 pub mod script;
 pub mod seeds;
+pub mod sequential;
 pub mod shrink;
 pub mod swarm;

@@ -31,6 +31,7 @@ use replsim_model::linearizability::order::check_kv_with_proposal;
 use replsim_sim::behaviour::Behaviours;
 use replsim_sim::cluster::PRIMARY_NODE;
 use replsim_sim::config::{ApplyMode, ClusterConfig};
+use replsim_sim::marks::MarkCounts;
 use replsim_sim::probe::{ClientOperation, Ending, Probe, Record, TraceLine};
 use replsim_sim::workload::{Target, Workload};
 use replsim_sim::SUT_INVARIANT_PREFIX;
@@ -38,8 +39,9 @@ use replsim_sim::SUT_INVARIANT_PREFIX;
 use crate::file::ClusterSpec;
 use crate::generate::generate;
 use crate::harness_bug::HarnessBug;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Swarm};
 use crate::script::Expectation;
+use crate::sequential::sequential_workload;
 use crate::swarm::{FaultKinds, SwarmConfig};
 
 /// A fault schedule of `kinds` drawn by `seed` for a written scenario (`fault_draw`): the swarm's
@@ -73,16 +75,27 @@ pub struct Case {
     /// The cluster as the scenario built it for this mode and seed: the repro line carries
     /// every setting `cluster` has changed since (`--cluster`), so the line reruns this case.
     pub cluster_as_built: Arc<ClusterConfig>,
+    /// Guided fuzzing's mutations of the seed's swarm configuration, applied in order
+    /// ([`crate::guided::mutate`]); empty for a plain seed.
+    pub mutations: Vec<u64>,
 }
 
 impl Case {
     pub fn new(scenario: &Scenario, mode: ApplyMode, seed: u64) -> Case {
+        Case::build(scenario, mode, seed, None)
+    }
+
+    /// The case of `seed`, with `swarm` instead of the seed's own swarm configuration if given.
+    fn build(scenario: &Scenario, mode: ApplyMode, seed: u64, swarm_given: Option<SwarmConfig>) -> Case {
         let mut cluster = scenario.cluster_for(mode);
         let mut swarm = None;
         let (workload, expectations) = match (scenario.swarm, &scenario.script) {
             (Some(kind), _) => {
-                let config = SwarmConfig::for_scenario(seed, kind);
-                let workload = generate(&config.profile().strategy(), seed).current();
+                let config = swarm_given.unwrap_or_else(|| SwarmConfig::for_scenario(seed, kind));
+                let workload = match kind {
+                    Swarm::Sequential => sequential_workload(&config, seed),
+                    Swarm::Drawn | Swarm::EveryFault => generate(&config.profile().strategy(), seed).current(),
+                };
                 config.configure(&mut cluster, config.fault_schedule(seed));
                 swarm = Some(config);
                 (workload, Vec::new())
@@ -104,7 +117,27 @@ impl Case {
             faults_chosen: false,
             expectations,
             scenario_file: scenario.source.clone(),
+            mutations: Vec::new(),
         }
+    }
+
+    /// The same case with its swarm configuration mutated by `mutations`, in order (guided
+    /// fuzzing); the seed then draws the workload and faults for the mutated configuration. Only
+    /// swarm cases have a configuration to mutate. Apply before [`Case::with_fault_kinds`].
+    pub fn with_mutations(self, scenario: &Scenario, mutations: &[u64]) -> Result<Case, String> {
+        let Some(mut swarm) = self.swarm.clone() else {
+            return Err(format!(
+                "--mutations applies to the swarm scenarios (swarm, swarm-every-fault, sequential); {} has none",
+                self.scenario
+            ));
+        };
+        for mutation in mutations {
+            swarm = crate::guided::mutate(&swarm, *mutation);
+        }
+        let mut case = Case::build(scenario, self.mode, self.seed, Some(swarm));
+        case.cluster.bug = self.cluster.bug;
+        case.mutations = mutations.to_vec();
+        Ok(case)
     }
 
     /// The same case with these fault kinds on instead of the ones its seed drew; the seed still
@@ -112,13 +145,16 @@ impl Case {
     pub fn with_fault_kinds(mut self, kinds: FaultKinds) -> Result<Case, String> {
         let Some(swarm) = self.swarm.as_mut() else {
             return Err(format!(
-                "--faults applies to the swarm scenarios (swarm, swarm-every-fault); {} has no faults",
+                "--faults applies to the swarm scenarios (swarm, swarm-every-fault, sequential); {} has no faults",
                 self.scenario
             ));
         };
         swarm.faults = kinds;
         let schedule = swarm.fault_schedule(self.seed);
         swarm.configure(&mut self.cluster, schedule);
+        // `--faults` is its own flag: what it changes (the schedule, stalls) is part of the case as
+        // built, not a `--cluster` setting. Apply it before `with_cluster_settings`.
+        self.cluster_as_built = Arc::new(self.cluster.clone());
         self.faults_chosen = true;
         Ok(self)
     }
@@ -161,9 +197,17 @@ impl Case {
             Some(path) => format!("--scenario-file {}", path.display()),
             None => format!("--scenario {}", self.scenario),
         };
+        let mutations = if self.mutations.is_empty() {
+            String::new()
+        } else {
+            format!(" --mutations {}", self.mutations.iter().map(u64::to_string).collect::<Vec<_>>().join(","))
+        };
         let settings = ClusterSpec::difference(&self.cluster_as_built, &self.cluster).to_flag();
         let cluster = if settings.is_empty() { String::new() } else { format!(" --cluster '{settings}'") };
-        format!("{REPLAY_COMMAND} {scenario} --mode {} --seed {}{bug}{faults}{cluster}", self.mode, self.seed)
+        format!(
+            "{REPLAY_COMMAND} {scenario} --mode {} --seed {}{mutations}{bug}{faults}{cluster}",
+            self.mode, self.seed
+        )
     }
 
     /// Checks the case before it runs: the cluster's bounds, and that every operation goes to a
@@ -361,6 +405,8 @@ pub struct Verdict {
     /// Every client operation on every node, in call order, when asked for with
     /// [`RunOptions::keep_replies`].
     pub replies: Option<Vec<ClientOperation>>,
+    /// How often the run hit each coverage mark of the system under test.
+    pub marks: MarkCounts,
 }
 
 impl Verdict {
@@ -514,6 +560,7 @@ pub fn run_case(case: &Case, options: RunOptions) -> Verdict {
         trace: record.trace,
         primary_history,
         replies,
+        marks: record.marks,
     }
 }
 

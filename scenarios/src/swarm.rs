@@ -21,6 +21,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use replsim_sim::config::ClusterConfig;
 use replsim_sim::fault::{Fault, FaultSchedule, FaultStep};
+use replsim_sim::stall::{Stall, StallConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::generate::{generate, OpMix, WorkloadProfile};
@@ -33,14 +34,23 @@ pub struct FaultKinds {
     pub kill_replica: bool,
     pub restart_primary: bool,
     pub reset_link: bool,
+    /// Rare long pauses (apply workers, binlog thread, link, primary): not scheduled steps but a
+    /// per-task chance, so they strike anywhere in a run.
+    #[serde(default)]
+    pub stall: bool,
 }
 
 impl FaultKinds {
     /// Every kind on (the CLI's "every fault kind" runs, and the release fuzz numbers).
     pub const ALL: FaultKinds =
-        FaultKinds { partition: true, kill_replica: true, restart_primary: true, reset_link: true };
+        FaultKinds { partition: true, kill_replica: true, restart_primary: true, reset_link: true, stall: true };
 
-    fn any(&self) -> bool {
+    /// Only stalls (the sequential scenario's default).
+    pub const STALL: FaultKinds =
+        FaultKinds { partition: false, kill_replica: false, restart_primary: false, reset_link: false, stall: true };
+
+    /// Whether any kind that needs a fault schedule is on.
+    fn any_scheduled(&self) -> bool {
         self.partition || self.kill_replica || self.restart_primary || self.reset_link
     }
 
@@ -50,6 +60,7 @@ impl FaultKinds {
             (self.kill_replica, "kill-replica"),
             (self.restart_primary, "restart-primary"),
             (self.reset_link, "reset-link"),
+            (self.stall, "stall"),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))
@@ -74,9 +85,10 @@ impl std::str::FromStr for FaultKinds {
                 "kill-replica" => &mut kinds.kill_replica,
                 "restart-primary" => &mut kinds.restart_primary,
                 "reset-link" => &mut kinds.reset_link,
+                "stall" => &mut kinds.stall,
                 _ => {
                     return Err(format!(
-                        "unknown fault kind '{name}' (known: partition, kill-replica, restart-primary, reset-link, or all, none)"
+                        "unknown fault kind '{name}' (known: partition, kill-replica, restart-primary, reset-link, stall, or all, none)"
                     ))
                 }
             };
@@ -114,12 +126,38 @@ pub struct SwarmConfig {
     pub retransmit_after_ms: Option<u64>,
     pub faults: FaultKinds,
     pub faults_per_phase_max: usize,
+    /// The seed's stall magnitudes, in force when `faults.stall` is on (drawn either way, so
+    /// `--faults stall` on any seed has them).
+    #[serde(default)]
+    pub stalls: StallConfig,
+    /// The replication window and the apply queues: small on some seeds, so flow control (a
+    /// full window, a full worker queue) is exercised too.
+    #[serde(default = "default_window_entries_max")]
+    pub window_entries_max: u64,
+    #[serde(default = "default_apply_queue_capacity")]
+    pub apply_queue_capacity: usize,
+}
+
+fn default_window_entries_max() -> u64 {
+    ClusterConfig::default().replication.window_entries_max
+}
+
+fn default_apply_queue_capacity() -> usize {
+    ClusterConfig::default().apply.queue_capacity
 }
 
 /// Seeds the swarm configuration and the fault schedule apart from the workload, so the three
 /// are independent draws from one seed.
 const SWARM_SALT: u64 = 0x5357_4152_4d00_0001;
 const FAULTS_SALT: u64 = 0x4641_554c_5400_0002;
+/// Stalls are drawn apart from the rest, so adding them left every other draw of a seed as it was.
+const STALLS_SALT: u64 = 0x5354_414c_4c00_0003;
+const BOUNDS_SALT: u64 = 0x424f_554e_4400_0005;
+
+/// Stall durations: log-uniform from 50 ms up to a drawn maximum of 0.2–2 s (the issue's 1 % of
+/// tasks taking 50 ms – 2 s).
+const STALL_MIN_MS: u64 = 50;
+const STALL_MAX_MS: std::ops::RangeInclusive<u64> = 200..=2_000;
 
 /// When faults may start after a phase starts, and how long they may last: phases of the swarm's
 /// workloads take a few hundred simulated milliseconds.
@@ -179,22 +217,63 @@ impl SwarmConfig {
                     packet_loss_per_million: if lossy { loss_ppm } else { 0 },
                     binlog_retention_entries: retention_on.then_some(retention),
                     retransmit_after_ms: retransmit_on.then_some(retransmit_ms),
-                    faults: FaultKinds { partition, kill_replica, restart_primary, reset_link },
+                    faults: FaultKinds { partition, kill_replica, restart_primary, reset_link, stall: false },
                     faults_per_phase_max,
+                    stalls: StallConfig::default(),
+                    window_entries_max: default_window_entries_max(),
+                    apply_queue_capacity: default_apply_queue_capacity(),
                 }
             },
         )
     }
 
+    /// Whether stalls are on, and how often and long each place stalls. Per task: apply workers
+    /// 0.2–3 %, the binlog thread and the link 0.1–2 %, the primary 0.05–1 %.
+    pub fn stall_strategy() -> impl Strategy<Value = (bool, StallConfig)> {
+        let stall = |per_million: std::ops::RangeInclusive<u32>| {
+            (per_million, STALL_MAX_MS).prop_map(|(per_million, max_ms)| Stall {
+                per_million,
+                min: Duration::from_millis(STALL_MIN_MS),
+                max: Duration::from_millis(max_ms),
+            })
+        };
+        (on(0.5), stall(2_000..=30_000), stall(1_000..=20_000), stall(1_000..=20_000), stall(500..=10_000)).prop_map(
+            |(on, apply_worker, binlog_thread, network, primary)| {
+                (on, StallConfig { apply_worker, binlog_thread, network, primary })
+            },
+        )
+    }
+
+    /// The replication window and apply queue capacity: on a third of seeds each is small.
+    pub fn bounds_strategy() -> impl Strategy<Value = (u64, usize)> {
+        let window = (on(0.3), 2u64..=32)
+            .prop_map(|(small, entries)| if small { entries } else { default_window_entries_max() });
+        let queue = (on(0.3), 1usize..=8)
+            .prop_map(|(small, capacity)| if small { capacity } else { default_apply_queue_capacity() });
+        (window, queue)
+    }
+
+    /// Drawn in three independent parts (each from its own salt), so that adding a part left the
+    /// earlier parts of every seed as they were.
     pub fn for_seed(seed: u64) -> SwarmConfig {
-        generate(&SwarmConfig::strategy(), seed ^ SWARM_SALT).current()
+        let mut config: SwarmConfig = generate(&SwarmConfig::strategy(), seed ^ SWARM_SALT).current();
+        let (stall, stalls) = generate(&SwarmConfig::stall_strategy(), seed ^ STALLS_SALT).current();
+        config.faults.stall = stall;
+        config.stalls = stalls;
+        let (window_entries_max, apply_queue_capacity) =
+            generate(&SwarmConfig::bounds_strategy(), seed ^ BOUNDS_SALT).current();
+        config.window_entries_max = window_entries_max;
+        config.apply_queue_capacity = apply_queue_capacity;
+        config
     }
 
     /// The configuration a swarm scenario runs `seed` with.
     pub fn for_scenario(seed: u64, swarm: Swarm) -> SwarmConfig {
         let mut config = SwarmConfig::for_seed(seed);
-        if swarm == Swarm::EveryFault {
-            config.faults = FaultKinds::ALL;
+        match swarm {
+            Swarm::Drawn => {}
+            Swarm::EveryFault => config.faults = FaultKinds::ALL,
+            Swarm::Sequential => config.faults = FaultKinds::STALL,
         }
         config
     }
@@ -218,6 +297,8 @@ impl SwarmConfig {
         cluster.replicas = self.replicas;
         cluster.databases = self.databases;
         cluster.apply.workers = self.apply_workers;
+        cluster.apply.queue_capacity = self.apply_queue_capacity;
+        cluster.replication.window_entries_max = self.window_entries_max;
         cluster.apply.delay_max = Duration::from_millis(self.apply_delay_max_ms);
         cluster.network.latency_min = Duration::from_micros(self.latency_min_us);
         cluster.network.latency_max = Duration::from_micros(self.latency_max_us);
@@ -228,6 +309,7 @@ impl SwarmConfig {
         // either way, and the phase must finish.
         cluster.deadlines.request = Duration::from_secs(1);
         cluster.faults = faults;
+        cluster.stalls = if self.faults.stall { self.stalls } else { StallConfig::default() };
     }
 
     /// The strategy of this configuration's fault schedules.
@@ -243,7 +325,7 @@ impl SwarmConfig {
                 kinds.push(kind);
             }
         }
-        if !self.faults.any() {
+        if !self.faults.any_scheduled() {
             return Just(FaultSchedule::default()).boxed();
         }
         let replicas = self.replicas;
@@ -284,7 +366,7 @@ impl fmt::Display for SwarmConfig {
             "swarm: {} replica(s), {} db(s), {} keys, {} phase(s) x {} clients x {} ops; \
              mix set={} get={} del={} del-multi={} flushdb={} flushall={} replica-get={}; \
              {} workers, apply 1-{} ms; latency {}-{} us, loss {} ppm; retention {}; retransmit {}; \
-             faults {} (<= {} per phase)",
+             window {} entries, apply queues {}; faults {} (<= {} per phase){}",
             self.replicas,
             self.databases,
             self.keys,
@@ -305,8 +387,25 @@ impl fmt::Display for SwarmConfig {
             self.packet_loss_per_million,
             self.binlog_retention_entries.map_or("unbounded".to_string(), |entries| format!("{entries} entries")),
             self.retransmit_after_ms.map_or("off".to_string(), |ms| format!("after {ms} ms")),
+            self.window_entries_max,
+            self.apply_queue_capacity,
             faults,
             self.faults_per_phase_max,
+            if self.faults.stall { stalls_text(&self.stalls) } else { String::new() },
         )
     }
+}
+
+/// `; stalls apply 1.2 % ≤ 900 ms, binlog …`: how often and how long each place stalls.
+fn stalls_text(stalls: &StallConfig) -> String {
+    let place = |name: &str, stall: &Stall| {
+        format!("{name} {:.2} % <= {} ms", f64::from(stall.per_million) / 10_000.0, stall.max.as_millis())
+    };
+    format!(
+        "; stalls {}, {}, {}, {}",
+        place("apply", &stalls.apply_worker),
+        place("binlog", &stalls.binlog_thread),
+        place("link", &stalls.network),
+        place("primary", &stalls.primary)
+    )
 }

@@ -6,7 +6,7 @@
 //! let bug: Bug = "flushall-one-entry".parse().unwrap();
 //! assert_eq!(bug, Bug::FlushAllOneEntry);
 //! assert_eq!(bug.to_string(), "flushall-one-entry");
-//! assert_eq!(Bug::ALL.len(), 8);
+//! assert_eq!(Bug::ALL.len(), 10);
 //! ```
 //!
 //! Where each one lives:
@@ -21,6 +21,12 @@
 //! | duplicate-apply-on-resend | replica | an entry re-sent by the primary is applied again |
 //! | snapshot-offset-mismatch | primary | a full sync announces `offset - 1` for a store that reflects `offset` |
 //! | drop-entries-on-reconnect | replica | on reconnect, entries queued for the apply workers are discarded |
+//! | primary-stale-read | primary | GET is answered from a read cache refreshed only every 8 writes |
+//! | replica-read-ignores-select | replica | a read served by a replica looks in db 0, whatever the client SELECTed |
+//!
+//! The last two never touch replicated state: prefix consistency, convergence and the SUT
+//! invariants cannot see them, only the checks that judge what clients were told
+//! (linearizability of the primary's replies, and replica reads).
 
 use std::fmt;
 use std::str::FromStr;
@@ -38,10 +44,12 @@ pub enum Bug {
     DuplicateApplyOnResend,
     SnapshotOffsetMismatch,
     DropEntriesOnReconnect,
+    PrimaryStaleRead,
+    ReplicaReadIgnoresSelect,
 }
 
 impl Bug {
-    pub const ALL: [Bug; 8] = [
+    pub const ALL: [Bug; 10] = [
         Bug::FlushDbByKey,
         Bug::MultiKeyDelByFirstKey,
         Bug::FlushAllOneEntry,
@@ -50,6 +58,8 @@ impl Bug {
         Bug::DuplicateApplyOnResend,
         Bug::SnapshotOffsetMismatch,
         Bug::DropEntriesOnReconnect,
+        Bug::PrimaryStaleRead,
+        Bug::ReplicaReadIgnoresSelect,
     ];
 
     pub fn name(self) -> &'static str {
@@ -62,6 +72,8 @@ impl Bug {
             Bug::DuplicateApplyOnResend => "duplicate-apply-on-resend",
             Bug::SnapshotOffsetMismatch => "snapshot-offset-mismatch",
             Bug::DropEntriesOnReconnect => "drop-entries-on-reconnect",
+            Bug::PrimaryStaleRead => "primary-stale-read",
+            Bug::ReplicaReadIgnoresSelect => "replica-read-ignores-select",
         }
     }
 

@@ -126,6 +126,7 @@ pub async fn run_client(
                     *sessions.entry(ip).or_default() += 1;
                 }
                 if sent {
+                    probe.mark(crate::marks::Mark::ClientGaveUp);
                     probe.returned(handle, None);
                 } else {
                     probe.not_executed(handle, format!("no connection to {node}"));
@@ -148,11 +149,18 @@ pub enum CatchUp {
 }
 
 const CATCH_UP_POLL: Duration = Duration::from_millis(5);
+/// However much progress the replicas keep making, catching up takes at most this many deadlines.
+const CATCH_UP_DEADLINES_MAX: u32 = 6;
 
 /// What a catch-up wait has seen of each replica: the offset it last reported and when that
 /// offset last moved, for the liveness failure when the deadline passes.
 struct Watch {
-    give_up: SimTime,
+    /// How long no replica may move before the wait gives up (no progress).
+    deadline: Duration,
+    /// When the wait gives up however the replicas move (`CATCH_UP_DEADLINES_MAX` deadlines).
+    give_up_at_last: SimTime,
+    last_progress: SimTime,
+    /// Per replica: (offset last seen, when it last changed).
     progress: BTreeMap<IpAddr, (Offset, SimTime)>,
 }
 
@@ -160,7 +168,8 @@ impl Watch {
     fn new(directory: &Directory, deadline: Duration) -> Watch {
         let started = time::now();
         let progress = directory.replicas.iter().map(|(_, ip)| (*ip, (Offset::ZERO, started))).collect();
-        Watch { give_up: SimTime(started.0 + deadline.as_nanos() as u64), progress }
+        let give_up_at_last = SimTime(started.0 + (deadline * CATCH_UP_DEADLINES_MAX).as_nanos() as u64);
+        Watch { deadline, give_up_at_last, last_progress: started, progress }
     }
 
     fn replicas(&self) -> Vec<IpAddr> {
@@ -176,12 +185,16 @@ impl Watch {
             if offset != *seen {
                 *seen = offset;
                 *since = time::now();
+                self.last_progress = time::now();
             }
         }
     }
 
+    /// No replica moved for a deadline — a slow replica that keeps applying, say through a run of
+    /// stalls, is not stuck — or the overall cap has passed.
     fn timed_out(&self) -> bool {
-        time::now() >= self.give_up
+        let no_progress = time::now().0 >= self.last_progress.0 + self.deadline.as_nanos() as u64;
+        no_progress || time::now() >= self.give_up_at_last
     }
 
     /// The first replica found behind `primary_offset` (or the first one).
@@ -199,7 +212,9 @@ impl Watch {
 }
 
 /// Polls the primary's `INFO replication` until every replica in `directory` is online with
-/// `applied_offset == master_repl_offset`, or `deadline` passes.
+/// `applied_offset == master_repl_offset`, or no replica's offset has moved for `deadline` (no
+/// progress — a slow replica that keeps applying, say through a run of stalls, is not stuck),
+/// or `CATCH_UP_DEADLINES_MAX` deadlines have passed.
 pub async fn wait_for_catch_up(directory: &Directory, deadline: Duration) -> CatchUp {
     let mut watch = Watch::new(directory, deadline);
     let mut primary_offset = Offset::ZERO;

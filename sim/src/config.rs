@@ -12,6 +12,7 @@ use crate::behaviour::{Behaviour, Behaviours};
 use crate::bug::Bug;
 use crate::fault::FaultSchedule;
 use crate::hash::stable_hash;
+use crate::stall::StallConfig;
 
 /// How a replica turns its received binlog into store writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -183,6 +184,10 @@ pub struct ClusterConfig {
     /// Which parts behave as Pika's code does instead of the ideal (empty: the ideal profile).
     #[serde(default)]
     pub behaviours: Behaviours,
+    /// Rare long pauses of apply workers, the binlog thread, the link and the primary (all off
+    /// by default; swarm draws them per seed with `--faults stall`).
+    #[serde(default)]
+    pub stalls: StallConfig,
 }
 
 impl ClusterConfig {
@@ -221,6 +226,7 @@ impl ClusterConfig {
                 .then_some(())
                 .ok_or("retransmit_after must be at least 1 ms"),
             self.faults.validate(self.replicas),
+            self.stalls.validate(),
         ];
         checks.into_iter().collect::<Result<(), &str>>().map_err(str::to_string)
     }
@@ -257,6 +263,7 @@ impl Default for ClusterConfig {
             faults: FaultSchedule::default(),
             bug: None,
             behaviours: Behaviours::default(),
+            stalls: StallConfig::default(),
         }
     }
 }

@@ -27,7 +27,9 @@ use crate::behaviour::Behaviour;
 use crate::bug::Bug;
 use crate::config::ClusterConfig;
 use crate::info::{LinkState, PikaPrimaryInfo, PikaReplicaLine, PrimaryInfo, ReplicaLine};
+use crate::marks::Mark;
 use crate::probe::{Event, InfoOffsets, Probe};
+use crate::stall;
 use crate::sut_assert;
 use crate::time;
 use crate::wire::{Connection, Listener, PrimaryMessage, Receiver, ReplicaMessage, Reply, Request, Sender};
@@ -36,6 +38,8 @@ use crate::wire::{CLIENT_PORT, REPLICATION_PORT};
 /// Longest pause between a FLUSHDB's execution and its binlog append under
 /// `flush-logged-after-unlock`.
 const FLUSH_APPEND_GAP_MAX: std::time::Duration = std::time::Duration::from_millis(1);
+/// At most 2^6 = 64 × `retransmit_after` between re-sends without progress.
+const RETRANSMIT_BACKOFF_DOUBLINGS_MAX: u32 = 6;
 
 #[derive(Clone)]
 pub struct Primary {
@@ -51,7 +55,13 @@ struct PrimaryState {
     binlog: Binlog,
     links: BTreeMap<String, Link>,
     connections_opened: u64,
+    /// Planted bug `primary-stale-read` only: the store as of the last cache refresh, and the
+    /// writes since.
+    read_cache: Option<(Store, u64)>,
 }
+
+/// `primary-stale-read`: the read cache is refreshed every this many writes.
+const STALE_READ_CACHE_WRITES: u64 = 8;
 
 /// What the primary knows of one replica.
 struct Link {
@@ -67,6 +77,10 @@ struct Link {
     applied: Offset,
     /// When `received` last advanced (or the link started): the retransmit timer's origin.
     progress_at: SimTime,
+    /// Re-sends since `received` last advanced: each doubles the wait before the next (up to
+    /// [`RETRANSMIT_BACKOFF_DOUBLINGS_MAX`] times), so a stalled replica is not buried under
+    /// copies of the same batches it must read through once it wakes.
+    retransmits_without_progress: u32,
     /// Wakes the sender: new entries, or window room after an ack.
     wake: Arc<Notify>,
 }
@@ -83,7 +97,14 @@ impl Primary {
     /// The node's main task: serve clients and replicas until the node is killed.
     pub async fn serve(self) {
         // Links do not survive a restart; the binlog and store do.
-        self.lock().links.clear();
+        let restarted = {
+            let mut state = self.lock();
+            state.links.clear();
+            state.binlog.last_offset() > Offset::ZERO
+        };
+        if restarted {
+            self.probe.mark(Mark::PrimaryRestarted);
+        }
         let clients = Listener::bind(CLIENT_PORT).await.expect("bind client port");
         let replication = Listener::bind(REPLICATION_PORT).await.expect("bind replication port");
         let acceptor = self.clone();
@@ -99,7 +120,18 @@ impl Primary {
 
     async fn serve_client(self, mut connection: Connection<Reply, Request>) {
         while let Ok(request) = connection.receiver.recv().await {
+            let client_command = matches!(request, Request::Execute { .. });
             let reply = self.handle(request).await;
+            // A stall holds the reply of a command that has already taken effect: a client that
+            // gives up meanwhile records it as indeterminate. (Stalling before executing would
+            // let a command take effect after its client, and the phase, had moved on; the
+            // harness's own snapshots and INFO polls are not the system's work and never stall.)
+            if client_command {
+                if let Some(pause) = stall::draw(&self.config.stalls.primary) {
+                    self.probe.mark(Mark::StallPrimary);
+                    madsim::time::sleep(pause).await;
+                }
+            }
             if connection.sender.send(reply).await.is_err() {
                 return;
             }
@@ -134,7 +166,22 @@ impl Primary {
         let logged_after_unlock = command.is_global() && behaviours.has(Behaviour::FlushLoggedAfterUnlock);
         let response = {
             let mut state = self.lock();
-            let response = state.store.execute(command);
+            let response = match command {
+                Command::Get { db, key } if Bug::PrimaryStaleRead.is(self.config.bug) => {
+                    let cached = state.read_cache.as_ref().and_then(|(cache, _)| cache.get(*db, key).cloned());
+                    Response::Value(cached)
+                }
+                _ => state.store.execute(command),
+            };
+            if command.is_write() && Bug::PrimaryStaleRead.is(self.config.bug) {
+                let state = &mut *state;
+                let writes = state.read_cache.as_ref().map_or(STALE_READ_CACHE_WRITES, |(_, writes)| writes + 1);
+                state.read_cache = if writes >= STALE_READ_CACHE_WRITES {
+                    Some((state.store.clone(), 0))
+                } else {
+                    state.read_cache.take().map(|(cache, _)| (cache, writes))
+                };
+            }
             // Under the lock, so the probe's order is the order commands took effect.
             self.probe.executed_by_primary(operation);
             if logged && !logged_after_unlock {
@@ -166,6 +213,7 @@ impl Primary {
             self.probe.binlog_appended(&self.name, entry);
         }
         if let Some(through) = purged {
+            self.probe.mark(Mark::BinlogPurged);
             self.probe.event(&self.name, Event::BinlogPurged { through });
         }
     }
@@ -254,6 +302,11 @@ impl Primary {
         let Ok(ReplicaMessage::TrySync { replica, offset }) = receiver.recv().await else { return };
         let (connection, wake, start) = self.accept_sync(&replica, offset, peer.ip());
         let full_sync = matches!(start, PrimaryMessage::FullSync { .. });
+        match &start {
+            PrimaryMessage::FullSync { .. } => self.probe.mark(Mark::FullSync),
+            PrimaryMessage::Continue { after } if *after > Offset::ZERO => self.probe.mark(Mark::IncrementalResync),
+            _ => {}
+        }
         let after = match &start {
             PrimaryMessage::FullSync { offset, .. } | PrimaryMessage::Continue { after: offset } => *offset,
             PrimaryMessage::SyncError { .. } => offset,
@@ -311,6 +364,7 @@ impl Primary {
             received: after,
             applied: Offset::ZERO,
             progress_at: time::now(),
+            retransmits_without_progress: 0,
             wake: wake.clone(),
         };
         state.links.insert(replica.to_string(), link);
@@ -331,10 +385,14 @@ impl Primary {
                 }
                 let mut retransmit_at = None;
                 if let Some(after) = retransmit_after.filter(|_| link.sent_high > link.received) {
+                    let doublings = link.retransmits_without_progress.min(RETRANSMIT_BACKOFF_DOUBLINGS_MAX);
+                    let after = after * (1u32 << doublings);
                     let due = SimTime(link.progress_at.0 + after.as_nanos() as u64);
                     if time::now() >= due {
                         link.sent = link.received;
                         link.progress_at = time::now();
+                        link.retransmits_without_progress += 1;
+                        self.probe.mark(Mark::BatchResent);
                         self.probe
                             .event(&self.name, Event::Retransmit { replica: replica.to_string(), after: link.sent });
                     }
@@ -342,6 +400,9 @@ impl Primary {
                 }
                 let unacknowledged = link.sent.0.saturating_sub(link.received.0);
                 let room = self.config.replication.window_entries_max.saturating_sub(unacknowledged) as usize;
+                if room == 0 && state.binlog.last_offset() > link.sent {
+                    self.probe.mark(Mark::WindowFull);
+                }
                 let batch = state.binlog.entries_after(link.sent, room.min(self.config.replication.batch_entries_max));
                 (link.sent, batch, retransmit_at)
             };
@@ -357,6 +418,10 @@ impl Primary {
             };
             let (first, last) = (first.offset, last.offset);
             sut_assert!(first == cursor.next(), "primary sends {first}..={last} after {cursor}");
+            if let Some(pause) = stall::draw(&self.config.stalls.network) {
+                self.probe.mark(Mark::StallNetwork);
+                madsim::time::sleep(pause).await;
+            }
             if sender.send(PrimaryMessage::Entries(batch)).await.is_err() {
                 self.link_down(replica, connection, "binlog batch not delivered");
                 return;
@@ -375,6 +440,8 @@ impl Primary {
                 Ok(ReplicaMessage::Ack { received, applied }) => {
                     let mut state = self.lock();
                     let Some(link) = state.links.get_mut(&replica).filter(|link| link.connection == connection) else {
+                        drop(state);
+                        self.probe.mark(Mark::AckStale);
                         return;
                     };
                     sut_assert!(
@@ -384,15 +451,25 @@ impl Primary {
                         link.applied,
                         link.sent_high
                     );
+                    // The primary already dropped this link: the ack was in flight (stale).
+                    let stale = link.state == LinkState::Offline;
                     if received > link.received {
                         link.progress_at = time::now();
+                        link.retransmits_without_progress = 0;
                     }
                     link.received = received;
                     link.applied = applied;
                     // A late ack can overtake a rewound cursor: nothing below it needs re-sending.
+                    let overtook = received > link.sent;
                     link.sent = link.sent.max(received);
                     link.wake.notify_one();
                     drop(state);
+                    if overtook {
+                        self.probe.mark(Mark::AckOvertookResend);
+                    }
+                    if stale {
+                        self.probe.mark(Mark::AckStale);
+                    }
                     self.probe.event(&self.name, Event::AckReceived { replica: replica.clone(), received, applied });
                 }
                 Ok(ReplicaMessage::TrySync { .. }) => {

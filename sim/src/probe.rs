@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use crate::fault::Fault;
 use crate::hash::StableHasher;
+use crate::marks::{Mark, MarkCounts};
 use crate::time;
 use crate::workload::Target;
 
@@ -327,6 +328,8 @@ pub struct Record {
     pub trace_events: u64,
     /// The ordered trace itself, when the probe was asked to keep it.
     pub trace: Option<Vec<TraceLine>>,
+    /// How often the run hit each coverage mark.
+    pub marks: MarkCounts,
 }
 
 #[derive(Clone)]
@@ -380,6 +383,11 @@ impl Probe {
         if let Some(trace) = state.record.trace.as_mut() {
             trace.push(TraceLine { at, node: node.to_string(), event });
         }
+    }
+
+    /// The run reached a coverage mark (a counter, not a trace line).
+    pub fn mark(&self, mark: Mark) {
+        self.lock().record.marks.hit(mark);
     }
 
     pub fn binlog_appended(&self, node: &str, entry: &BinlogEntry) {

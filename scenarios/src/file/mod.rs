@@ -49,7 +49,7 @@ use crate::regression::{faults_text, parse_faults};
 use crate::scenario::{Scenario, Swarm};
 use crate::script::{op_label, Expectation, Expected, Script, ScriptOp, ScriptPhase};
 use crate::swarm::FaultKinds;
-use text::{CountRange, DurationRange, DurationText, OpLine, OpRef, OpRefs, TargetText, Text};
+use text::{CountRange, DurationRange, DurationText, OpLine, OpRef, OpRefs, StallText, TargetText, Text};
 
 /// A scenario file as written.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -67,7 +67,8 @@ pub struct ScenarioSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generate: Option<Spanned<DrawSpec>>,
     /// Swarm testing on a `[generate]` workload: `"drawn"` (each seed draws the cluster, the
-    /// mix and which fault kinds are on) or `"every-fault"` (every kind on for every seed).
+    /// mix and which fault kinds are on), `"every-fault"` (every kind on for every seed) or
+    /// `"sequential"` (one client, one command at a time, stalls on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swarm: Option<Spanned<String>>,
     #[serde(default, rename = "phase", skip_serializing_if = "Vec::is_empty")]
@@ -122,6 +123,15 @@ pub struct ClusterSpec {
     /// A planted bug (`--bug` on the command line overrides it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bug: Option<Text<Bug>>,
+    /// Stalls (see `replsim_sim::stall`), per place: `"1% 50ms..2s"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_apply_worker: Option<Text<StallText>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_binlog_thread: Option<Text<StallText>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_network: Option<Text<StallText>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_primary: Option<Text<StallText>>,
 }
 
 /// A fault schedule as text (see [`crate::regression::faults_text`]).
@@ -194,6 +204,17 @@ impl ClusterSpec {
         if let Some(Text(bug)) = self.bug {
             cluster.bug = Some(bug);
         }
+        let stalls = &mut cluster.stalls;
+        for (place, setting) in [
+            (&mut stalls.apply_worker, &self.stall_apply_worker),
+            (&mut stalls.binlog_thread, &self.stall_binlog_thread),
+            (&mut stalls.network, &self.stall_network),
+            (&mut stalls.primary, &self.stall_primary),
+        ] {
+            if let Some(Text(StallText(stall))) = setting {
+                *place = *stall;
+            }
+        }
     }
 
     /// The keys whose values differ between `from` and `to` (faults and bug aside: they have
@@ -205,6 +226,7 @@ impl ClusterSpec {
             (a != b).then_some(Text(DurationRange { min: b.0, max: b.1 }))
         };
         let value = |a, b| (a != b).then_some(b);
+        let stall = |a, b| (a != b).then_some(Text(StallText(b)));
         ClusterSpec {
             replicas: value(from.replicas, to.replicas),
             databases: (from.databases != to.databases).then_some(to.databases),
@@ -230,6 +252,10 @@ impl ClusterSpec {
             phase_deadline: duration(from.deadlines.phase, to.deadlines.phase),
             catch_up_deadline: duration(from.deadlines.catch_up, to.deadlines.catch_up),
             request_deadline: duration(from.deadlines.request, to.deadlines.request),
+            stall_apply_worker: stall(from.stalls.apply_worker, to.stalls.apply_worker),
+            stall_binlog_thread: stall(from.stalls.binlog_thread, to.stalls.binlog_thread),
+            stall_network: stall(from.stalls.network, to.stalls.network),
+            stall_primary: stall(from.stalls.primary, to.stalls.primary),
             ..ClusterSpec::default()
         }
     }
@@ -531,9 +557,12 @@ fn compile(spec: &ScenarioSpec, name: &str, reporter: &Reporter<'_>) -> Result<S
                 scenario.swarm = Some(match swarm.get_ref().as_str() {
                     "drawn" => Swarm::Drawn,
                     "every-fault" => Swarm::EveryFault,
+                    "sequential" => Swarm::Sequential,
                     other => {
-                        return Err(reporter
-                            .at(swarm.span(), format!("unknown swarm '{other}' (expected drawn or every-fault)")))
+                        return Err(reporter.at(
+                            swarm.span(),
+                            format!("unknown swarm '{other}' (expected drawn, every-fault or sequential)"),
+                        ))
                     }
                 });
             }

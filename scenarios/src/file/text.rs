@@ -106,6 +106,44 @@ impl FromStr for DurationRange {
     }
 }
 
+/// One place's stalls: `"1% 50ms..2s"` — the share of tasks that stall (a percentage, up to four
+/// decimals) and the range their log-uniform pause is drawn from; `"0%"` turns them off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StallText(pub replsim_sim::stall::Stall);
+
+impl FromStr for StallText {
+    type Err = String;
+    fn from_str(text: &str) -> Result<StallText, String> {
+        let bad = || format!("invalid stall '{text}' (expected PERCENT% MIN..MAX, e.g. \"1% 50ms..2s\")");
+        let mut parts = text.split_whitespace();
+        let percent = parts.next().and_then(|part| part.strip_suffix('%')).ok_or_else(bad)?;
+        let percent: f64 = percent.parse().map_err(|_| bad())?;
+        if !(0.0..=100.0).contains(&percent) {
+            return Err(bad());
+        }
+        let range = match parts.next() {
+            Some(range) => range.parse::<DurationRange>()?,
+            None if percent == 0.0 => DurationRange::fixed(Duration::ZERO),
+            None => return Err(bad()),
+        };
+        if parts.next().is_some() {
+            return Err(bad());
+        }
+        let per_million = (percent * 10_000.0).round() as u32;
+        Ok(StallText(replsim_sim::stall::Stall { per_million, min: range.min, max: range.max }))
+    }
+}
+
+impl fmt::Display for StallText {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let percent = f64::from(self.0.per_million) / 10_000.0;
+        if self.0.is_off() {
+            return formatter.write_str("0%");
+        }
+        write!(formatter, "{percent}% {}", DurationRange { min: self.0.min, max: self.0.max })
+    }
+}
+
 impl fmt::Display for DurationRange {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.min == self.max {

@@ -30,7 +30,9 @@ use tokio::sync::{mpsc, watch, Notify};
 use crate::behaviour::{Behaviour, Behaviours};
 use crate::bug::Bug;
 use crate::config::{ApplyConfig, ApplyMode, Dispatch};
+use crate::marks::Mark;
 use crate::probe::{Event, Probe};
+use crate::stall::{self, Stall};
 use crate::sut_assert;
 use crate::time;
 
@@ -98,6 +100,8 @@ pub struct Pipeline {
     /// Counts full syncs loaded while writes were still queued (`full-sync-no-drain`): an entry
     /// dispatched in an older epoch lands on top of the newer snapshot.
     epoch: AtomicU64,
+    /// Stalls of the apply workers (and of the dispatcher applying behind a barrier).
+    apply_stall: Stall,
 }
 
 impl Pipeline {
@@ -110,6 +114,7 @@ impl Pipeline {
         behaviours: &Behaviours,
         durable: Arc<Mutex<Durable>>,
         probe: Probe,
+        apply_stall: Stall,
     ) -> Arc<Pipeline> {
         let recovered = durable.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
         let data = ReplicaData {
@@ -140,6 +145,7 @@ impl Pipeline {
             durable,
             session: AtomicU64::new(0),
             epoch: AtomicU64::new(0),
+            apply_stall,
         });
         for (worker, queue) in queues.into_iter().enumerate() {
             madsim::task::spawn(pipeline.clone().run_worker(worker, queue));
@@ -149,6 +155,11 @@ impl Pipeline {
 
     pub fn lock(&self) -> MutexGuard<'_, ReplicaData> {
         self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Entries dispatched and not yet applied.
+    pub fn in_flight(&self) -> usize {
+        self.lock().in_flight
     }
 
     pub fn progress(&self) -> watch::Receiver<Progress> {
@@ -173,6 +184,7 @@ impl Pipeline {
         let new = entry.offset > self.lock().binlog.last_offset();
         // A re-sent entry is already held. Planted bug: it is dispatched again anyway.
         if !new && !Bug::DuplicateApplyOnResend.is(self.bug) {
+            self.probe.mark(Mark::DuplicateEntryIgnored);
             return;
         }
         let dispatch = if Bug::FlushDbByKey.is(self.bug) && entry.command.is_global() {
@@ -193,8 +205,14 @@ impl Pipeline {
                 self.probe.event(&self.node, Event::Dispatched { offset: entry.offset, worker });
                 let session = self.session.load(Ordering::Relaxed);
                 let epoch = self.epoch.load(Ordering::Relaxed);
-                let queued = self.workers[worker].send((entry, session, epoch)).await;
-                sut_assert!(queued.is_ok(), "{}: apply worker {worker} is gone", self.node);
+                let queued = match self.workers[worker].try_send((entry, session, epoch)) {
+                    Err(mpsc::error::TrySendError::Full(queued)) => {
+                        self.probe.mark(Mark::ApplyQueueFull);
+                        self.workers[worker].send(queued).await.is_ok()
+                    }
+                    sent => sent.is_ok(),
+                };
+                sut_assert!(queued, "{}: apply worker {worker} is gone", self.node);
             }
             Dispatch::Barrier | Dispatch::PolledBarrier => {
                 if dispatch == Dispatch::Barrier {
@@ -202,6 +220,7 @@ impl Pipeline {
                 }
                 self.begin(&entry);
                 let started = time::now();
+                self.stall().await;
                 madsim::time::sleep(self.apply_delay()).await;
                 self.apply(&entry, None, started);
             }
@@ -266,6 +285,9 @@ impl Pipeline {
                 return;
             }
             if !announced {
+                if db.is_some() {
+                    self.probe.mark(Mark::BarrierWaited);
+                }
                 self.probe.event(&self.node, Event::BarrierWait { offset: before, in_flight });
                 announced = true;
             }
@@ -328,8 +350,10 @@ impl Pipeline {
         let mut data = self.lock();
         *data.in_flight_by_db.entry(entry.command.db()).or_default() += 1;
         data.in_flight += 1;
+        // Each worker holds a full queue plus the entry it is applying; one more is being
+        // dispatched (counted before it waits for queue room), or applied behind a barrier.
         sut_assert!(
-            data.in_flight <= self.workers.len() * self.config.queue_capacity + 1,
+            data.in_flight <= self.workers.len() * (self.config.queue_capacity + 1) + 1,
             "{}: {} writes in flight exceed the queue bound",
             self.node,
             data.in_flight
@@ -339,6 +363,7 @@ impl Pipeline {
     async fn run_worker(self: Arc<Pipeline>, worker: usize, mut queue: mpsc::Receiver<Queued>) {
         while let Some((entry, session, epoch)) = queue.recv().await {
             let started = time::now();
+            self.stall().await;
             madsim::time::sleep(self.apply_delay()).await;
             // Planted bug: a reconnect "resets" the workers, throwing away what they still held.
             if Bug::DropEntriesOnReconnect.is(self.bug) && session != self.session.load(Ordering::Relaxed) {
@@ -350,6 +375,14 @@ impl Pipeline {
                 continue;
             }
             self.apply(&entry, Some(worker), started);
+        }
+    }
+
+    /// A rare long pause of this apply task (a RocksDB write stall), when stalls are on.
+    async fn stall(&self) {
+        if let Some(pause) = stall::draw(&self.apply_stall) {
+            self.probe.mark(Mark::StallApplyWorker);
+            madsim::time::sleep(pause).await;
         }
     }
 
@@ -411,6 +444,11 @@ impl Pipeline {
                 self.node,
                 data.applied
             );
+            // An earlier entry of this database is still unapplied, and a global command runs now.
+            let db_in_flight = data.in_flight_by_db.get(&entry.command.db()).copied().unwrap_or(0);
+            if entry.command.is_global() && db_in_flight > 1 && offset.0 > data.applied.0 + 1 {
+                self.probe.mark(Mark::FlushOvertookWrite);
+            }
             data.store.execute(&entry.command);
             self.persist_apply(entry);
             data.applied_ahead.insert(offset);

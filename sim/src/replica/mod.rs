@@ -15,13 +15,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use replsim_model::command::Response;
+use replsim_model::command::{Db, Response};
 
 use crate::behaviour::Behaviour;
+use crate::bug::Bug;
 use crate::config::ClusterConfig;
 use crate::info::{render_replica_info, render_replica_info_as_pika};
+use crate::marks::Mark;
 use crate::probe::{Event, Probe};
 use crate::replica::apply::{Durable, Pipeline, Progress};
+use crate::stall;
 use crate::sut_assert;
 use crate::wire::{Connection, Listener, PrimaryMessage, ReplicaMessage, Reply, Request, Sender};
 use crate::wire::{CLIENT_PORT, REPLICATION_PORT};
@@ -39,11 +42,21 @@ pub struct Replica {
     link_up: Arc<AtomicBool>,
     /// Survives restarts of the node (the init closure holds this clone).
     durable: Arc<Mutex<Durable>>,
+    /// The pipeline of the node's previous life, to tell whether a restart lost writes in flight.
+    last_pipeline: Arc<Mutex<Option<Arc<Pipeline>>>>,
 }
 
 impl Replica {
     pub fn new(name: &str, primary_ip: IpAddr, config: Arc<ClusterConfig>, probe: Probe) -> Replica {
-        Replica { name: name.to_string(), primary_ip, config, probe, link_up: Arc::default(), durable: Arc::default() }
+        Replica {
+            name: name.to_string(),
+            primary_ip,
+            config,
+            probe,
+            link_up: Arc::default(),
+            durable: Arc::default(),
+            last_pipeline: Arc::default(),
+        }
     }
 
     /// The node's main task, also after a restart: recover the durable state, then replicate.
@@ -58,7 +71,13 @@ impl Replica {
             &self.config.behaviours,
             self.durable.clone(),
             self.probe.clone(),
+            self.config.stalls.apply_worker,
         );
+        let previous =
+            self.last_pipeline.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).replace(pipeline.clone());
+        if previous.is_some_and(|previous| previous.in_flight() > 0) {
+            self.probe.mark(Mark::ReplicaRestartedMidApply);
+        }
         let recovered = pipeline.restart_point();
         self.probe.event(&self.name, Event::ReplicaStarted { offset: recovered.offset, keys: recovered.store.len() });
         self.probe.idle_point(recovered);
@@ -96,6 +115,9 @@ impl Replica {
                 sut_assert!(after == offset, "{}: asked to continue after {offset}, primary said {after}", self.name);
             }
             Ok(PrimaryMessage::FullSync { offset, store }) => {
+                if pipeline.in_flight() > 0 {
+                    self.probe.mark(Mark::FullSyncWithWritesQueued);
+                }
                 if !self.config.behaviours.has(Behaviour::FullSyncNoDrain) {
                     pipeline.drain(None, offset).await;
                 }
@@ -110,6 +132,12 @@ impl Replica {
         let reason = loop {
             match receiver.recv().await {
                 Ok(PrimaryMessage::Entries(batch)) => {
+                    // Only a batch with new entries is written to the binlog (and can stall on it).
+                    let has_new = batch.last().is_some_and(|last| last.offset > pipeline.lock().binlog.last_offset());
+                    if let Some(pause) = has_new.then(|| stall::draw(&self.config.stalls.binlog_thread)).flatten() {
+                        self.probe.mark(Mark::StallBinlogThread);
+                        madsim::time::sleep(pause).await;
+                    }
                     if let (Some(first), Some(last)) = (batch.first(), batch.last()) {
                         let (first, last) = (first.offset, last.offset);
                         self.probe.event(&self.name, Event::BatchReceived { first, last });
@@ -131,6 +159,10 @@ impl Replica {
     async fn send_acks(self, sender: Sender<ReplicaMessage>, mut progress: tokio::sync::watch::Receiver<Progress>) {
         loop {
             let Progress { received, applied } = *progress.borrow_and_update();
+            if let Some(pause) = stall::draw(&self.config.stalls.network) {
+                self.probe.mark(Mark::StallNetwork);
+                madsim::time::sleep(pause).await;
+            }
             if sender.send(ReplicaMessage::Ack { received, applied }).await.is_err() {
                 return;
             }
@@ -164,7 +196,12 @@ impl Replica {
                 Reply::Error("READONLY You can't write against a read only replica.".to_string())
             }
             Request::Execute { command, .. } => {
-                let value = command.keys().first().and_then(|key| data.store.get(command.db(), key).cloned());
+                if data.binlog.last_offset() > data.applied {
+                    self.probe.mark(Mark::ReplicaReadWhileBehind);
+                }
+                // Planted bug: the replica's read path forgets the connection's SELECT.
+                let db = if Bug::ReplicaReadIgnoresSelect.is(self.config.bug) { Db(0) } else { command.db() };
+                let value = command.keys().first().and_then(|key| data.store.get(db, key).cloned());
                 Reply::Response(Response::Value(value))
             }
             Request::InfoReplication => {

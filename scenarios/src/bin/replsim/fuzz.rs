@@ -34,6 +34,7 @@ use replsim_sim::bug::Bug;
 use replsim_scenarios::swarm::FaultKinds;
 use serde_json::{json, Value};
 
+use crate::marks::MarkTally;
 use crate::output::{self, outln};
 use crate::{cluster_settings, parse_duration, scenario_named, ModeSet, UsageError, EXIT_FAILURE_FOUND, EXIT_UNKNOWN};
 use replsim_scenarios::fuzz::{
@@ -102,6 +103,10 @@ pub struct FuzzArgs {
     /// becomes an unknown run and the campaign goes on.
     #[arg(long, hide = true, value_parser = str::parse::<HarnessBug>)]
     harness_bug: Option<HarnessBug>,
+    /// Guided fuzzing: keep swarm configurations that reach rare coverage marks and mutate them
+    /// (one swarm scenario, one mode; each failure prints `--seed S --mutations M1,…`).
+    #[arg(long, conflicts_with_all = ["shard", "out"])]
+    guided: bool,
 }
 
 /// Raised by Ctrl-C; the workers stop taking runs when they see it.
@@ -111,6 +116,10 @@ const DEFAULT_SEEDS: u64 = 1000;
 
 pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
     let plan = plan_of(&args)?;
+    if args.guided {
+        install_interrupt_handler();
+        return crate::guided::fuzz_guided(&plan, args.json, &INTERRUPTED);
+    }
     let mut failures_file =
         match &args.out {
             Some(path) => Some(File::create(path).map_err(|error| {
@@ -123,6 +132,7 @@ pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
     }
     install_interrupt_handler();
     let tally = RefCell::new(Tally::new(&plan));
+    let marks = RefCell::new(MarkTally::default());
     let progress = Progress::start(&plan);
     let started = Instant::now();
     // The first error appending to the failures file: it ends the campaign, whose failures
@@ -132,6 +142,7 @@ pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
         &plan,
         &INTERRUPTED,
         |finished| {
+            marks.borrow_mut().record(&finished.verdict);
             let mut tally = tally.borrow_mut();
             let report_case = args
                 .out_dir
@@ -167,10 +178,14 @@ pub fn fuzz(args: FuzzArgs) -> Result<ExitCode, UsageError> {
     }
     let tally = tally.into_inner();
     let elapsed = started.elapsed();
+    let marks = marks.into_inner();
     if args.json {
-        outln!("{}", tally.json(&plan, ending, elapsed));
+        let mut summary = tally.json(&plan, ending, elapsed);
+        summary["marks"] = marks.json();
+        outln!("{summary}");
     } else {
         tally.print_table(&plan, ending, elapsed);
+        marks.print();
     }
     Ok(if tally.failed > 0 {
         ExitCode::from(EXIT_FAILURE_FOUND)
@@ -200,7 +215,7 @@ fn plan_of(args: &FuzzArgs) -> Result<Plan, UsageError> {
     if args.faults.is_some() {
         if let Some(scenario) = scenarios.iter().find(|scenario| scenario.swarm.is_none()) {
             return Err(UsageError::Invalid(format!(
-                "--faults applies to the swarm scenarios (swarm, swarm-every-fault); {} has no faults{}",
+                "--faults applies to the swarm scenarios (swarm, swarm-every-fault, sequential); {} has no faults{}",
                 scenario.name,
                 if args.scenario == "all" { ": add --scenario swarm" } else { "" }
             )));

@@ -60,6 +60,10 @@ pub struct ReplayArgs {
     faults: Option<FaultKinds>,
     #[command(flatten)]
     behaviours: crate::BehaviourArgs,
+    /// Guided fuzzing's mutations of the seed's swarm configuration, as `fuzz --guided` prints
+    /// them: a comma-separated chain of mutation seeds.
+    #[arg(long, conflicts_with = "regression", value_delimiter = ',')]
+    mutations: Vec<u64>,
     /// Replay a regression entry (a shrunk case) instead: FILE:LINE.
     #[arg(long, value_name = "FILE:LINE")]
     regression: Option<String>,
@@ -188,6 +192,9 @@ fn case_of(args: &ReplayArgs) -> Result<(Case, String), UsageError> {
     let mut case = Case::new(&scenario, mode, seed).with_behaviours(args.behaviours.resolve()?);
     if args.bug.is_some() {
         case.cluster.bug = args.bug;
+    }
+    if !args.mutations.is_empty() {
+        case = case.with_mutations(&scenario, &args.mutations).map_err(UsageError::Invalid)?;
     }
     if let Some(kinds) = args.faults {
         case = case.with_fault_kinds(kinds).map_err(UsageError::Invalid)?;
