@@ -3,7 +3,6 @@
 
 mod bench;
 mod check;
-mod duration;
 mod fuzz;
 mod guided;
 mod html;
@@ -22,8 +21,9 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use replsim_sim::behaviour::{Behaviour, BehaviourError, Behaviours, Profile};
 use replsim_sim::config::ApplyMode;
 
-pub use duration::parse_duration;
+// One duration syntax for flags and scenario files alike.
 use output::outln;
+pub use replsim_scenarios::file::text::parse_duration;
 use replsim_scenarios::file::ClusterSpec;
 use replsim_scenarios::scenario::Scenario;
 
