@@ -388,3 +388,32 @@ fn stalls_are_cluster_settings_that_round_trip_through_a_flag() {
     assert_eq!(flag, r#"stall_apply_worker="1.5% 50ms..2s""#);
     assert!(ClusterSpec::from_flag("stall_network=lots").is_err_and(|problem| problem.contains("invalid stall")));
 }
+
+#[test]
+fn a_file_switches_on_pikas_behaviours_and_the_command_line_can_fix_them() {
+    // FLUSHDB inside MULTI/EXEC is not replicated (race 5 of docs/findings.md): the fixed
+    // barrier mode diverges, and `--behaviours=-multi-exec` on top of the file is its fix.
+    let text = std::fs::read_to_string("examples/flush-reorder.toml").expect("the example");
+    let text = text.replacen("replicas = 1\n", "replicas = 1\nbehaviours = \"multi-exec\"\n", 1);
+    assert!(text.contains("behaviours = \"multi-exec\""), "the example's cluster has `replicas = 1`");
+    let path = scratch("multi-exec.toml", &text);
+    let path = path.to_str().expect("utf-8 path");
+    let failing = replsim(&["replay", "--scenario-file", path, "--mode", "barrier", "--seed", "0", "--log", "off"]);
+    assert_eq!(failing.status.code(), Some(1), "{}", stdout_of(&failing));
+    assert!(stdout_of(&failing).lines().next().unwrap_or_default().contains("behaviours=multi-exec"));
+    let repro = repro_of(&failing);
+    assert_eq!(trace_of(&rerun(&repro)), trace_of(&failing), "{repro}");
+    let fixed = replsim(&[
+        "replay",
+        "--scenario-file",
+        path,
+        "--mode",
+        "barrier",
+        "--seed",
+        "0",
+        "--behaviours=-multi-exec",
+        "--log",
+        "off",
+    ]);
+    assert_eq!(fixed.status.code(), Some(0), "{}", stdout_of(&fixed));
+}

@@ -37,6 +37,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use replsim_model::command::Command;
+use replsim_sim::behaviour::Behaviours;
 use replsim_sim::bug::Bug;
 use replsim_sim::config::{ApplyMode, ClusterConfig};
 use replsim_sim::fault::FaultSchedule;
@@ -123,6 +124,11 @@ pub struct ClusterSpec {
     /// A planted bug (`--bug` on the command line overrides it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bug: Option<Text<Bug>>,
+    /// Behaviours of Pika as merged, in the syntax of `--behaviours`: `"pika"`,
+    /// `"pika,-multi-exec"`, `"ack-on-receive,info-as-pika"` (`--profile`/`--behaviours` on the
+    /// command line apply on top of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behaviours: Option<Text<Behaviours>>,
     /// Stalls (see `replsim_sim::stall`), per place: `"1% 50ms..2s"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stall_apply_worker: Option<Text<StallText>>,
@@ -203,6 +209,9 @@ impl ClusterSpec {
         }
         if let Some(Text(bug)) = self.bug {
             cluster.bug = Some(bug);
+        }
+        if let Some(Text(behaviours)) = &self.behaviours {
+            cluster.behaviours = behaviours.clone();
         }
         let stalls = &mut cluster.stalls;
         for (place, setting) in [

@@ -240,12 +240,17 @@ fn plan_of(args: &FuzzArgs) -> Result<Plan, UsageError> {
         }
     }
     let shard = shard_of(args.shard)?;
+    // --profile/--behaviours apply on top of what a scenario file switched on (one scenario).
+    let behaviours_base = match scenarios.as_slice() {
+        [scenario] => scenario.cluster.behaviours.clone(),
+        _ => Default::default(),
+    };
     let mut plan = Plan {
         scenarios,
         modes: args.mode.0.clone(),
         bug: args.bug,
         faults: args.faults,
-        behaviours: args.behaviours.resolve()?,
+        behaviours: args.behaviours.resolve_onto(behaviours_base)?,
         cluster,
         start_seed: args.start_seed,
         limit,

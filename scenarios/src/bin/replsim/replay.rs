@@ -189,7 +189,9 @@ fn case_of(args: &ReplayArgs) -> Result<(Case, String), UsageError> {
     let Some(seed) = args.seed else {
         return Err(UsageError::Invalid("replay needs --seed (or --regression FILE:LINE)".to_string()));
     };
-    let mut case = Case::new(&scenario, mode, seed).with_behaviours(args.behaviours.resolve()?);
+    let mut case = Case::new(&scenario, mode, seed);
+    // --profile/--behaviours apply on top of what a scenario file switched on.
+    case = case.clone().with_behaviours(args.behaviours.resolve_onto(case.cluster.behaviours.clone())?);
     if args.bug.is_some() {
         case.cluster.bug = args.bug;
     }

@@ -82,7 +82,9 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, UsageError> {
     let Some(mode) = args.mode.or(scenario.default_mode) else {
         return Err(UsageError::Invalid("shrink needs --mode (the scenario names no default mode)".to_string()));
     };
-    let mut case = Case::new(&scenario, mode, args.seed).with_behaviours(args.behaviours.resolve()?);
+    let mut case = Case::new(&scenario, mode, args.seed);
+    // --profile/--behaviours apply on top of what a scenario file switched on.
+    case = case.clone().with_behaviours(args.behaviours.resolve_onto(case.cluster.behaviours.clone())?);
     if args.bug.is_some() {
         case.cluster.bug = args.bug;
     }
