@@ -16,10 +16,12 @@ fn every_seed_gives_the_same_trace_twice() {
                 let first = runner::run(&scenario, mode, seed);
                 let second = runner::run(&scenario, mode, seed);
                 assert_eq!(
-                    first.trace_hash, second.trace_hash,
+                    first.trace_hash,
+                    second.trace_hash,
                     "non-deterministic: scenario={} mode={mode} seed={seed} gave two traces; see them with: \
-                     cargo run --release -- replay --scenario {} --mode {mode} --seed {seed} --check-determinism",
-                    scenario.name, scenario.name
+                     {} --check-determinism",
+                    scenario.name,
+                    first.case.repro_command()
                 );
                 assert_eq!(first.stats, second.stats, "seed {seed}: same hash but different run statistics");
                 distinct.insert(first.trace_hash);
