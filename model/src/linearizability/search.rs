@@ -40,6 +40,9 @@ pub(crate) struct Stuck {
     pub blocked: usize,
     /// ...whatever order of these pending operations (blocked included) was tried.
     pub pending: Vec<usize>,
+    /// The latest position of an event the search looked at. Operations whose calls lie
+    /// beyond it played no part: moved anywhere else beyond it, the search fails the same way.
+    pub seen_through: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +53,91 @@ pub(crate) enum SearchOutcome {
     OutOfBudget(String),
     /// The step allowance ran out without a decision; the search can be resumed.
     Undecided,
+    /// A search started from a [`Guide`]'s prefix found no linearization extending it. That
+    /// proves nothing about the partition: search again without the guide.
+    GuideExhausted,
+}
+
+/// A linearization found under other positions of the global operations, to start from and to
+/// rejoin. Narrowing one global's domain moves it in a partition's order, but the order before
+/// the move still holds and, soon after, the search reaches a configuration (linearized set and
+/// state) that the old order also reached: from there the old order's remainder completes it,
+/// since a configuration's completions depend on nothing else.
+pub(crate) struct Guide<State> {
+    /// Local operation indices, a linearization under the old positions.
+    order: Vec<u32>,
+    /// `order[..prefix_len]` is replayed without a search: it is a linearization prefix under
+    /// the new positions too (see [`Guide::new`]).
+    prefix_len: usize,
+    /// Per length `i`: the Zobrist hash of the set `order[..i]` and the state after it.
+    set_hashes: Vec<u64>,
+    states: Vec<State>,
+}
+
+impl<State: Clone> Guide<State> {
+    /// `order` must be a linearization of `ops` under `old_positions` (per local operation:
+    /// call, return), and `ops` carry the new positions; only global operations may differ.
+    /// `None` when nothing of it can be used or the model does not accept it.
+    pub fn new<M: Model<State = State>>(
+        model: &M,
+        ops: &[SearchOp<'_, M::Input, M::Output>],
+        order: &[u32],
+        old_positions: impl Fn(u32) -> (u64, u64),
+    ) -> Option<Guide<State>> {
+        // Every operation of the prefix must return before any moved operation is called, in
+        // both the old and the new positions: then no moved operation can be forced before a
+        // prefix operation, and each prefix operation, placed, waited for nothing outside the
+        // prefix (the old order was a linearization and the rest kept its positions).
+        let moved_from = (0..ops.len() as u32)
+            .filter_map(|op| {
+                let (old_call, old_return) = old_positions(op);
+                let op_now = &ops[op as usize];
+                let moved = (old_call, old_return) != (op_now.call_position, op_now.return_position);
+                moved.then_some(old_call.min(op_now.call_position))
+            })
+            .min()?;
+        let prefix_len = order
+            .iter()
+            .position(|&op| {
+                let op_now = &ops[op as usize];
+                op_now.return_position >= moved_from
+                    || old_positions(op) != (op_now.call_position, op_now.return_position)
+            })
+            .unwrap_or(order.len());
+        let mut set_hashes = Vec::with_capacity(order.len() + 1);
+        let mut states = Vec::with_capacity(order.len() + 1);
+        let mut state = model.initial_state();
+        let mut hash = 0;
+        set_hashes.push(hash);
+        states.push(state.clone());
+        for &op in order {
+            let op_now = &ops[op as usize];
+            state = model.step(&state, op_now.input, op_now.output)?;
+            hash ^= zobrist(op);
+            set_hashes.push(hash);
+            states.push(state.clone());
+        }
+        Some(Guide { order: order.to_vec(), prefix_len, set_hashes, states })
+    }
+}
+
+/// Whether `order` (local indices) is a linearization of `ops` as far as real time goes: no
+/// operation returns before one placed earlier is called, and every operation that returned is
+/// placed. (The model's acceptance is the caller's to know.)
+pub(crate) fn respects_real_time(op_count: usize, order: &[u32], positions: impl Fn(u32) -> (u64, u64)) -> bool {
+    let mut placed = vec![false; op_count];
+    let mut latest_call = 0u64;
+    for &op in order {
+        if std::mem::replace(&mut placed[op as usize], true) {
+            return false;
+        }
+        let (call, returned) = positions(op);
+        if returned < latest_call {
+            return false;
+        }
+        latest_call = latest_call.max(call);
+    }
+    (0..op_count as u32).all(|op| placed[op as usize] || positions(op).1 == u64::MAX)
 }
 
 /// Entry ids: `2 * op` is the call of `op`, `2 * op + 1` its return; `sentinel` heads the list.
@@ -122,6 +210,10 @@ struct LinearizedSet {
 impl LinearizedSet {
     fn new(op_count: usize) -> LinearizedSet {
         LinearizedSet { words: vec![0; op_count.div_ceil(64)], hash: 0 }
+    }
+
+    fn contains(&self, op: u32) -> bool {
+        self.words[(op / 64) as usize] & (1 << (op % 64)) != 0
     }
 
     fn flip(&mut self, op: u32) {
@@ -308,6 +400,9 @@ pub(crate) struct Search<'history, M: Model> {
     /// The event the walk stands at: where a paused search resumes.
     entry: u32,
     decided: bool,
+    guide: Option<Guide<M::State>>,
+    /// See [`Stuck::seen_through`].
+    seen_through: u64,
 }
 
 impl<'history, M: Model> Search<'history, M> {
@@ -340,7 +435,54 @@ impl<'history, M: Model> Search<'history, M> {
             stuck_at_longest: None,
             entry,
             decided: false,
+            guide: None,
+            seen_through: 0,
         }
+    }
+
+    /// A search that replays `guide`'s prefix, then searches on and rejoins the guide's order
+    /// as soon as it reaches one of its configurations. Its failure is
+    /// [`SearchOutcome::GuideExhausted`], not a verdict.
+    pub fn guided(
+        model: &M,
+        ops: Vec<SearchOp<'history, M::Input, M::Output>>,
+        scratch: Option<Scratch<M::State>>,
+        guide: Guide<M::State>,
+    ) -> Search<'history, M> {
+        let mut search = Search::new(model, ops, scratch);
+        for &op in &guide.order[..guide.prefix_len] {
+            // Forced: backtracking into the prefix ends the search.
+            let state_before = std::mem::replace(&mut search.state, guide.states[search.choices.len() + 1].clone());
+            search.choices.push(Choice { op, state_before, forced: true });
+            search.linearized.flip(op);
+            search.events.lift(op);
+        }
+        debug_assert_eq!(search.linearized.hash, guide.set_hashes[guide.prefix_len]);
+        search.entry = search.events.first();
+        search.guide = Some(guide);
+        search
+    }
+
+    /// After a new choice: the guide's order completes the search if the configuration is one
+    /// the guide passed through and the joined order keeps real time under the new positions.
+    fn rejoined_guide(&self) -> Option<Vec<usize>> {
+        let guide = self.guide.as_ref()?;
+        let length = self.choices.len();
+        if length <= guide.prefix_len
+            || length > guide.order.len()
+            || guide.set_hashes[length] != self.linearized.hash
+            || guide.states[length] != self.state
+            || !guide.order[..length].iter().all(|&op| self.linearized.contains(op))
+        {
+            return None;
+        }
+        let order: Vec<u32> =
+            self.choices.iter().map(|choice| choice.op).chain(guide.order[length..].iter().copied()).collect();
+        let ops = &self.ops;
+        let in_time = respects_real_time(ops.len(), &order, |op| {
+            (ops[op as usize].call_position, ops[op as usize].return_position)
+        });
+        in_time.then(|| order.into_iter().map(|op| op as usize).collect())
     }
 
     /// Memo bytes this search holds on the meter's account.
@@ -374,12 +516,13 @@ impl<'history, M: Model> Search<'history, M> {
             steps_left -= 1;
             let entry = self.entry;
             let op = entry / 2;
+            self.seen_through = self.seen_through.max(self.entry_position(entry));
             if entry.is_multiple_of(2) {
-                let candidate = &self.ops[op as usize];
-                if candidate.effect_class.is_some() && self.is_dominated(op) {
+                if self.ops[op as usize].effect_class.is_some() && self.is_dominated(op) {
                     self.entry = self.events.next[entry as usize];
                     continue;
                 }
+                let candidate = &self.ops[op as usize];
                 if let Some(next_state) = model.step(&self.state, candidate.input, candidate.output) {
                     self.linearized.flip(op);
                     let hash = self.linearized.hash ^ hash_of(&next_state).rotate_left(17);
@@ -407,6 +550,9 @@ impl<'history, M: Model> Search<'history, M> {
                             self.longest.extend(self.choices.iter().map(|choice| choice.op));
                             self.stuck_at_longest = None;
                         }
+                        if let Some(order) = self.rejoined_guide() {
+                            return SearchOutcome::Linearizable(order);
+                        }
                         self.entry = self.events.first();
                         continue;
                     }
@@ -432,12 +578,13 @@ impl<'history, M: Model> Search<'history, M> {
     /// and `op` returns no earlier than where the other was), with the same states throughout.
     /// Pending means called before the first return left in the list: every entry from the head
     /// to there is a call.
-    fn is_dominated(&self, op: u32) -> bool {
+    fn is_dominated(&mut self, op: u32) -> bool {
         let candidate = &self.ops[op as usize];
         let mut entry = self.events.first();
         // Bounded by the list length: the walk stops at the first return entry.
         while entry != NO_ENTRY && entry.is_multiple_of(2) {
             let other_op = entry / 2;
+            self.seen_through = self.seen_through.max(self.ops[other_op as usize].call_position);
             let other = &self.ops[other_op as usize];
             if other_op != op
                 && other.effect_class == candidate.effect_class
@@ -448,6 +595,15 @@ impl<'history, M: Model> Search<'history, M> {
             entry = self.events.next[entry as usize];
         }
         false
+    }
+
+    fn entry_position(&self, entry: u32) -> u64 {
+        let op = &self.ops[(entry / 2) as usize];
+        if entry.is_multiple_of(2) {
+            op.call_position
+        } else {
+            op.return_position
+        }
     }
 
     /// Undoes forced choices and then one free choice, whose next alternative is to be tried;
@@ -465,11 +621,15 @@ impl<'history, M: Model> Search<'history, M> {
     }
 
     fn stuck(&mut self, blocked_now: u32) -> SearchOutcome {
+        if self.guide.is_some() {
+            return SearchOutcome::GuideExhausted;
+        }
         let (blocked, pending) = self.stuck_at_longest.take().unwrap_or((blocked_now, vec![blocked_now]));
         SearchOutcome::NotLinearizable(Stuck {
             longest_prefix: self.longest.iter().map(|&op| op as usize).collect(),
             blocked: blocked as usize,
             pending: pending.iter().map(|&op| op as usize).collect(),
+            seen_through: self.seen_through,
         })
     }
 }
