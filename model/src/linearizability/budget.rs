@@ -18,6 +18,11 @@ pub struct Options {
     /// within a few percent of it. `None`: not watched. Not deterministic: for one process per
     /// history (`replsim check --memory`), not inside a simulation.
     pub resident_bytes_max: Option<usize>,
+    /// Threads that search partitions at once. 1 (the default) starts no thread: a simulation
+    /// must not, and one thread keeps which failing partition is reported deterministic. More
+    /// change no verdict, only which of several failing partitions is shown and, near a
+    /// budget, whether it runs out.
+    pub threads: usize,
 }
 
 impl Default for Options {
@@ -27,6 +32,7 @@ impl Default for Options {
             steps_max: None,
             memo_bytes_max: 512 << 20,
             resident_bytes_max: None,
+            threads: 1,
         }
     }
 }
@@ -58,6 +64,28 @@ pub(crate) struct Meter {
 const RESIDENT_READS_PER_LIMIT: usize = 64;
 
 impl Meter {
+    /// A meter for one of `parts` threads searching at once: the same deadline and resident
+    /// limit, an equal share of the steps and memo still left. [`Meter::join`] accounts for
+    /// what it spent.
+    pub(crate) fn share(&self, parts: usize) -> Meter {
+        let parts = parts.max(1);
+        Meter {
+            deadline: self.deadline,
+            steps_max: self.steps_max.map(|steps_max| steps_max.saturating_sub(self.steps_used) / parts as u64),
+            steps_used: 0,
+            memo_bytes_max: self.memo_bytes_max.saturating_sub(self.memo_bytes_held) / parts,
+            memo_bytes_held: 0,
+            resident_bytes_max: self.resident_bytes_max,
+            bytes_since_resident_read: 0,
+        }
+    }
+
+    /// Takes back a share's spending: its steps, and the memo its searches still hold.
+    pub(crate) fn join(&mut self, share: &Meter) {
+        self.steps_used += share.steps_used;
+        self.memo_bytes_held += share.memo_bytes_held;
+    }
+
     pub(crate) fn new(options: &Options) -> Meter {
         Meter {
             deadline: options.timeout.map(|timeout| Instant::now() + timeout),

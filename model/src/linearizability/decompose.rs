@@ -90,6 +90,8 @@ struct Checker<'check, M: Model> {
     backjump: bool,
     /// Splits skipped by backjumps: for tests to see that they happen.
     frames_skipped: u64,
+    /// See [`Options::threads`](super::Options::threads).
+    threads: usize,
 }
 
 fn position(major: u32, minor: u32) -> u64 {
@@ -101,8 +103,9 @@ pub(crate) fn check_prepared<M: Model>(
     ops: &[Operation<M::Input, M::Output>],
     prepared: &Prepared,
     meter: &mut Meter,
+    threads: usize,
 ) -> Verdict {
-    check_prepared_with(model, ops, prepared, meter, true).0
+    check_prepared_with(model, ops, prepared, meter, threads, true).0
 }
 
 /// [`check_prepared`], choosing whether to backjump; also says how many splits backjumps skipped.
@@ -111,6 +114,7 @@ fn check_prepared_with<M: Model>(
     ops: &[Operation<M::Input, M::Output>],
     prepared: &Prepared,
     meter: &mut Meter,
+    threads: usize,
     backjump: bool,
 ) -> (Verdict, u64) {
     // A global whose answer no state gives fails everywhere, even with no keyed operations.
@@ -137,6 +141,7 @@ fn check_prepared_with<M: Model>(
         latest_witness: (0..prepared.partitions.len()).map(|_| None).collect(),
         backjump,
         frames_skipped: 0,
+        threads,
     };
     let mut pins: Vec<Pin> =
         prepared.globals.iter().map(|global| Pin::Range { lo: global.lo, hi: global.hi }).collect();
@@ -262,30 +267,30 @@ impl<'check, M: Model> Checker<'check, M> {
         witnesses: &mut [Option<Vec<u32>>],
     ) -> Result<(), AllPartitions> {
         const FIRST_ROUND_STEPS: u64 = 20_000;
-        const ROUNDS_MAX: u32 = 24;
+        // Past this many rounds the allowance is unlimited (4^23 times the first is no limit).
+        const ROUNDS_LIMITED: u32 = 23;
         let mut steps_max = FIRST_ROUND_STEPS;
-        for round in 0..ROUNDS_MAX {
-            if round == ROUNDS_MAX - 1 {
+        // Bounded: each round decides every search that is not guided, and a guided one that
+        // fails is replaced by a plain one, so after the rounds with limits at most two more.
+        for round in 0.. {
+            if round >= ROUNDS_LIMITED {
                 steps_max = u64::MAX;
             }
+            self.build_searches(pending);
+            let outcomes = self.run_round(pending, steps_max);
             let mut index = 0;
-            while index < pending.len() {
-                let turn = &mut pending[index];
-                // Built at its first turn: a partition failing earlier makes it unnecessary.
-                if turn.search.is_none() {
-                    turn.search = Some(self.new_search(&turn.memo_key, turn.guided));
-                }
-                let search = turn.search.as_mut().expect("built above");
-                let outcome = search.run(self.model, self.meter, steps_max);
+            for outcome in outcomes {
                 if outcome == SearchOutcome::Undecided {
                     index += 1;
                     continue;
                 }
                 if outcome == SearchOutcome::GuideExhausted {
-                    // Not a verdict: the partition is searched again from its start, this turn.
+                    // Not a verdict: the partition is searched again from its start next turn.
+                    let turn = &mut pending[index];
                     let exhausted = turn.search.take();
                     turn.guided = false;
                     self.retire(exhausted);
+                    index += 1;
                     continue;
                 }
                 let decided = pending.remove(index);
@@ -338,7 +343,68 @@ impl<'check, M: Model> Checker<'check, M> {
             }
             steps_max = steps_max.saturating_mul(4);
         }
-        unreachable!("the last round has no step limit")
+        unreachable!("the rounds end when no search is pending")
+    }
+
+    /// Builds the searches not built yet. Built only once the partition's turn comes: a
+    /// partition decided from the memo or a reused witness needs none.
+    fn build_searches(&mut self, pending: &mut [PendingSearch<'check, M>]) {
+        for turn in pending.iter_mut() {
+            if turn.search.is_none() {
+                turn.search = Some(self.new_search(&turn.memo_key, turn.guided));
+            }
+        }
+    }
+
+    /// Runs every pending search for up to `steps_max` steps, on [`Options::threads`] threads,
+    /// and returns their outcomes in order. Once a search fails, the searches after it on
+    /// the same thread are left `Undecided`: the failure decides the check.
+    ///
+    /// [`Options::threads`]: super::Options::threads
+    fn run_round(&mut self, pending: &mut [PendingSearch<'check, M>], steps_max: u64) -> Vec<SearchOutcome> {
+        let threads = self.threads.clamp(1, pending.len().max(1));
+        let pending_count = pending.len();
+        let model = self.model;
+        let run_group = |group: Vec<(usize, &mut Search<'check, M>)>, meter: &mut Meter| {
+            let mut outcomes = Vec::with_capacity(group.len());
+            for (index, search) in group {
+                let outcome = search.run(model, meter, steps_max);
+                let decisive = matches!(outcome, SearchOutcome::NotLinearizable(_) | SearchOutcome::OutOfBudget(_));
+                outcomes.push((index, outcome));
+                if decisive {
+                    break;
+                }
+            }
+            outcomes
+        };
+        let mut groups: Vec<Vec<(usize, &mut Search<'check, M>)>> = (0..threads).map(|_| Vec::new()).collect();
+        for (index, turn) in pending.iter_mut().enumerate() {
+            groups[index % threads].push((index, turn.search.as_mut().expect("built before the round")));
+        }
+        let mut outcomes: Vec<SearchOutcome> = Vec::new();
+        outcomes.resize_with(pending_count, || SearchOutcome::Undecided);
+        if threads == 1 {
+            for (index, outcome) in run_group(groups.pop().expect("one group"), self.meter) {
+                outcomes[index] = outcome;
+            }
+            return outcomes;
+        }
+        let mut shares: Vec<Meter> = (0..threads).map(|_| self.meter.share(threads)).collect();
+        let finished: Vec<Vec<(usize, SearchOutcome)>> = std::thread::scope(|scope| {
+            let running: Vec<_> = groups
+                .into_iter()
+                .zip(shares.iter_mut())
+                .map(|(group, meter)| scope.spawn(move || run_group(group, meter)))
+                .collect();
+            running.into_iter().map(|thread| thread.join().expect("a search thread panicked")).collect()
+        });
+        for share in &shares {
+            self.meter.join(share);
+        }
+        for (index, outcome) in finished.into_iter().flatten() {
+            outcomes[index] = outcome;
+        }
+        outcomes
     }
 
     /// Gives a search's memo back to the meter and keeps its storage for the next search.
@@ -678,11 +744,10 @@ fn compatible_points(prepared: &Prepared, witnesses: &[Vec<usize>], pins: &[Pin]
     if global_count == 0 {
         return Ok(());
     }
-    let mut global_of_op: HashMap<usize, usize> = HashMap::with_capacity(global_count);
     let mut lower: Vec<u32> = Vec::with_capacity(global_count);
     let mut upper: Vec<u32> = Vec::with_capacity(global_count);
     for (global, op) in prepared.globals.iter().enumerate() {
-        global_of_op.insert(op.op, global);
+        debug_assert_eq!(prepared.global_of_op[op.op], global as u32);
         match pins[global] {
             Pin::Range { lo, hi } => {
                 lower.push(lo);
@@ -700,8 +765,8 @@ fn compatible_points(prepared: &Prepared, witnesses: &[Vec<usize>], pins: &[Pin]
         let mut closed_block: Vec<usize> = Vec::new();
         let mut open_block: Vec<usize> = Vec::new();
         for &op in order {
-            match global_of_op.get(&op) {
-                Some(&global) => {
+            match prepared.global(op) {
+                Some(global) => {
                     lower[global] = lower[global].max(call_bound);
                     for &before in &closed_block {
                         successors[before].push(global);
@@ -718,8 +783,8 @@ fn compatible_points(prepared: &Prepared, witnesses: &[Vec<usize>], pins: &[Pin]
         }
         let mut return_bound = prepared.event_count;
         for &op in order.iter().rev() {
-            match global_of_op.get(&op) {
-                Some(&global) => upper[global] = upper[global].min(return_bound),
+            match prepared.global(op) {
+                Some(global) => upper[global] = upper[global].min(return_bound),
                 None => {
                     if prepared.return_event[op] != NEVER {
                         return_bound = return_bound.min(prepared.return_event[op]);
@@ -886,8 +951,8 @@ mod tests {
             let options = Options { steps_max: Some(3_000_000), timeout: None, ..Options::default() };
             let prepared = Prepared::new(&KvModel, &history);
             let (jumping, frames_skipped) =
-                check_prepared_with(&KvModel, &history, &prepared, &mut Meter::new(&options), true);
-            let (plain, _) = check_prepared_with(&KvModel, &history, &prepared, &mut Meter::new(&options), false);
+                check_prepared_with(&KvModel, &history, &prepared, &mut Meter::new(&options), 1, true);
+            let (plain, _) = check_prepared_with(&KvModel, &history, &prepared, &mut Meter::new(&options), 1, false);
             skipped += frames_skipped;
             match (&jumping, &plain) {
                 (Verdict::Unknown(_), _) | (_, Verdict::Unknown(_)) => continue,

@@ -9,7 +9,7 @@
 //! assert!(KvModel.step(&state, &Command::get(Db(0), "a"), Some(&read_nil)).is_none());
 //! ```
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::refute::{refute_kv, Refutation};
 use super::{Footprint, Model, Shared};
@@ -28,8 +28,8 @@ pub type KvState = Shared<Vec<KvEntry>>;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KvEntry {
     pub db: Db,
-    pub key: Rc<str>,
-    pub value: Rc<str>,
+    pub key: Arc<str>,
+    pub value: Arc<str>,
 }
 
 fn find(state: &[KvEntry], db: Db, key: &str) -> Result<usize, usize> {
@@ -64,11 +64,11 @@ impl Model for KvModel {
                         if *next[index].value == **value {
                             return Some(state.clone());
                         }
-                        next[index].value = Rc::from(value.as_str());
+                        next[index].value = Arc::from(value.as_str());
                     }
                     Err(index) => next.insert(
                         index,
-                        KvEntry { db: *db, key: Rc::from(key.as_str()), value: Rc::from(value.as_str()) },
+                        KvEntry { db: *db, key: Arc::from(key.as_str()), value: Arc::from(value.as_str()) },
                     ),
                 }
                 Some(Shared::new(next))

@@ -124,7 +124,7 @@ pub fn check<M: Model>(model: &M, history: &[Operation<M::Input, M::Output>], op
     }
     let mut meter = budget::Meter::new(options);
     let prepared = prepare::Prepared::new(model, history);
-    decompose::check_prepared(model, history, &prepared, &mut meter)
+    decompose::check_prepared(model, history, &prepared, &mut meter, options.threads)
 }
 
 /// Checks a replsim client history (the operations clients sent to the primary) against the

@@ -31,10 +31,13 @@ pub enum Footprint<Key> {
 ///
 /// `State` must describe only the keys it holds: a partition of the history starts from
 /// `initial_state()` and only ever sees operations on its own keys and the global operations.
-pub trait Model {
-    type Input;
-    type Output;
-    type State: Clone + Eq + Hash;
+///
+/// The bounds on threads let the checker search partitions on several cores
+/// ([`Options::threads`](super::Options::threads)).
+pub trait Model: Sync {
+    type Input: Sync;
+    type Output: Sync;
+    type State: Clone + Eq + Hash + Send;
     type Key: Ord + Clone + Debug;
 
     fn initial_state(&self) -> Self::State;
@@ -68,7 +71,7 @@ pub trait Model {
     fn describe(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;
 }
 
-/// An immutable state whose hash is computed once: cloning it is a reference-count bump and
+/// An immutable state whose hash is computed once: cloning it is a reference-count bump (atomic, so states may cross threads) and
 /// hashing it reads the cached hash, which keeps memoised search cheap for states holding
 /// strings or maps. Read-only steps return a clone of the same `Shared`.
 ///
@@ -78,13 +81,13 @@ pub trait Model {
 /// assert_eq!(state.clone(), Shared::new(vec!["a".to_string()]));
 /// assert_eq!(state[0], "a");
 /// ```
-pub struct Shared<T>(std::rc::Rc<(u64, T)>);
+pub struct Shared<T>(std::sync::Arc<(u64, T)>);
 
 impl<T: Hash> Shared<T> {
     pub fn new(value: T) -> Shared<T> {
         let mut hasher = super::search::FastHasher::default();
         value.hash(&mut hasher);
-        Shared(std::rc::Rc::new((std::hash::Hasher::finish(&hasher), value)))
+        Shared(std::sync::Arc::new((std::hash::Hasher::finish(&hasher), value)))
     }
 }
 
@@ -92,7 +95,7 @@ impl<T> Shared<T> {
     /// With a hash the caller keeps incrementally. It must be a function of the value alone
     /// (equal values, equal hashes), or equal states would be explored twice.
     pub fn with_hash(value: T, hash: u64) -> Shared<T> {
-        Shared(std::rc::Rc::new((hash, value)))
+        Shared(std::sync::Arc::new((hash, value)))
     }
 
     pub fn cached_hash(&self) -> u64 {
@@ -102,7 +105,7 @@ impl<T> Shared<T> {
 
 impl<T> Clone for Shared<T> {
     fn clone(&self) -> Shared<T> {
-        Shared(std::rc::Rc::clone(&self.0))
+        Shared(std::sync::Arc::clone(&self.0))
     }
 }
 
@@ -122,7 +125,7 @@ impl<T> Hash for Shared<T> {
 
 impl<T: PartialEq> PartialEq for Shared<T> {
     fn eq(&self, other: &Shared<T>) -> bool {
-        std::rc::Rc::ptr_eq(&self.0, &other.0) || (self.0 .0 == other.0 .0 && self.0 .1 == other.0 .1)
+        std::sync::Arc::ptr_eq(&self.0, &other.0) || (self.0 .0 == other.0 .0 && self.0 .1 == other.0 .1)
     }
 }
 

@@ -11,7 +11,7 @@
 //! ```
 
 use std::fmt;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -106,12 +106,12 @@ enum Keys {
     None,
     One(Entry),
     /// Two or more, sorted by key.
-    Many(Rc<[Entry]>),
+    Many(Arc<[Entry]>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Entry {
-    key: Rc<str>,
+    key: Arc<str>,
     value: Value,
 }
 
@@ -144,7 +144,7 @@ impl KvState {
         };
         let written = value.map(|value| {
             hash = hash.wrapping_add(entry_hash(key, value.0.hash));
-            let key = current.map_or_else(|| Rc::from(key), |entry| Rc::clone(&entry.key));
+            let key = current.map_or_else(|| Arc::from(key), |entry| Arc::clone(&entry.key));
             Entry { key, value }
         });
         let keys = match (entries.len() - usize::from(position.is_some()), written) {
@@ -190,12 +190,12 @@ impl fmt::Debug for KvState {
 /// the end, where values built in different orders differ first, so a mismatch is usually found
 /// in the last piece.
 #[derive(Clone)]
-struct Value(Rc<Link>);
+struct Value(Arc<Link>);
 
 struct Link {
     /// The value this piece was appended to; `None` for a value's first piece (a put, or the
     /// first append to an absent key).
-    previous: Option<Rc<Link>>,
+    previous: Option<Arc<Link>>,
     piece: Piece,
     /// Length in bytes of the whole value, this piece included.
     length: usize,
@@ -233,8 +233,8 @@ impl Piece {
 impl Value {
     fn new(previous: Option<&Value>, piece: &str) -> Value {
         let (length, hash) = previous.map_or((0, 0), |value| (value.0.length, value.0.hash));
-        Value(Rc::new(Link {
-            previous: previous.map(|value| Rc::clone(&value.0)),
+        Value(Arc::new(Link {
+            previous: previous.map(|value| Arc::clone(&value.0)),
             piece: Piece::new(piece),
             length: length + piece.len(),
             hash: polynomial_hash(hash, piece),
@@ -259,7 +259,7 @@ impl Value {
 
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
+        Arc::ptr_eq(&self.0, &other.0)
             || (self.0.length == other.0.length
                 && self.0.hash == other.0.hash
                 && same_bytes_from_end(self.pieces_from_end(), other.pieces_from_end()))
@@ -280,7 +280,7 @@ impl Drop for Link {
     fn drop(&mut self) {
         let mut previous = self.previous.take();
         while let Some(link) = previous {
-            previous = match Rc::try_unwrap(link) {
+            previous = match Arc::try_unwrap(link) {
                 Ok(mut unshared) => unshared.previous.take(),
                 Err(_shared) => None,
             };

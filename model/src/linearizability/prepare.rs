@@ -45,6 +45,8 @@ pub(crate) struct Prepared {
     pub return_event: Vec<u32>,
     pub partitions: Vec<Partition>,
     pub globals: Vec<GlobalOp>,
+    /// Per history index: its index in `globals`, or `NEVER` if it is not a global operation.
+    pub global_of_op: Vec<u32>,
 }
 
 /// Event sort key: time, calls before returns at equal times, then history index.
@@ -97,7 +99,19 @@ impl Prepared {
             })
             .collect();
         let partitions = partition_by_keys(keyed, &call_event, &return_event);
-        Prepared { event_count, call_event, return_event, partitions, globals }
+        let mut global_of_op = vec![NEVER; ops.len()];
+        for (global, &op) in global_ops.iter().enumerate() {
+            global_of_op[op] = global as u32;
+        }
+        Prepared { event_count, call_event, return_event, partitions, globals, global_of_op }
+    }
+
+    /// The index in `globals` of history operation `op`, if it is a global operation.
+    pub fn global(&self, op: usize) -> Option<usize> {
+        match self.global_of_op[op] {
+            NEVER => None,
+            global => Some(global as usize),
+        }
     }
 }
 

@@ -41,6 +41,11 @@ pub struct CheckArgs {
     /// Ignore JSON fields replsim does not know instead of refusing the file.
     #[arg(long)]
     allow_unknown_fields: bool,
+    /// Threads searching keys at once; the default is one per core. With more than one, a
+    /// history with several failing keys may show a different one from run to run (the
+    /// verdict does not change).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
 }
 
 /// `512MB`, `2GB`, `300KB` or a plain number of bytes.
@@ -84,6 +89,9 @@ pub fn check(args: CheckArgs) -> Result<ExitCode, UsageError> {
         timeout: Some(args.timeout),
         memo_bytes_max: args.memory,
         resident_bytes_max: Some(args.memory),
+        threads: args
+            .threads
+            .map_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get), usize::from),
         ..Options::default()
     };
     if args.initial_value.is_some() && !matches!(args.model, CheckModel::Register | CheckModel::CasRegister) {
