@@ -382,9 +382,6 @@ struct Choice<State> {
     op: u32,
     state_before: State,
     forced: bool,
-    /// Tried first because the guide placed it here, out of the list's order: its
-    /// alternatives are then every pending call from the head of the list.
-    hinted: bool,
 }
 
 /// The search over one partition, pausable: [`Search::run`] takes a step allowance and, when it
@@ -406,8 +403,6 @@ pub(crate) struct Search<'history, M: Model> {
     guide: Option<Guide<M::State>>,
     /// See [`Stuck::seen_through`].
     seen_through: u64,
-    /// The call at `entry` is the guide's hint, tried before the list's order.
-    hinted_attempt: bool,
 }
 
 impl<'history, M: Model> Search<'history, M> {
@@ -442,7 +437,6 @@ impl<'history, M: Model> Search<'history, M> {
             decided: false,
             guide: None,
             seen_through: 0,
-            hinted_attempt: false,
         }
     }
 
@@ -459,51 +453,14 @@ impl<'history, M: Model> Search<'history, M> {
         for &op in &guide.order[..guide.prefix_len] {
             // Forced: backtracking into the prefix ends the search.
             let state_before = std::mem::replace(&mut search.state, guide.states[search.choices.len() + 1].clone());
-            search.choices.push(Choice { op, state_before, forced: true, hinted: false });
+            search.choices.push(Choice { op, state_before, forced: true });
             search.linearized.flip(op);
             search.events.lift(op);
         }
         debug_assert_eq!(search.linearized.hash, guide.set_hashes[guide.prefix_len]);
+        search.entry = search.events.first();
         search.guide = Some(guide);
-        search.entry = search.first_entry();
         search
-    }
-
-    /// Where the walk starts at a new configuration: the guide's next operation if it is
-    /// pending (so that the search follows the guide and rejoins it soon), else the head of
-    /// the list. Trying one alternative first changes no result: the walk from the head still
-    /// tries every alternative, and the one tried first is then a configuration seen before.
-    fn first_entry(&mut self) -> u32 {
-        // The guide's next operation is looked for near the search's depth: a few behind, in
-        // case the search placed some of the guide's operations in another order.
-        const HINT_LOOKBACK: usize = 8;
-        const HINT_SCAN: usize = 24;
-        self.hinted_attempt = false;
-        let Some(guide) = &self.guide else { return self.events.first() };
-        let from = self.choices.len().saturating_sub(HINT_LOOKBACK).min(guide.order.len());
-        let until = (from + HINT_SCAN).min(guide.order.len());
-        let Some(&hint) = guide.order[from..until].iter().find(|&&op| !self.linearized.contains(op)) else {
-            return self.events.first();
-        };
-        let mut entry = self.events.first();
-        // Bounded by the list length: the walk stops at the first return entry.
-        while entry != NO_ENTRY && entry.is_multiple_of(2) {
-            if entry == 2 * hint {
-                self.hinted_attempt = true;
-                return entry;
-            }
-            entry = self.events.next[entry as usize];
-        }
-        self.events.first()
-    }
-
-    /// The entry after a call that could not be placed now.
-    fn entry_after_failed_call(&mut self, entry: u32) -> u32 {
-        if std::mem::replace(&mut self.hinted_attempt, false) {
-            self.events.first()
-        } else {
-            self.events.next[entry as usize]
-        }
     }
 
     /// After a new choice: the guide's order completes the search if the configuration is one
@@ -562,7 +519,7 @@ impl<'history, M: Model> Search<'history, M> {
             self.seen_through = self.seen_through.max(self.entry_position(entry));
             if entry.is_multiple_of(2) {
                 if self.ops[op as usize].effect_class.is_some() && self.is_dominated(op) {
-                    self.entry = self.entry_after_failed_call(entry);
+                    self.entry = self.events.next[entry as usize];
                     continue;
                 }
                 let candidate = &self.ops[op as usize];
@@ -586,8 +543,7 @@ impl<'history, M: Model> Search<'history, M> {
                         // placement fails so does every alternative at this step.
                         let forced = model.is_read_only(candidate.input);
                         let state_before = std::mem::replace(&mut self.state, next_state);
-                        let hinted = std::mem::replace(&mut self.hinted_attempt, false);
-                        self.choices.push(Choice { op, state_before, forced, hinted });
+                        self.choices.push(Choice { op, state_before, forced });
                         self.events.lift(op);
                         if self.choices.len() > self.longest.len() {
                             self.longest.clear();
@@ -597,19 +553,18 @@ impl<'history, M: Model> Search<'history, M> {
                         if let Some(order) = self.rejoined_guide() {
                             return SearchOutcome::Linearizable(order);
                         }
-                        self.entry = self.first_entry();
+                        self.entry = self.events.first();
                         continue;
                     }
                     self.linearized.flip(op);
                 }
-                self.entry = self.entry_after_failed_call(entry);
+                self.entry = self.events.next[entry as usize];
             } else {
                 if self.choices.len() == self.longest.len() && self.stuck_at_longest.is_none() {
                     self.stuck_at_longest = Some((op, pending_calls_before(&self.events, entry)));
                 }
                 match self.backtrack() {
-                    Some((_, true)) => self.entry = self.events.first(),
-                    Some((undone, false)) => self.entry = self.events.next[2 * undone as usize],
+                    Some(undone) => self.entry = self.events.next[2 * undone as usize],
                     None => return self.stuck(op),
                 }
             }
@@ -653,13 +608,13 @@ impl<'history, M: Model> Search<'history, M> {
 
     /// Undoes forced choices and then one free choice, whose next alternative is to be tried;
     /// `None` when no free choice is left.
-    fn backtrack(&mut self) -> Option<(u32, bool)> {
-        while let Some(Choice { op, state_before, forced, hinted }) = self.choices.pop() {
+    fn backtrack(&mut self) -> Option<u32> {
+        while let Some(Choice { op, state_before, forced }) = self.choices.pop() {
             self.state = state_before;
             self.linearized.flip(op);
             self.events.unlift(op);
             if !forced {
-                return Some((op, hinted));
+                return Some(op);
             }
         }
         None
