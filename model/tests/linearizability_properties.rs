@@ -290,3 +290,24 @@ fn the_placement_search_agrees_with_one_whole_history_search() {
     assert!(linearizable > 500 && not > 500, "both verdicts are exercised: {linearizable} / {not}");
     assert!(undecided < 30, "the reference decides nearly all: {undecided} undecided");
 }
+
+/// Searching partitions on several threads changes no verdict.
+#[test]
+fn several_threads_reach_the_verdicts_one_thread_reaches() {
+    let mut random = SplitMix::new(0x7EAD);
+    let (mut linearizable, mut not) = (0, 0);
+    for seed in 0..60u64 {
+        let shape =
+            HistoryShape { ops_total: 400, clients: 20, keys: 10, flushdb_per_mille: 20, ..HistoryShape::default() };
+        let history = flushdb_history(seed, &shape);
+        let history = if random.below(2) == 0 { stale_read_after_flush(&history).unwrap_or(history) } else { history };
+        let one = check(&KvModel, &history, &Options::default());
+        let two = check(&KvModel, &history, &Options { threads: 2, ..Options::default() });
+        match (&one, &two) {
+            (Verdict::Linearizable(_), Verdict::Linearizable(_)) => linearizable += 1,
+            (Verdict::NotLinearizable(_), Verdict::NotLinearizable(_)) => not += 1,
+            _ => panic!("seed {seed}: one thread says {one}, two threads {two}"),
+        }
+    }
+    assert!(linearizable > 10 && not > 10, "both verdicts are exercised: {linearizable} / {not}");
+}
