@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Issue #12's shapes, checked by replsim and by Porcupine side by side in one run: for each
+# history (seed 1), `replsim check FILE --model kv --timeout 20s` and `porcupine-check -timeout
+# 20s FILE` one after the other (in odd rounds replsim first, in even rounds Porcupine first), so
+# both see the same load. Times are each tool's own "checked in" (reading the file apart), RSS the
+# process's peak from /usr/bin/time. A checker that says "unknown" in round 1 is not re-run.
+#
+#   CARGO_BUILD_JOBS=1 cargo build --release -p replsim -p replsim-model --example generate_history
+#   model/benches/porcupine/compare.sh                       # every shape below, 3 rounds
+#   ROUNDS=1 model/benches/porcupine/compare.sh 5000-ops:ok  # one history
+#
+# Prints every run as it goes, then a Markdown table of medians.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+replsim="$root/target/release/replsim"
+generate="$root/target/release/examples/generate_history"
+timeout=${TIMEOUT:-20s}
+rounds=${ROUNDS:-3}
+seed=${SEED:-1}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+histories=("$@")
+if [ ${#histories[@]} -eq 0 ]; then
+    for shape in bench-2000 long-flushdb long-flushdb-never-returned long-flushdb-two-key-del \
+        long-flushdb-all 5000-ops 20000-ops; do
+        histories+=("$shape:ok" "$shape:stale")
+    done
+    histories+=(20000-ops:never-written 20000-ops:impossible-del)
+    histories+=(back-to-back-flushdb-30:ok back-to-back-flushdb-30:stale)
+    histories+=(back-to-back-flushdb-9:ok back-to-back-flushdb-9:stale)
+fi
+
+(cd "$here" && go build -o porcupine-check .) || exit 2
+[ -x "$replsim" ] && [ -x "$generate" ] || { echo "build replsim and generate_history first (see above)" >&2; exit 2; }
+
+echo "# $(date -u '+%F %T UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(go version | cut -d' ' -f3)," \
+    "Porcupine $(git -C "$here/porcupine-src" rev-parse --short HEAD 2>/dev/null || echo '(commit unknown)')," \
+    "replsim $(git -C "$root" rev-parse --short HEAD), timeout $timeout, seed $seed"
+
+verdict_of() {
+    case $1 in 0) echo ok ;; 1) echo illegal ;; 3) echo unknown ;; *) echo "error($1)" ;; esac
+}
+
+runs="$work/runs.tsv" # history checker round verdict check_ms rss_mb
+measure() { # HISTORY CHECKER ROUND FILE
+    local out="$work/out" usage="$work/usage" status
+    case $2 in
+        replsim) /usr/bin/time -f '%M' -o "$usage" "$replsim" check "$4" --model kv --timeout "$timeout" >"$out" 2>&1 ;;
+        porcupine) /usr/bin/time -f '%M' -o "$usage" "$here/porcupine-check" -timeout "$timeout" "$4" >"$out" 2>&1 ;;
+    esac
+    status=$?
+    local verdict check_ms rss_mb
+    verdict=$(verdict_of $status)
+    check_ms=$(sed -n 's/.*checked in \([0-9.]*\) ms.*/\1/p' "$out")
+    rss_mb=$(($(tail -1 "$usage") / 1024))
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$verdict" "${check_ms:-?}" "$rss_mb" | tee -a "$runs"
+    [ "$verdict" != unknown ]
+}
+
+for history in "${histories[@]}"; do
+    shape=${history%%:*} variant=${history#*:}
+    file="$work/$shape-$variant.jsonl"
+    "$generate" "$shape" "$seed" "$variant" >"$file" || exit 2
+done
+
+declare -A undecided
+for round in $(seq 1 "$rounds"); do
+    for history in "${histories[@]}"; do
+        file="$work/${history%%:*}-${history#*:}.jsonl"
+        order="replsim porcupine"
+        [ $((round % 2)) -eq 0 ] && order="porcupine replsim"
+        for checker in $order; do
+            [ -n "${undecided[$history $checker]:-}" ] && continue
+            measure "$history" "$checker" "$round" "$file" || undecided[$history $checker]=1
+        done
+    done
+done
+echo "# load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# Medians of the rounds, and Porcupine's time over replsim's (> 1: replsim is faster).
+echo
+echo "| history (seed $seed) | variant | replsim: verdict, check, RSS | Porcupine: verdict, check, RSS | Porcupine ÷ replsim |"
+echo "|---|---|---|---|---|"
+for history in "${histories[@]}"; do
+    awk -F'\t' -v history="$history" -v timeout="$timeout" '
+        function median(list, count,    sorted, i, j, swap) {
+            for (i = 1; i <= count; i++) sorted[i] = list[i]
+            for (i = 1; i <= count; i++) for (j = i + 1; j <= count; j++)
+                if (sorted[j] + 0 < sorted[i] + 0) { swap = sorted[i]; sorted[i] = sorted[j]; sorted[j] = swap }
+            return sorted[int((count + 1) / 2)]
+        }
+        function shown(ms) { return ms >= 1000 ? sprintf("%.2f s", ms / 1000) : (ms >= 10 ? sprintf("%.0f ms", ms) : sprintf("%.1f ms", ms)) }
+        $1 == history {
+            count[$2]++; times[$2, count[$2]] = $5; verdict[$2] = $4
+            if ($6 + 0 > rss[$2] + 0) rss[$2] = $6
+        }
+        END {
+            split(history, parts, ":")
+            for (checker in count) {
+                if (verdict[checker] == "unknown") { ms[checker] = -1; cell[checker] = sprintf("**unknown after %s**, %d MB", timeout, rss[checker]) }
+                else {
+                    for (i = 1; i <= count[checker]; i++) list[i] = times[checker, i]
+                    ms[checker] = median(list, count[checker])
+                    cell[checker] = sprintf("%s, %s, %d MB", verdict[checker], shown(ms[checker]), rss[checker])
+                    if (count[checker] > 1) cell[checker] = cell[checker] sprintf(" (median of %d)", count[checker])
+                }
+            }
+            timeout_ms = timeout; sub(/s$/, "", timeout_ms); timeout_ms *= 1000
+            if (ms["replsim"] < 0 && ms["porcupine"] < 0) ratio = "both unknown"
+            else if (ms["porcupine"] < 0) ratio = sprintf("> %.0f×", timeout_ms / (ms["replsim"] > 0.05 ? ms["replsim"] : 0.05))
+            else if (ms["replsim"] < 0) ratio = sprintf("< %.3g×", ms["porcupine"] / timeout_ms)
+            else ratio = sprintf("%.3g×", (ms["porcupine"] > 0.05 ? ms["porcupine"] : 0.05) / (ms["replsim"] > 0.05 ? ms["replsim"] : 0.05))
+            printf "| `%s` | %s | %s | %s | %s |\n", parts[1], parts[2], cell["replsim"], cell["porcupine"], ratio
+        }' "$runs"
+done
