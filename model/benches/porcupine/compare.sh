@@ -8,6 +8,11 @@
 #   CARGO_BUILD_JOBS=1 cargo build --release -p replsim -p replsim-model --example generate_history
 #   model/benches/porcupine/compare.sh                       # every shape below, 3 rounds
 #   ROUNDS=1 model/benches/porcupine/compare.sh 5000-ops:ok  # one history
+#   model/benches/porcupine/compare.sh long-flushdb/10x1000:ok  # 10 clients, 1,000 ops
+#
+# SHAPE/CxN is SHAPE with C clients and N operations, written by sized-history/ (built on first
+# use): issue #12's shapes all have 50 or 100 clients, and how many operations are in flight at
+# once is what Porcupine's time depends on.
 #
 # Prints every run as it goes, then a Markdown table of medians.
 set -u
@@ -59,16 +64,24 @@ measure() { # HISTORY CHECKER ROUND FILE
     [ "$verdict" != unknown ]
 }
 
+file_of() { echo "$work/$(echo "$1" | tr ':/' '--').jsonl"; }
+
+sized="$here/sized-history/target/release/sized-history"
 for history in "${histories[@]}"; do
     shape=${history%%:*} variant=${history#*:}
-    file="$work/$shape-$variant.jsonl"
-    "$generate" "$shape" "$seed" "$variant" >"$file" || exit 2
+    file=$(file_of "$history")
+    if [[ $shape =~ ^(.*)/([0-9]+)x([0-9]+)$ ]]; then
+        [ -x "$sized" ] || (cd "$here/sized-history" && cargo build --release --quiet) || exit 2
+        "$sized" "${BASH_REMATCH[1]}" "${BASH_REMATCH[3]}" "${BASH_REMATCH[2]}" "$seed" "$variant" >"$file" || exit 2
+    else
+        "$generate" "$shape" "$seed" "$variant" >"$file" || exit 2
+    fi
 done
 
 declare -A undecided
 for round in $(seq 1 "$rounds"); do
     for history in "${histories[@]}"; do
-        file="$work/${history%%:*}-${history#*:}.jsonl"
+        file=$(file_of "$history")
         order="replsim porcupine"
         [ $((round % 2)) -eq 0 ] && order="porcupine replsim"
         for checker in $order; do
@@ -111,7 +124,13 @@ for history in "${histories[@]}"; do
             if (ms["replsim"] < 0 && ms["porcupine"] < 0) ratio = "both unknown"
             else if (ms["porcupine"] < 0) ratio = sprintf("> %.0f×", timeout_ms / (ms["replsim"] > 0.05 ? ms["replsim"] : 0.05))
             else if (ms["replsim"] < 0) ratio = sprintf("< %.3g×", ms["porcupine"] / timeout_ms)
+            else if (ms["porcupine"] < 1 && ms["replsim"] < 1) ratio = "both < 1 ms"
             else ratio = sprintf("%.3g×", (ms["porcupine"] > 0.05 ? ms["porcupine"] : 0.05) / (ms["replsim"] > 0.05 ? ms["replsim"] : 0.05))
-            printf "| `%s` | %s | %s | %s | %s |\n", parts[1], parts[2], cell["replsim"], cell["porcupine"], ratio
+            name = "`" parts[1] "`"
+            if (match(parts[1], /\/[0-9]+x[0-9]+$/)) {
+                split(substr(parts[1], RSTART + 1), size, "x")
+                name = sprintf("`%s` with %d clients, %d ops", substr(parts[1], 1, RSTART - 1), size[1], size[2])
+            }
+            printf "| %s | %s | %s | %s | %s |\n", name, parts[2], cell["replsim"], cell["porcupine"], ratio
         }' "$runs"
 done

@@ -3,7 +3,9 @@
 #   - the hand-written testdata/NAME.{ok,illegal}.jsonl (also `go test`),
 #   - small generated histories: `ok` ones are linearizable by construction (each operation took
 #     effect at a point inside its interval), `stale`, `never-written` and `impossible-del` ones
-#     are not.
+#     are not;
+#   - issue #12's shapes with few clients (sized-history/), where Porcupine can answer: long
+#     FLUSHDBs, never-returned operations and two-key DELs in hundreds of operations.
 # Prints one line per history and exits 1 if any checker that decided got it wrong.
 #
 #   model/benches/porcupine/validate.sh            # from the repository's root, after
@@ -13,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 replsim="$root/target/release/replsim"
 generate="$root/target/release/examples/generate_history"
-timeout=${TIMEOUT:-20s}
+timeout=${TIMEOUT:-5s}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -58,5 +60,22 @@ for seed in $(seq 1 "${SEEDS:-20}"); do
     generated big-values-4 "$seed" stale illegal
     generated big-values-4 "$seed" never-written illegal
     generated big-values-4 "$seed" impossible-del illegal
+done
+
+sized="$here/sized-history/target/release/sized-history"
+(cd "$here/sized-history" && cargo build --release --quiet) || exit 2
+sized() { # SHAPE OPS CLIENTS SEED VARIANT EXPECTED
+    local file="$work/$1-$2-$3-$4-$5.jsonl"
+    if "$sized" "$1" "$2" "$3" "$4" "$5" >"$file" 2>/dev/null; then
+        check "$file" "$6" "$1 with $3 clients, $2 ops, seed $4 $5"
+    fi
+}
+for shape in bench-2000 long-flushdb long-flushdb-never-returned long-flushdb-two-key-del long-flushdb-all; do
+    for clients in 2 5; do
+        for seed in 1 2 3; do
+            sized "$shape" 300 "$clients" "$seed" ok ok
+            sized "$shape" 300 "$clients" "$seed" stale illegal
+        done
+    done
 done
 exit $wrong
