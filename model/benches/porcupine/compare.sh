@@ -14,7 +14,8 @@
 # use): issue #12's shapes all have 50 or 100 clients, and how many operations are in flight at
 # once is what Porcupine's time depends on.
 #
-# Prints every run as it goes, then a Markdown table of medians.
+# Prints every run as it goes, then a Markdown table of medians; `compare.sh --table LOG` prints
+# the table of a saved run's output again.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -25,6 +26,64 @@ rounds=${ROUNDS:-3}
 seed=${SEED:-1}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+
+# Medians of the rounds, and Porcupine's time over replsim's (> 1: replsim is faster). Reads the
+# run lines (history, checker, round, verdict, check ms, RSS MB) of a log, in order.
+table() {
+    echo "| history (seed $seed) | variant | replsim: verdict, check, RSS | Porcupine: verdict, check, RSS | Porcupine ÷ replsim |"
+    echo "|---|---|---|---|---|"
+    awk -F'\t' '
+        function median(list, count,    sorted, i, j, swap) {
+            for (i = 1; i <= count; i++) sorted[i] = list[i]
+            for (i = 1; i <= count; i++) for (j = i + 1; j <= count; j++)
+                if (sorted[j] + 0 < sorted[i] + 0) { swap = sorted[i]; sorted[i] = sorted[j]; sorted[j] = swap }
+            return sorted[int((count + 1) / 2)]
+        }
+        function shown(ms) { return ms >= 1000 ? sprintf("%.2f s", ms / 1000) : (ms >= 10 ? sprintf("%.0f ms", ms) : sprintf("%.1f ms", ms)) }
+        # Two significant digits: the host is shared, a third would be noise.
+        function times_shown(ratio,    unit) {
+            if (ratio < 10) return sprintf("%.2g×", ratio)
+            for (unit = 1; ratio / unit >= 100; unit *= 10) {}
+            return sprintf("%d×", int(ratio / unit + 0.5) * unit)
+        }
+        function at_least(ms) { return ms > 0.05 ? ms : 0.05 }
+        NF == 6 && ($2 == "replsim" || $2 == "porcupine") {
+            if (!($1 in seen)) { seen[$1] = 1; order[++histories] = $1 }
+            count[$1, $2]++; times[$1, $2, count[$1, $2]] = $5; verdict[$1, $2] = $4
+            if ($6 + 0 > rss[$1, $2] + 0) rss[$1, $2] = $6
+        }
+        END {
+            for (h = 1; h <= histories; h++) {
+                history = order[h]
+                split(history, parts, ":")
+                for (c = 1; c <= 2; c++) {
+                    checker = c == 1 ? "replsim" : "porcupine"
+                    n = count[history, checker]
+                    for (i = 1; i <= n; i++) list[i] = times[history, checker, i]
+                    ms[checker] = median(list, n)
+                    unknown[checker] = verdict[history, checker] == "unknown"
+                    if (unknown[checker]) cell[checker] = sprintf("**unknown after %.0f s**, %d MB", ms[checker] / 1000, rss[history, checker])
+                    else cell[checker] = sprintf("%s, %s, %d MB%s", verdict[history, checker], shown(ms[checker]), rss[history, checker], n > 1 ? " (median of " n ")" : "")
+                }
+                if (unknown["replsim"] && unknown["porcupine"]) ratio = "both unknown"
+                else if (unknown["porcupine"]) ratio = "> " times_shown(ms["porcupine"] / at_least(ms["replsim"]))
+                else if (unknown["replsim"]) ratio = "< " times_shown(ms["porcupine"] / ms["replsim"])
+                else if (ms["porcupine"] < 1 && ms["replsim"] < 1) ratio = "both < 1 ms"
+                else ratio = times_shown(at_least(ms["porcupine"]) / at_least(ms["replsim"]))
+                name = "`" parts[1] "`"
+                if (match(parts[1], /\/[0-9]+x[0-9]+$/)) {
+                    split(substr(parts[1], RSTART + 1), size, "x")
+                    name = sprintf("`%s` with %d clients, %d ops", substr(parts[1], 1, RSTART - 1), size[1], size[2])
+                }
+                printf "| %s | %s | %s | %s | %s |\n", name, parts[2], cell["replsim"], cell["porcupine"], ratio
+            }
+        }' "$1"
+}
+
+if [ "${1:-}" = --table ]; then # the table of an earlier run's log, again
+    table "${2:?usage: compare.sh --table LOG}"
+    exit
+fi
 
 histories=("$@")
 if [ ${#histories[@]} -eq 0 ]; then
@@ -92,45 +151,6 @@ for round in $(seq 1 "$rounds"); do
 done
 echo "# load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# Medians of the rounds, and Porcupine's time over replsim's (> 1: replsim is faster).
+
 echo
-echo "| history (seed $seed) | variant | replsim: verdict, check, RSS | Porcupine: verdict, check, RSS | Porcupine ÷ replsim |"
-echo "|---|---|---|---|---|"
-for history in "${histories[@]}"; do
-    awk -F'\t' -v history="$history" -v timeout="$timeout" '
-        function median(list, count,    sorted, i, j, swap) {
-            for (i = 1; i <= count; i++) sorted[i] = list[i]
-            for (i = 1; i <= count; i++) for (j = i + 1; j <= count; j++)
-                if (sorted[j] + 0 < sorted[i] + 0) { swap = sorted[i]; sorted[i] = sorted[j]; sorted[j] = swap }
-            return sorted[int((count + 1) / 2)]
-        }
-        function shown(ms) { return ms >= 1000 ? sprintf("%.2f s", ms / 1000) : (ms >= 10 ? sprintf("%.0f ms", ms) : sprintf("%.1f ms", ms)) }
-        $1 == history {
-            count[$2]++; times[$2, count[$2]] = $5; verdict[$2] = $4
-            if ($6 + 0 > rss[$2] + 0) rss[$2] = $6
-        }
-        END {
-            split(history, parts, ":")
-            for (checker in count) {
-                if (verdict[checker] == "unknown") { ms[checker] = -1; cell[checker] = sprintf("**unknown after %s**, %d MB", timeout, rss[checker]) }
-                else {
-                    for (i = 1; i <= count[checker]; i++) list[i] = times[checker, i]
-                    ms[checker] = median(list, count[checker])
-                    cell[checker] = sprintf("%s, %s, %d MB", verdict[checker], shown(ms[checker]), rss[checker])
-                    if (count[checker] > 1) cell[checker] = cell[checker] sprintf(" (median of %d)", count[checker])
-                }
-            }
-            timeout_ms = timeout; sub(/s$/, "", timeout_ms); timeout_ms *= 1000
-            if (ms["replsim"] < 0 && ms["porcupine"] < 0) ratio = "both unknown"
-            else if (ms["porcupine"] < 0) ratio = sprintf("> %.0f×", timeout_ms / (ms["replsim"] > 0.05 ? ms["replsim"] : 0.05))
-            else if (ms["replsim"] < 0) ratio = sprintf("< %.3g×", ms["porcupine"] / timeout_ms)
-            else if (ms["porcupine"] < 1 && ms["replsim"] < 1) ratio = "both < 1 ms"
-            else ratio = sprintf("%.3g×", (ms["porcupine"] > 0.05 ? ms["porcupine"] : 0.05) / (ms["replsim"] > 0.05 ? ms["replsim"] : 0.05))
-            name = "`" parts[1] "`"
-            if (match(parts[1], /\/[0-9]+x[0-9]+$/)) {
-                split(substr(parts[1], RSTART + 1), size, "x")
-                name = sprintf("`%s` with %d clients, %d ops", substr(parts[1], 1, RSTART - 1), size[1], size[2])
-            }
-            printf "| %s | %s | %s | %s | %s |\n", name, parts[2], cell["replsim"], cell["porcupine"], ratio
-        }' "$runs"
-done
+table "$runs"
