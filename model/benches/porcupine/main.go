@@ -4,9 +4,10 @@
 //
 //	cd model/benches/porcupine
 //	go build -o porcupine-check .   # needs Porcupine's source at ./porcupine-src (README.md)
+//	sized-history/target/release/sized-history bench-2000 2000 5 1 > h.jsonl   # 5 clients
 //	./porcupine-check -timeout 20s h.jsonl
 //	h.jsonl: ok (Porcupine, 1 partition: FLUSHDB/FLUSHALL present, the whole store is one state)
-//	2000 operations read in 6.1 ms, checked in 153.0 ms
+//	2000 operations (0 never returned) read in 22.5 ms, checked in 18.0 ms
 //
 // Exit status as replsim check's: 0 linearizable, 1 not, 3 unknown (Porcupine timed out), 2 the
 // file could not be read.
