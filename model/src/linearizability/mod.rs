@@ -75,6 +75,16 @@
 //!    the search with a linearization; with every global pinned the partitions decide alone, so
 //!    exhausting the search proves the history is not linearizable.
 //!
+//!    Three things keep step 3 cheap without changing what it concludes. A partition whose
+//!    previous witness still keeps real time under the narrower domains is not searched again
+//!    (same operations, same order: the model accepts it as before). One that must be searched
+//!    starts from its previous witness's prefix before the moved global and rejoins that witness
+//!    at the first configuration they share ([`search`](self)'s `Guide`; if that fails, a plain
+//!    search decides). And when every alternative of a split has failed, the search backjumps
+//!    over splits none of those failures could have seen: a failing partition search looks at
+//!    events only up to some point, and globals whose domains begin after it cannot change its
+//!    result (Prosser's conflict-directed backjumping).
+//!
 //! Globals of one effect class ([`Model::global_effect_class`]: two FLUSHDBs of one database)
 //! are interchangeable, which prunes both searches: among pending ones the partition search
 //! tries only the one that must return first (any linearization placing another there can swap
