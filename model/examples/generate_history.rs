@@ -7,7 +7,9 @@
 //! cargo run --release -- check h.jsonl --model kv
 //! ```
 //!
-//! Arguments: SHAPE SEED [VARIANT]. Shapes: the names of `HistoryShape::named`, plus
+//! Arguments: SHAPE SEED [VARIANT]. Shapes: the names of `HistoryShape::named`, each also as
+//! `NAME/CxN` (the shape with C clients and N operations instead of its own, to find where a
+//! checker that depends on the clients answers: `bench-2000/50x2000` is `bench-2000`), plus
 //! `back-to-back-flushdb-N` (one client's N FLUSHDBs in a row, then a conflict) and
 //! `big-values-N` (SETs of N-byte values). Variants: `ok` (default, linearizable), `stale` (one
 //! read of a value an earlier FLUSHDB erased), `never-written` (one read of a value nobody
@@ -36,10 +38,7 @@ fn main() {
         let shape = HistoryShape { ops_total: 60, clients: 20, keys: 2, value_bytes, ..HistoryShape::default() };
         flushdb_history(seed, &shape)
     } else {
-        let shape = HistoryShape::named(shape_name).unwrap_or_else(|| {
-            fail(&format!("unknown shape '{shape_name}' (known: {})", HistoryShape::NAMES.join(", ")))
-        });
-        flushdb_history(seed, &shape)
+        flushdb_history(seed, &sized_shape(shape_name))
     };
     let history = match variant {
         "ok" => Some(history),
@@ -53,6 +52,25 @@ fn main() {
     let mut stdout = std::io::stdout().lock();
     jsonl::write(&mut stdout, &history).unwrap_or_else(|error| fail(&format!("writing: {error}")));
     stdout.flush().unwrap_or_else(|error| fail(&format!("writing: {error}")));
+}
+
+/// `NAME` or `NAME/CxN`: a named shape, with C clients and N operations when given.
+fn sized_shape(text: &str) -> HistoryShape {
+    let (name, size) = match text.split_once('/') {
+        Some((name, size)) => (name, Some(size)),
+        None => (text, None),
+    };
+    let shape = HistoryShape::named(name)
+        .unwrap_or_else(|| fail(&format!("unknown shape '{name}' (known: {})", HistoryShape::NAMES.join(", "))));
+    let Some(size) = size else { return shape };
+    let bad = || -> ! { fail(&format!("'{size}' in '{text}' is not CLIENTSxOPS (e.g. 10x2000)")) };
+    let (clients, ops) = size.split_once('x').unwrap_or_else(|| bad());
+    let clients: usize = clients.parse().unwrap_or_else(|_| bad());
+    let ops_total: usize = ops.parse().unwrap_or_else(|_| bad());
+    if clients == 0 {
+        fail("a history needs at least one client");
+    }
+    HistoryShape { clients, ops_total, ..shape }
 }
 
 fn fail(message: &str) -> ! {

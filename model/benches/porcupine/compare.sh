@@ -10,8 +10,7 @@
 #   ROUNDS=1 model/benches/porcupine/compare.sh 5000-ops:ok  # one history
 #   model/benches/porcupine/compare.sh long-flushdb/10x1000:ok  # 10 clients, 1,000 ops
 #
-# SHAPE/CxN is SHAPE with C clients and N operations, written by sized-history/ (built on first
-# use): issue #12's shapes all have 50 or 100 clients, and how many operations are in flight at
+# SHAPE/CxN is SHAPE with C clients and N operations (generate_history's syntax): issue #12's shapes all have 50 or 100 clients, and how many operations are in flight at
 # once is what Porcupine's time depends on.
 #
 # Prints every run as it goes, then a Markdown table of medians; `compare.sh --table LOG` prints
@@ -125,16 +124,9 @@ measure() { # HISTORY CHECKER ROUND FILE
 
 file_of() { echo "$work/$(echo "$1" | tr ':/' '--').jsonl"; }
 
-sized="$here/sized-history/target/release/sized-history"
 for history in "${histories[@]}"; do
     shape=${history%%:*} variant=${history#*:}
-    file=$(file_of "$history")
-    if [[ $shape =~ ^(.*)/([0-9]+)x([0-9]+)$ ]]; then
-        [ -x "$sized" ] || (cd "$here/sized-history" && cargo build --release --quiet) || exit 2
-        "$sized" "${BASH_REMATCH[1]}" "${BASH_REMATCH[3]}" "${BASH_REMATCH[2]}" "$seed" "$variant" >"$file" || exit 2
-    else
-        "$generate" "$shape" "$seed" "$variant" >"$file" || exit 2
-    fi
+    "$generate" "$shape" "$seed" "$variant" >"$(file_of "$history")" || exit 2
 done
 
 declare -A undecided

@@ -4,7 +4,7 @@
 //
 //	cd model/benches/porcupine
 //	go build -o porcupine-check .   # needs Porcupine's source at ./porcupine-src (README.md)
-//	sized-history/target/release/sized-history bench-2000 2000 5 1 > h.jsonl   # 5 clients
+//	../../../target/release/examples/generate_history bench-2000/5x2000 1 > h.jsonl   # 5 clients
 //	./porcupine-check -timeout 20s h.jsonl
 //	h.jsonl: ok (Porcupine, 1 partition: FLUSHDB/FLUSHALL present, the whole store is one state)
 //	2000 operations (0 never returned) read in 22.5 ms, checked in 18.0 ms

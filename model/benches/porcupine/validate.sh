@@ -4,7 +4,7 @@
 #   - small generated histories: `ok` ones are linearizable by construction (each operation took
 #     effect at a point inside its interval), `stale`, `never-written` and `impossible-del` ones
 #     are not;
-#   - issue #12's shapes with few clients (sized-history/), where Porcupine can answer: long
+#   - issue #12's shapes with few clients (generate_history's SHAPE/CxN), where Porcupine can answer: long
 #     FLUSHDBs, never-returned operations and two-key DELs in hundreds of operations.
 # Prints one line per history and exits 1 if any checker that decided got it wrong.
 #
@@ -62,11 +62,9 @@ for seed in $(seq 1 "${SEEDS:-20}"); do
     generated big-values-4 "$seed" impossible-del illegal
 done
 
-sized="$here/sized-history/target/release/sized-history"
-(cd "$here/sized-history" && cargo build --release --quiet) || exit 2
 sized() { # SHAPE OPS CLIENTS SEED VARIANT EXPECTED
     local file="$work/$1-$2-$3-$4-$5.jsonl"
-    if "$sized" "$1" "$2" "$3" "$4" "$5" >"$file" 2>/dev/null; then
+    if "$generate" "$1/$3x$2" "$4" "$5" >"$file" 2>/dev/null; then
         check "$file" "$6" "$1 with $3 clients, $2 ops, seed $4 $5"
     fi
 }
