@@ -7,7 +7,7 @@ use replsim_model::command::{Command, Db, Response};
 use replsim_model::history::Operation;
 use replsim_model::linearizability::brute_force::check_brute_force;
 use replsim_model::linearizability::generate::{
-    answer_in_point_order, flushdb_history, stale_read_after_flush, HistoryShape, SplitMix,
+    answer_in_point_order, change_one_read, flushdb_history, stale_read_after_flush, HistoryShape, SplitMix,
 };
 use replsim_model::linearizability::kv::{KvModel, KvState};
 use replsim_model::linearizability::{check, check_client_history, Footprint, Model, Options, Verdict};
@@ -241,7 +241,8 @@ impl Model for WholeHistoryKv {
 /// Histories of 12–40 operations with several long FLUSHDBs overlapping each other and most
 /// keyed operations, never-returned operations and two-key DELs: the placement search narrows
 /// domains and resumes partition searches from their previous witnesses (deep narrowing and
-/// backjumps are cross-checked in `decompose`'s own tests, on longer histories). Half of them get one read changed to another value the history wrote (or nil).
+/// backjumps are cross-checked in `decompose`'s own tests, on longer histories). Half of them
+/// get one read changed to another value the history wrote (or nil).
 #[test]
 fn the_placement_search_agrees_with_one_whole_history_search() {
     let mut random = SplitMix::new(0xD1FF);
@@ -259,21 +260,7 @@ fn the_placement_search_agrees_with_one_whole_history_search() {
         };
         let mut history = flushdb_history(iteration, &shape);
         if random.below(2) == 0 {
-            let reads: Vec<usize> = (0..history.len())
-                .filter(|&index| matches!(history[index].input, Command::Get { .. }) && history[index].output.is_some())
-                .collect();
-            let writes: Vec<String> = history
-                .iter()
-                .filter_map(|op| match &op.input {
-                    Command::Set { value, .. } => Some(value.clone()),
-                    _ => None,
-                })
-                .collect();
-            if !reads.is_empty() {
-                let read = reads[random.below(reads.len() as u64) as usize];
-                let pick = random.below(writes.len() as u64 + 1) as usize;
-                history[read].output = Some(Response::Value(writes.get(pick).cloned()));
-            }
+            change_one_read(&mut history, &mut random);
         }
         let whole = check(&WholeHistoryKv, &history, &Options::default());
         let decomposed = check(&KvModel, &history, &Options::default());

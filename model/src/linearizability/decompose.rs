@@ -912,8 +912,7 @@ fn counterexample<M: Model>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::{Command, Response};
-    use crate::linearizability::generate::{flushdb_history, HistoryShape, SplitMix};
+    use crate::linearizability::generate::{change_one_read, flushdb_history, HistoryShape, SplitMix};
     use crate::linearizability::kv::KvModel;
     use crate::linearizability::Options;
 
@@ -937,16 +936,7 @@ mod tests {
             };
             let mut history = flushdb_history(seed, &shape);
             if random.below(2) == 0 {
-                let reads: Vec<usize> = (0..history.len())
-                    .filter(|&index| {
-                        matches!(history[index].input, Command::Get { .. }) && history[index].output.is_some()
-                    })
-                    .collect();
-                if !reads.is_empty() {
-                    let read = reads[random.below(reads.len() as u64) as usize];
-                    let written = random.below(shape.ops_total as u64);
-                    history[read].output = Some(Response::Value(Some(format!("v{written}"))));
-                }
+                change_one_read(&mut history, &mut random);
             }
             let options = Options { steps_max: Some(3_000_000), timeout: None, ..Options::default() };
             let prepared = Prepared::new(&KvModel, &history);

@@ -212,6 +212,28 @@ pub fn stale_read_after_flush(history: &[Operation<Command, Response>]) -> Optio
     None
 }
 
+/// Changes one answered GET, drawn with `random`, to read another value some SET wrote (or
+/// nil): linearizable or not depending on the history, for cross-checking two checkers.
+/// Unchanged if no GET was answered.
+pub fn change_one_read(history: &mut [Operation<Command, Response>], random: &mut SplitMix) {
+    let reads: Vec<usize> = (0..history.len())
+        .filter(|&index| matches!(history[index].input, Command::Get { .. }) && history[index].output.is_some())
+        .collect();
+    if reads.is_empty() {
+        return;
+    }
+    let written: Vec<String> = history
+        .iter()
+        .filter_map(|op| match &op.input {
+            Command::Set { value, .. } => Some(value.clone()),
+            _ => None,
+        })
+        .collect();
+    let read = reads[random.below(reads.len() as u64) as usize];
+    let pick = random.below(written.len() as u64 + 1) as usize;
+    history[read].output = Some(Response::Value(written.get(pick).cloned()));
+}
+
 /// Makes the last answered GET read a value no operation ever wrote: not linearizable, and
 /// refutable without any search. `None` if no GET was answered.
 pub fn read_never_written(history: &[Operation<Command, Response>]) -> Option<Vec<Operation<Command, Response>>> {
