@@ -185,6 +185,82 @@ fn two_overlapping_flushdbs_of_different_databases_may_take_effect_at_different_
     assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(false));
 }
 
+/// The partitions a verdict's witness names, e.g. `["key (Db(0), \"a\")", ...]`.
+fn witness_partitions(verdict: &Verdict) -> Vec<String> {
+    match verdict {
+        Verdict::Linearizable(witness) => witness.partitions.iter().map(|partition| partition.name.clone()).collect(),
+        other => panic!("expected linearizable, got {other}"),
+    }
+}
+
+#[test]
+fn a_two_key_del_keeps_its_keys_apart_and_its_count_must_add_up() {
+    // Both keys exist when the DEL runs alone, so it must count 2: each key's part alone could
+    // answer 1 (a found, b found), and no way of making up a count of 1 works.
+    //  c1 |SET a 1| |SET b 1|
+    //  c2                      |DEL a b -> 1|
+    let mut history = vec![
+        op(1, 0, 5, Command::set(Db(0), "a", "1"), Response::Ok),
+        op(1, 6, 9, Command::set(Db(0), "b", "1"), Response::Ok),
+        op(2, 10, 20, Command::del(Db(0), ["a", "b"]), Response::Count(1)),
+    ];
+    let verdict = check_client_history(&history, &Options::default());
+    assert!(verdict.is_not_linearizable(), "{verdict}");
+    assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(false));
+
+    // A DEL b beside it may take b first: then the two-key DEL finds only a.
+    //  c3                   |DEL b -> 1|
+    history.push(op(3, 10, 20, Command::del(Db(0), ["b"]), Response::Count(1)));
+    let verdict = check_client_history(&history, &Options::default());
+    assert_eq!(witness_partitions(&verdict).len(), 2, "the DEL must not join a and b: {verdict}");
+    assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(true));
+
+    // ...but not if a read of b after both, yet overlapping neither, sees it.
+    //  c4                                          |GET b -> 1|
+    history.push(op(4, 30, 40, Command::get(Db(0), "b"), Response::Value(Some("1".into()))));
+    let verdict = check_client_history(&history, &Options::default());
+    assert!(verdict.is_not_linearizable(), "{verdict}");
+    assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(false));
+}
+
+#[test]
+fn a_two_key_del_takes_effect_at_one_point_for_both_keys() {
+    // Reads pin the DEL's point per key: a is gone before GET a, b still there at GET b,
+    // which comes later — one DEL cannot be in both places, though each key alone is fine.
+    //  c1 |SET a 1| |SET b 1|
+    //  c2                      |----------------DEL a b -> 2----------------|
+    //  c3                        |GET a -> nil|  then  |GET b -> 1|
+    let history = vec![
+        op(1, 0, 5, Command::set(Db(0), "a", "1"), Response::Ok),
+        op(1, 6, 9, Command::set(Db(0), "b", "1"), Response::Ok),
+        op(2, 10, 100, Command::del(Db(0), ["a", "b"]), Response::Count(2)),
+        op(3, 20, 30, Command::get(Db(0), "a"), Response::Value(None)),
+        op(3, 40, 50, Command::get(Db(0), "b"), Response::Value(Some("1".into()))),
+    ];
+    let verdict = check_client_history(&history, &Options::default());
+    assert!(verdict.is_not_linearizable(), "{verdict}");
+    assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(false));
+}
+
+#[test]
+fn a_del_with_too_many_ways_to_make_up_its_count_stays_whole() {
+    // 10 keys, count 5: 252 rows, more than the model splits into; the DEL joins its keys.
+    let keys: Vec<String> = (0..10).map(|key| format!("k{key}")).collect();
+    let mut history: Vec<Operation<Command, Response>> = keys
+        .iter()
+        .take(5)
+        .enumerate()
+        .map(|(index, key)| {
+            op(1, 10 * index as u64, 10 * index as u64 + 5, Command::set(Db(0), key.as_str(), "1"), Response::Ok)
+        })
+        .collect();
+    history.push(op(2, 100, 110, Command::del(Db(0), keys.clone()), Response::Count(5)));
+    let verdict = check_client_history(&history, &Options::default());
+    assert_eq!(witness_partitions(&verdict).len(), 1, "{verdict}");
+    history.last_mut().expect("the DEL").output = Some(Response::Count(4));
+    assert!(check_client_history(&history, &Options::default()).is_not_linearizable());
+}
+
 #[test]
 fn a_tiny_budget_answers_unknown_not_a_guess() {
     let history = flushdb_history(

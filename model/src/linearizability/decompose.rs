@@ -44,10 +44,14 @@ enum PartitionResult {
     Fail(Stuck),
 }
 
+/// What a partition's check depends on: the partition, where each of its globals may lie
+/// ([`Checker::global_positions`]) and the answer row of each of its split operations
+/// ([`Checker::partition_answers`]).
+type MemoKey = (usize, Vec<(u64, u64)>, Vec<u32>);
+
 /// A partition's search not yet decided, with the key its result will be memoised under.
 struct PendingSearch<'check, M: Model> {
-    /// (partition index, global positions): see [`Checker::global_positions`].
-    memo_key: (usize, Vec<(u64, u64)>),
+    memo_key: MemoKey,
     /// `None` until its first turn.
     search: Option<Search<'check, M>>,
     /// Whether the search running is guided by the partition's latest witness (see
@@ -60,6 +64,8 @@ struct LatestWitness {
     /// Local operation indices.
     order: Vec<u32>,
     global_positions: Vec<(u64, u64)>,
+    /// See [`Checker::partition_answers`].
+    answers: Vec<u32>,
 }
 
 enum AllPartitions {
@@ -71,11 +77,11 @@ enum AllPartitions {
 struct Checker<'check, M: Model> {
     model: &'check M,
     ops: &'check [Operation<M::Input, M::Output>],
-    prepared: &'check Prepared,
+    prepared: &'check Prepared<M>,
     meter: &'check mut Meter,
     /// Per partition: its keyed operations' (call, return) positions on its own timeline.
     keyed_positions: Vec<Vec<(u64, u64)>>,
-    memo: HashMap<(usize, Vec<(u64, u64)>), PartitionResult>,
+    memo: HashMap<MemoKey, PartitionResult>,
     /// Estimated bytes held by `memo`.
     memo_bytes: usize,
     /// Storage of finished searches, reused by the next ones (see [`Checker::retire`]).
@@ -92,6 +98,11 @@ struct Checker<'check, M: Model> {
     frames_skipped: u64,
     /// See [`Options::threads`](super::Options::threads).
     threads: usize,
+    /// Per global: for an operation split into parts, the row of [`Parts::answers`] its parts
+    /// must give; `NEVER` while free (each part may answer anything), and for other globals.
+    ///
+    /// [`Parts::answers`]: super::Parts::answers
+    answers: Vec<u32>,
 }
 
 fn position(major: u32, minor: u32) -> u64 {
@@ -101,7 +112,7 @@ fn position(major: u32, minor: u32) -> u64 {
 pub(crate) fn check_prepared<M: Model>(
     model: &M,
     ops: &[Operation<M::Input, M::Output>],
-    prepared: &Prepared,
+    prepared: &Prepared<M>,
     meter: &mut Meter,
     threads: usize,
 ) -> Verdict {
@@ -112,15 +123,19 @@ pub(crate) fn check_prepared<M: Model>(
 fn check_prepared_with<M: Model>(
     model: &M,
     ops: &[Operation<M::Input, M::Output>],
-    prepared: &Prepared,
+    prepared: &Prepared<M>,
     meter: &mut Meter,
     threads: usize,
     backjump: bool,
 ) -> (Verdict, u64) {
     // A global whose answer no state gives fails everywhere, even with no keyed operations.
-    for global in &prepared.globals {
+    for (global, parts) in prepared.globals.iter().zip(&prepared.parts) {
         let op = &ops[global.op];
-        if model.step(&model.initial_state(), &op.input, op.output.as_ref()).is_none() {
+        let impossible = match parts {
+            Some(parts) => parts.answers.is_empty(),
+            None => model.step(&model.initial_state(), &op.input, op.output.as_ref()).is_none(),
+        };
+        if impossible {
             let stuck =
                 Stuck { longest_prefix: Vec::new(), blocked: global.op, pending: vec![global.op], seen_through: 0 };
             let note = Some("a global operation's answer is impossible in every state".to_string());
@@ -142,6 +157,15 @@ fn check_prepared_with<M: Model>(
         backjump,
         frames_skipped: 0,
         threads,
+        // A split operation's only way to make up its answer is no choice: fixed from the start.
+        answers: prepared
+            .parts
+            .iter()
+            .map(|parts| match parts {
+                Some(parts) if parts.answers.len() == 1 => 0,
+                _ => NEVER,
+            })
+            .collect(),
     };
     let mut pins: Vec<Pin> =
         prepared.globals.iter().map(|global| Pin::Range { lo: global.lo, hi: global.hi }).collect();
@@ -150,17 +174,17 @@ fn check_prepared_with<M: Model>(
         AllPartitions::Fail { partition, stuck } => return (checker.not_linearizable(partition, &stuck, None), 0),
         AllPartitions::OutOfBudget(reason) => return (Verdict::Unknown(reason), 0),
     };
-    let conflict = match compatible_points(prepared, &witnesses, &pins) {
-        Ok(()) => return (checker.linearizable(witnesses), 0),
-        Err(conflict) => conflict,
+    let first = match checker.agreement(witnesses, &pins) {
+        PinsOutcome::Decided(verdict) => return (verdict, 0),
+        disagreement => disagreement,
     };
-    let verdict = checker.search_pins(&mut pins, conflict);
+    let verdict = checker.search_pins(&mut pins, first);
     (verdict, checker.frames_skipped)
 }
 
 /// A partition's keyed operations on its own timeline: its k-th event sits at major `2k + 1`,
 /// leaving the even majors for the gaps where global operations can be pinned.
-fn keyed_positions(prepared: &Prepared, partition: &Partition) -> Vec<(u64, u64)> {
+fn keyed_positions<M: Model>(prepared: &Prepared<M>, partition: &Partition) -> Vec<(u64, u64)> {
     partition
         .ops
         .iter()
@@ -185,16 +209,23 @@ impl<'check, M: Model> Checker<'check, M> {
         let mut witnesses: Vec<Option<Vec<u32>>> = vec![None; partition_count];
         let mut pending: Vec<PendingSearch<'check, M>> = Vec::new();
         for (partition_index, witness) in witnesses.iter_mut().enumerate() {
-            let memo_key = (partition_index, self.global_positions(partition_index, pins, &ranks));
+            let memo_key = (
+                partition_index,
+                self.global_positions(partition_index, pins, &ranks),
+                self.partition_answers(partition_index),
+            );
             match self.memo.get(&memo_key) {
                 Some(PartitionResult::Pass(order)) => *witness = Some(order.clone()),
                 Some(PartitionResult::Fail(stuck)) => {
                     return AllPartitions::Fail { partition: partition_index, stuck: stuck.clone() }
                 }
                 None => match &self.latest_witness[partition_index] {
-                    // The same operations in the same order: the model accepts it as before,
-                    // so only real time can have broken it.
-                    Some(latest) if self.respects_positions(partition_index, &latest.order, &memo_key.1) => {
+                    // The same operations in the same order: with the same answers the model
+                    // accepts it as before, so only real time can have broken it.
+                    Some(latest)
+                        if self.respects_positions(partition_index, &latest.order, &memo_key.1)
+                            && (latest.answers == memo_key.2 || self.accepts(partition_index, &latest.order)) =>
+                    {
                         *witness = Some(latest.order.clone());
                     }
                     latest => {
@@ -217,7 +248,8 @@ impl<'check, M: Model> Checker<'check, M> {
                     in_history_indices
                         .push(order.iter().map(|&local| self.history_index(partition_index, local as usize)).collect());
                     let global_positions = self.global_positions(partition_index, pins, &ranks);
-                    self.latest_witness[partition_index] = Some(LatestWitness { order, global_positions });
+                    let answers = self.partition_answers(partition_index);
+                    self.latest_witness[partition_index] = Some(LatestWitness { order, global_positions, answers });
                 }
                 AllPartitions::Pass(in_history_indices)
             }
@@ -243,8 +275,8 @@ impl<'check, M: Model> Checker<'check, M> {
     }
 
     /// The search for a pending partition: guided by its latest witness when asked and usable.
-    fn new_search(&mut self, memo_key: &(usize, Vec<(u64, u64)>), guided: bool) -> Search<'check, M> {
-        let (partition_index, global_positions) = memo_key;
+    fn new_search(&mut self, memo_key: &MemoKey, guided: bool) -> Search<'check, M> {
+        let (partition_index, global_positions, _) = memo_key;
         let ops = self.search_ops(*partition_index, global_positions);
         let scratch = self.scratch.pop();
         let guide = match &self.latest_witness[*partition_index] {
@@ -319,6 +351,7 @@ impl<'check, M: Model> Checker<'check, M> {
                 };
                 let entry_bytes = 64
                     + 16 * decided.memo_key.1.len()
+                    + 4 * decided.memo_key.2.len()
                     + match &result {
                         PartitionResult::Pass(order) => 4 * order.len(),
                         PartitionResult::Fail(stuck) => 8 * (stuck.longest_prefix.len() + stuck.pending.len()),
@@ -420,12 +453,11 @@ impl<'check, M: Model> Checker<'check, M> {
     /// free, one point when pinned. With the partition, the key of the memoised checks.
     fn global_positions(&self, partition_index: usize, pins: &[Pin], ranks: &[u32]) -> Vec<(u64, u64)> {
         let partition = &self.prepared.partitions[partition_index];
-        self.prepared
+        partition
             .globals
             .iter()
-            .zip(pins)
-            .zip(ranks)
-            .map(|((global, pin), &rank)| match pin {
+            .map(|&(global_index, _)| (&self.prepared.globals[global_index], &pins[global_index], ranks[global_index]))
+            .map(|(global, pin, rank)| match pin {
                 Pin::Range { lo, hi } => {
                     let call = position(2 * partition.events_before(*lo), RANK_LOW);
                     // A global that never returned may also never have taken effect.
@@ -450,21 +482,46 @@ impl<'check, M: Model> Checker<'check, M> {
         partition_index: usize,
         global_positions: &[(u64, u64)],
     ) -> Vec<SearchOp<'check, M::Input, M::Output>> {
-        let ops: &'check [Operation<M::Input, M::Output>] = self.ops;
         self.keyed_positions[partition_index]
             .iter()
             .chain(global_positions)
             .enumerate()
             .map(|(local, &(call_position, return_position))| {
-                let op = &ops[self.history_index(partition_index, local)];
+                let (input, output) = self.local_op(partition_index, local);
                 let effect_class = if local < self.keyed_positions[partition_index].len() {
                     None
                 } else {
-                    self.model.global_effect_class(&op.input)
+                    self.model.global_effect_class(input)
                 };
-                SearchOp { input: &op.input, output: op.output.as_ref(), call_position, return_position, effect_class }
+                SearchOp { input, output, call_position, return_position, effect_class }
             })
             .collect()
+    }
+
+    /// A partition search's operation `local` as the search sees it: the history's operation,
+    /// or, for an operation split into parts, the part on this partition's key with the answer
+    /// of the chosen row (none while the row is free).
+    fn local_op(&self, partition_index: usize, local: usize) -> (&'check M::Input, Option<&'check M::Output>) {
+        let prepared: &'check Prepared<M> = self.prepared;
+        let partition = &prepared.partitions[partition_index];
+        if local < partition.ops.len() {
+            let op = &self.ops[partition.ops[local]];
+            return (&op.input, op.output.as_ref());
+        }
+        let (global, part) = partition.globals[local - partition.ops.len()];
+        match &prepared.parts[global] {
+            None => {
+                let op = &self.ops[prepared.globals[global].op];
+                (&op.input, op.output.as_ref())
+            }
+            Some(parts) => {
+                let input = &parts.parts[part as usize].1;
+                match self.answers[global] {
+                    NEVER => (input, None),
+                    row => (input, parts.answers[row as usize][part as usize].as_ref()),
+                }
+            }
+        }
     }
 
     /// The history index of a partition search's operation `local`.
@@ -473,8 +530,89 @@ impl<'check, M: Model> Checker<'check, M> {
         if local < partition.ops.len() {
             partition.ops[local]
         } else {
-            self.prepared.globals[local - partition.ops.len()].op
+            self.prepared.globals[partition.globals[local - partition.ops.len()].0].op
         }
+    }
+
+    /// The answer rows of the partition's split operations, in the partition's order: a
+    /// partition's check depends on them.
+    fn partition_answers(&self, partition_index: usize) -> Vec<u32> {
+        let partition = &self.prepared.partitions[partition_index];
+        partition.globals.iter().filter(|(_, part)| *part != NEVER).map(|&(global, _)| self.answers[global]).collect()
+    }
+
+    /// Whether the model accepts a partition's `order` (local indices) with the current answers.
+    fn accepts(&self, partition_index: usize, order: &[u32]) -> bool {
+        let mut state = self.model.initial_state();
+        for &local in order {
+            let (input, output) = self.local_op(partition_index, local as usize);
+            match self.model.step(&state, input, output) {
+                Some(next) => state = next,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Whether the witnesses agree: on a point for each global ([`compatible_points`]), then
+    /// on a row of answers for each split operation whose row is free. For such an operation,
+    /// each part's partition witness gives the state the part sees; a row agrees when every
+    /// part can answer its entry from that state (the whole then answers its answer, by
+    /// [`Model::split_into_parts`]'s contract). With none agreeing, the rows are to be tried.
+    fn agreement(&mut self, witnesses: Vec<Vec<usize>>, pins: &[Pin]) -> PinsOutcome {
+        if let Err(conflict) = compatible_points(self.prepared, &witnesses, pins) {
+            return PinsOutcome::Disagree(conflict);
+        }
+        // Per free split operation: per row, how many parts can answer it.
+        let mut agreeing: Vec<(usize, Vec<usize>)> = Vec::new();
+        let mut slot_of_global: Vec<usize> = vec![usize::MAX; self.answers.len()];
+        for (global, parts) in self.prepared.parts.iter().enumerate() {
+            if let Some(parts) = parts {
+                if self.answers[global] == NEVER {
+                    slot_of_global[global] = agreeing.len();
+                    agreeing.push((global, vec![0; parts.answers.len()]));
+                }
+            }
+        }
+        if agreeing.is_empty() {
+            return PinsOutcome::Decided(self.linearizable(witnesses));
+        }
+        for (partition_index, partition) in self.prepared.partitions.iter().enumerate() {
+            let free_here =
+                partition.globals.iter().any(|&(global, part)| part != NEVER && self.answers[global] == NEVER);
+            if !free_here {
+                continue;
+            }
+            let order = &self.latest_witness[partition_index].as_ref().expect("every partition passed").order;
+            let mut state = self.model.initial_state();
+            for &local in order {
+                let (input, output) = self.local_op(partition_index, local as usize);
+                let global_part =
+                    (local as usize).checked_sub(partition.ops.len()).map(|index| partition.globals[index]);
+                if let Some((global, part)) = global_part {
+                    let slot = slot_of_global[global];
+                    if let (true, Some(parts)) = (slot != usize::MAX, &self.prepared.parts[global]) {
+                        for (row, answers) in parts.answers.iter().enumerate() {
+                            if self.model.step(&state, input, answers[part as usize].as_ref()).is_some() {
+                                agreeing[slot].1[row] += 1;
+                            }
+                        }
+                    }
+                }
+                state = self.model.step(&state, input, output).expect("a witness the model accepted");
+            }
+        }
+        for (global, counts) in agreeing {
+            let part_count = self.prepared.parts[global].as_ref().expect("split").parts.len();
+            if counts.contains(&part_count) {
+                continue;
+            }
+            // Rows most parts already answer first: the witnesses need the fewest changes.
+            let mut rows: Vec<u32> = (0..counts.len() as u32).collect();
+            rows.sort_by_key(|&row| (std::cmp::Reverse(counts[row as usize]), row));
+            return PinsOutcome::AnswersDisagree { global, rows };
+        }
+        PinsOutcome::Decided(self.linearizable(witnesses))
     }
 
     /// Depth-first over the globals' domains. While the partitions' witnesses disagree, one
@@ -493,12 +631,15 @@ impl<'check, M: Model> Checker<'check, M> {
     /// change their outcome: every point its other alternatives allow fails for the same
     /// reasons. Without this, one early split in the wrong half retried every narrowing of
     /// unrelated later globals before undoing it.
-    fn search_pins(&mut self, pins: &mut [Pin], first_conflict: Conflict) -> Verdict {
+    ///
+    /// A split operation whose parts' witnesses agree on no row of answers has its row fixed
+    /// to each in turn, the same way.
+    fn search_pins(&mut self, pins: &mut [Pin], first: PinsOutcome) -> Verdict {
         let globals = &self.prepared.globals;
         let mut order: Vec<usize> = (0..globals.len()).collect();
         order.sort_by_key(|&global| (globals[global].lo, globals[global].hi, global));
         let mut frames: Vec<SplitFrame> = Vec::new();
-        let mut outcome = PinsOutcome::Disagree(first_conflict);
+        let mut outcome = first;
         loop {
             if let Err(reason) = self.meter.charge_step() {
                 return Verdict::Unknown(reason);
@@ -511,6 +652,20 @@ impl<'check, M: Model> Checker<'check, M> {
                         Err(reason) => return Verdict::Unknown(reason),
                     };
                     frames.push(frame);
+                }
+                PinsOutcome::AnswersDisagree { global, rows } => {
+                    let domain_start = match pins[global] {
+                        Pin::Range { lo, .. } => lo,
+                        Pin::At { gap, .. } => gap,
+                    };
+                    frames.push(SplitFrame {
+                        global,
+                        before: pins[global],
+                        alternatives: Alternatives::Answers(rows),
+                        next: 0,
+                        seen_through_gap: 0,
+                        domain_start,
+                    });
                 }
                 PinsOutcome::Fail { seen_through_gap } => {
                     if let Some(frame) = frames.last_mut() {
@@ -528,15 +683,14 @@ impl<'check, M: Model> Checker<'check, M> {
                     break;
                 }
                 let seen_through_gap = frame.seen_through_gap;
-                pins[frame.global] = frame.before;
-                frames.pop();
+                let exhausted = frames.pop().expect("found above");
+                self.undo(pins, &exhausted);
                 while let Some(parent) = frames.last() {
-                    let Pin::Range { lo, .. } = parent.before else { unreachable!("only ranges are split") };
-                    if lo <= seen_through_gap || !self.backjump {
+                    if parent.domain_start <= seen_through_gap || !self.backjump {
                         break;
                     }
-                    pins[parent.global] = parent.before;
-                    frames.pop();
+                    let skipped = frames.pop().expect("found above");
+                    self.undo(pins, &skipped);
                     self.frames_skipped += 1;
                 }
                 if let Some(parent) = frames.last_mut() {
@@ -544,9 +698,20 @@ impl<'check, M: Model> Checker<'check, M> {
                 }
             }
             let frame = frames.last_mut().expect("found above");
-            pins[frame.global] = frame.alternatives[frame.next];
+            match &frame.alternatives {
+                Alternatives::Domains(domains) => pins[frame.global] = domains[frame.next],
+                Alternatives::Answers(rows) => self.answers[frame.global] = rows[frame.next],
+            }
             frame.next += 1;
             outcome = self.check_pins(pins);
+        }
+    }
+
+    /// Restores what a split frame changed.
+    fn undo(&mut self, pins: &mut [Pin], frame: &SplitFrame) {
+        match frame.alternatives {
+            Alternatives::Domains(_) => pins[frame.global] = frame.before,
+            Alternatives::Answers(_) => self.answers[frame.global] = NEVER,
         }
     }
 
@@ -564,10 +729,7 @@ impl<'check, M: Model> Checker<'check, M> {
     /// Checks every partition under `pins`. A failure is kept as evidence if it is the first.
     fn check_pins(&mut self, pins: &[Pin]) -> PinsOutcome {
         match self.check_all(pins) {
-            AllPartitions::Pass(witnesses) => match compatible_points(self.prepared, &witnesses, pins) {
-                Ok(()) => PinsOutcome::Decided(self.linearizable(witnesses)),
-                Err(conflict) => PinsOutcome::Disagree(conflict),
-            },
+            AllPartitions::Pass(witnesses) => self.agreement(witnesses, pins),
             AllPartitions::Fail { partition, stuck } => {
                 let seen_through_gap = self.seen_through_gap(partition, stuck.seen_through);
                 self.first_failure.get_or_insert((partition, stuck));
@@ -628,7 +790,14 @@ impl<'check, M: Model> Checker<'check, M> {
         // A gap with no canonical slot left is empty by symmetry, not by a failure: what it
         // depends on is not known, so nothing above it may be skipped.
         let seen_through_gap = if alternatives.is_empty() { u32::MAX } else { 0 };
-        Ok(SplitFrame { global, before: pins[global], alternatives, next: 0, seen_through_gap })
+        Ok(SplitFrame {
+            global,
+            before: pins[global],
+            alternatives: Alternatives::Domains(alternatives),
+            next: 0,
+            seen_through_gap,
+            domain_start: lo,
+        })
     }
 
     /// Every slot for the global among the globals already pinned to `gap`, except that globals
@@ -682,23 +851,45 @@ impl<'check, M: Model> Checker<'check, M> {
     }
 }
 
-/// A global whose domain was split: the alternatives are tried in turn, and the domain is
-/// restored when all have failed.
+/// A global whose domain, or a split operation whose row of answers, was split: the
+/// alternatives are tried in turn, and what they changed is restored when all have failed.
 struct SplitFrame {
     global: usize,
     before: Pin,
-    alternatives: Vec<Pin>,
+    alternatives: Alternatives,
     next: usize,
     /// The latest gap any failure below this frame looked at (see [`Checker::search_pins`]).
     seen_through_gap: u32,
+    /// Where the global's domain began before the split: a failure that looked at nothing
+    /// from there on cannot depend on this frame.
+    domain_start: u32,
+}
+
+enum Alternatives {
+    /// Narrower domains of the global.
+    Domains(Vec<Pin>),
+    /// Rows of [`Parts::answers`](super::Parts::answers) for a split operation.
+    Answers(Vec<u32>),
+}
+
+impl Alternatives {
+    fn len(&self) -> usize {
+        match self {
+            Alternatives::Domains(domains) => domains.len(),
+            Alternatives::Answers(rows) => rows.len(),
+        }
+    }
 }
 
 /// What checking every partition under some pins concluded.
 enum PinsOutcome {
     /// Linearizable, or out of budget.
     Decided(Verdict),
-    /// Every partition passes, but their witnesses disagree.
+    /// Every partition passes, but their witnesses disagree on points.
     Disagree(Conflict),
+    /// Every partition passes and the points agree, but the parts of this split operation
+    /// agree on no row of answers: `rows`, in the order to try them.
+    AnswersDisagree { global: usize, rows: Vec<u32> },
     /// A partition fails; its search looked at nothing after this gap.
     Fail { seen_through_gap: u32 },
 }
@@ -737,9 +928,11 @@ fn pinned_ranks(pins: &[Pin]) -> Vec<u32> {
 /// witness needs its call before the point (`m >= call + 1`); one after it needs its return
 /// after the point (`m <= return`). Two globals with a keyed operation between them in some
 /// witness must keep that order (`m_a <= m_b`, and `a` first within a shared gap); adjacent
-/// globals commute, so they constrain nothing. The constraints are met iff the order graph is
-/// acyclic and the lower bounds, pushed along it, stay within the upper bounds.
-fn compatible_points(prepared: &Prepared, witnesses: &[Vec<usize>], pins: &[Pin]) -> Result<(), Conflict> {
+/// globals commute, so they constrain nothing — except a split operation's part, whose answer
+/// depends on what came before it: it keeps its order with every global beside it, as a keyed
+/// operation would. The constraints are met iff the order graph is acyclic and the lower
+/// bounds, pushed along it, stay within the upper bounds.
+fn compatible_points<M: Model>(prepared: &Prepared<M>, witnesses: &[Vec<usize>], pins: &[Pin]) -> Result<(), Conflict> {
     let global_count = prepared.globals.len();
     if global_count == 0 {
         return Ok(());
@@ -766,6 +959,15 @@ fn compatible_points(prepared: &Prepared, witnesses: &[Vec<usize>], pins: &[Pin]
         let mut open_block: Vec<usize> = Vec::new();
         for &op in order {
             match prepared.global(op) {
+                Some(global) if prepared.globals[global].part_partitions.is_some() => {
+                    lower[global] = lower[global].max(call_bound);
+                    for &before in closed_block.iter().chain(&open_block) {
+                        successors[before].push(global);
+                    }
+                    // What follows comes after it, and so after everything before it.
+                    closed_block = vec![global];
+                    open_block.clear();
+                }
                 Some(global) => {
                     lower[global] = lower[global].max(call_bound);
                     for &before in &closed_block {

@@ -9,10 +9,11 @@
 //! assert!(KvModel.step(&state, &Command::get(Db(0), "a"), Some(&read_nil)).is_none());
 //! ```
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::refute::{refute_kv, Refutation};
-use super::{Footprint, Model, Shared};
+use super::{Footprint, Model, Parts, Shared};
 use crate::command::{Command, Db, Key, Response};
 use crate::history::Operation;
 
@@ -122,6 +123,34 @@ impl Model for KvModel {
         }
     }
 
+    /// A DEL of several keys is one DEL per key, and its count is how many of them found
+    /// their key: a row per choice of which keys those were. A count no choice of rows can make
+    /// up, or more than [`DEL_ANSWER_ROWS_MAX`] rows, keeps the DEL whole.
+    fn split_into_parts(
+        &self,
+        input: &Command,
+        output: Option<&Response>,
+    ) -> Option<Parts<(Db, Key), Command, Response>> {
+        let Command::Del { db, keys } = input else { return None };
+        let keys: BTreeSet<&Key> = keys.iter().collect();
+        if keys.len() < 2 {
+            return None;
+        }
+        let parts: Vec<((Db, Key), Command)> =
+            keys.iter().map(|&key| ((*db, key.clone()), Command::del(*db, [key.clone()]))).collect();
+        let answers = match output {
+            None => vec![vec![None; parts.len()]],
+            Some(Response::Count(count)) => {
+                let rows = rows_with_count(parts.len(), usize::try_from(*count).ok()?)?;
+                rows.into_iter()
+                    .map(|row| row.into_iter().map(|found| Some(Response::Count(u64::from(found)))).collect())
+                    .collect()
+            }
+            Some(_) => return None,
+        };
+        Some(Parts { parts, answers })
+    }
+
     fn refute_without_search(&self, history: &[Operation<Command, Response>]) -> Option<Refutation> {
         refute_kv(history)
     }
@@ -136,6 +165,37 @@ impl Model for KvModel {
             None => format!("{input} -> ?"),
         }
     }
+}
+
+/// Past this many ways to make up a DEL's count, the DEL stays whole: the checker would try each.
+pub const DEL_ANSWER_ROWS_MAX: usize = 64;
+
+/// Every choice of `count` among `parts` (`true`: that part found its key), in lexicographic
+/// order; `None` when there is none or more than [`DEL_ANSWER_ROWS_MAX`].
+fn rows_with_count(parts: usize, count: usize) -> Option<Vec<Vec<bool>>> {
+    if count > parts {
+        return None;
+    }
+    let mut rows = Vec::new();
+    let mut row = vec![false; parts];
+    // Depth-first over the parts, bounded by DEL_ANSWER_ROWS_MAX rows.
+    fn choose(row: &mut Vec<bool>, at: usize, left: usize, rows: &mut Vec<Vec<bool>>) -> bool {
+        if left == 0 {
+            if rows.len() == DEL_ANSWER_ROWS_MAX {
+                return false;
+            }
+            rows.push(row.clone());
+            return true;
+        }
+        if row.len() - at < left {
+            return true;
+        }
+        row[at] = true;
+        let more = choose(row, at + 1, left - 1, rows);
+        row[at] = false;
+        more && choose(row, at + 1, left, rows)
+    }
+    choose(&mut row, 0, count, &mut rows).then_some(rows)
 }
 
 fn accepts_ok(output: Option<&Response>) -> Option<()> {

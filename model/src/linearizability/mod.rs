@@ -30,7 +30,9 @@
 //! When the model's state is a product of per-key states and an operation touches only its keys
 //! ([`Footprint::Keys`]), a history is linearizable iff each key's sub-history is (Herlihy and
 //! Wing's locality; "P-compositionality" in Horn and Kroening). Keys joined by a multi-key
-//! operation (a DEL of several keys) form one partition.
+//! operation form one partition — unless the model cuts that operation into one part per key
+//! ([`Model::split_into_parts`]: a DEL of several keys is a DEL of each, its count the sum of
+//! theirs), which makes it a global operation over its keys alone (below).
 //!
 //! # Global operations (FLUSHDB)
 //!
@@ -85,6 +87,16 @@
 //!    events only up to some point, and globals whose domains begin after it cannot change its
 //!    result (Prosser's conflict-directed backjumping).
 //!
+//! A split operation (a DEL of several keys) is a global operation of the partitions of its
+//! parts only, and two more things hold it together. Its parts' answers must make up its own:
+//! the relaxed check leaves each part free to answer anything; when the points agree, each
+//! part's witness says what its key held there, and if no row of [`Parts::answers`] fits every
+//! part, the rows are tried in turn like the halves of a domain (a fixed row is exact, so a
+//! partition failing under it refutes the row). And its answer depends on what came before
+//! it, so in the agreement step it keeps its order with every global beside it in a witness,
+//! as a keyed operation does. Without this a few two-key DELs joined their keys into one
+//! partition, and its search ran out of time or memory.
+//!
 //! Globals of one effect class ([`Model::global_effect_class`]: two FLUSHDBs of one database)
 //! are interchangeable, which prunes both searches: among pending ones the partition search
 //! tries only the one that must return first (any linearization placing another there can swap
@@ -120,7 +132,7 @@ mod search;
 mod verdict;
 
 pub use budget::Options;
-pub use model::{Footprint, Model, Shared};
+pub use model::{Footprint, Model, Parts, Shared};
 pub use verdict::{Counterexample, PartitionOrder, Verdict, Witness};
 
 use crate::command::{Command, Response};

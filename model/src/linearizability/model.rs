@@ -60,6 +60,23 @@ pub trait Model: Sync {
         None
     }
 
+    /// For an operation on several keys that acts on each key alone (a DEL of several keys):
+    /// the same operation cut into one part per key, so that it need not join its keys'
+    /// partitions into one search. The checker then treats it like a global operation over
+    /// those keys only: every part at one point, with answers that make up the whole's.
+    ///
+    /// The contract: the operation's effect on each key is its part's, each part touches only
+    /// its key, and the whole answers `output` from a state iff, for some row of
+    /// [`Parts::answers`], every part answers its entry of the row from that state. `None` (the
+    /// default): the operation stays whole and joins its keys' partitions.
+    fn split_into_parts(
+        &self,
+        _input: &Self::Input,
+        _output: Option<&Self::Output>,
+    ) -> Option<Parts<Self::Key, Self::Input, Self::Output>> {
+        None
+    }
+
     /// Necessary conditions cheap enough to check before any search (see
     /// [`refute`](super::refute)): `Some` names an operation whose answer no order explains.
     /// The default checks nothing.
@@ -69,6 +86,16 @@ pub trait Model: Sync {
 
     /// One line for reports, e.g. `GET a -> 1`.
     fn describe(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;
+}
+
+/// An operation cut into one part per key: see [`Model::split_into_parts`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parts<Key, Input, Output> {
+    /// One operation per key, the keys distinct.
+    pub parts: Vec<(Key, Input)>,
+    /// Every way the whole answer splits into one answer per part, each row in the order of
+    /// `parts`; `None` in a row accepts any answer. No row: no state gives the whole answer.
+    pub answers: Vec<Vec<Option<Output>>>,
 }
 
 /// An immutable state whose hash is computed once: cloning it is a reference-count bump (atomic, so states may cross threads) and
