@@ -114,6 +114,26 @@ fn long_flushdbs_with_never_returned_ops_and_two_key_dels_are_decided_on_a_small
 }
 
 #[test]
+fn two_key_dels_no_longer_join_their_keys_on_the_2000_operation_shape() {
+    // Seeds 1 and 2 ran out of time and memory when a two-key DEL joined its keys' partitions;
+    // as global operations over their two keys they decide within a step budget (no clock, so
+    // the answer does not depend on the machine).
+    let shape = HistoryShape::named("long-flushdb-two-key-del").expect("shape");
+    for seed in 1..=3 {
+        let history = flushdb_history(seed, &shape);
+        let options = Options { steps_max: Some(20_000_000), timeout: None, ..Options::default() };
+        let verdict = check_client_history(&history, &options);
+        match &verdict {
+            Verdict::Linearizable(witness) => assert_eq!(witness.partitions.len(), 20, "seed {seed}: one per key"),
+            other => panic!("seed {seed}: {other}"),
+        }
+        let stale = stale_read_after_flush(&history).expect("a read to make stale");
+        let verdict = check_client_history(&stale, &options);
+        assert!(verdict.is_not_linearizable(), "seed {seed}: {verdict}");
+    }
+}
+
+#[test]
 fn a_register_that_starts_at_zero_is_said_with_initial_value() {
     //  client 0 |--read -> 0--|  |--write 1--|
     let history = vec![
