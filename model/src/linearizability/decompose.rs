@@ -8,10 +8,11 @@
 //! partition.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use super::budget::Meter;
 use super::prepare::{Partition, Prepared, NEVER};
-use super::search::{respects_real_time, Guide, Scratch, Search, SearchOp, SearchOutcome, Stuck};
+use super::search::{respects_real_time, FastHasher, Guide, Scratch, Search, SearchOp, SearchOutcome, Stuck};
 use super::verdict::{Counterexample, PartitionOrder, Verdict, Witness};
 use super::Model;
 use crate::history::Operation;
@@ -81,7 +82,8 @@ struct Checker<'check, M: Model> {
     meter: &'check mut Meter,
     /// Per partition: its keyed operations' (call, return) positions on its own timeline.
     keyed_positions: Vec<Vec<(u64, u64)>>,
-    memo: HashMap<MemoKey, PartitionResult>,
+    /// Keyed by long vectors of positions: hashed with [`FastHasher`], not SipHash.
+    memo: HashMap<MemoKey, PartitionResult, BuildHasherDefault<FastHasher>>,
     /// Estimated bytes held by `memo`.
     memo_bytes: usize,
     /// Storage of finished searches, reused by the next ones (see [`Checker::retire`]).
@@ -183,7 +185,7 @@ fn check_prepared_with<M: Model>(
         prepared,
         meter,
         keyed_positions,
-        memo: HashMap::new(),
+        memo: HashMap::default(),
         memo_bytes: 0,
         scratch: Vec::new(),
         first_failure: None,
@@ -841,7 +843,10 @@ impl<'check, M: Model> Checker<'check, M> {
             )
         };
         let chosen = candidates(&|global| conflict.lower[global] > conflict.upper[global])
-            .or_else(|| candidates(&|global| conflict.on_cycle[global]))
+            .or_else(|| {
+                let on_cycle = on_cycles(&conflict.successors, &conflict.cyclic);
+                candidates(&|global| on_cycle[global])
+            })
             .or_else(|| candidates(&|global| conflict.cyclic[global]))
             .or_else(|| candidates(&|_| true));
         let Some(global) = chosen else {
@@ -969,7 +974,9 @@ impl ClassOrder {
         let mut predecessors = vec![Vec::new(); globals.len()];
         for (position, &later) in order.iter().enumerate() {
             for &earlier in &order[..position] {
-                if class(earlier) == class(later) && globals[earlier].hi <= globals[later].hi {
+                // One returned before the other was called: every placement keeps that order.
+                let disjoint = globals[earlier].hi < globals[later].lo;
+                if class(earlier) == class(later) && globals[earlier].hi <= globals[later].hi && !disjoint {
                     predecessors[later].push(earlier);
                 }
             }
@@ -1070,12 +1077,12 @@ fn most_failed_under(candidates: impl Iterator<Item = usize>, failures_under: &[
 
 /// Why the witnesses do not agree: per global, the lowest gap they allow (pushed along the
 /// order they impose), the highest, whether it sits on or after a cycle of that order, and
-/// whether it sits on one (or on a path between two).
+/// the order itself (to find the cycles, when a split needs them).
 struct Conflict {
     lower: Vec<u32>,
     upper: Vec<u32>,
     cyclic: Vec<bool>,
-    on_cycle: Vec<bool>,
+    successors: Vec<Vec<usize>>,
 }
 
 /// For each global, its position among all pinned globals ordered by (gap, rank): what decides
@@ -1203,8 +1210,7 @@ fn compatible_points<M: Model>(prepared: &Prepared<M>, witnesses: &[Vec<usize>],
     if agrees {
         Ok(())
     } else {
-        let on_cycle = on_cycles(&successors, &cyclic);
-        Err(Conflict { lower, upper, cyclic, on_cycle })
+        Err(Conflict { lower, upper, cyclic, successors })
     }
 }
 

@@ -87,6 +87,15 @@
 //!    events only up to some point, and globals whose domains begin after it cannot change its
 //!    result (Prosser's conflict-directed backjumping).
 //!
+//!    Two more keep the number of splits down. Of two interchangeable globals (below) whose
+//!    intervals are in the same order at both ends, the earlier may be taken to take effect
+//!    first — swapping the points of an out-of-order pair keeps both in their intervals — so a
+//!    domain narrowed for one narrows the others and mirror images are never searched. And the
+//!    global split is one whose bounds cross, else one on a cycle of the order, choosing the
+//!    one most failures were found under so far (a conflict weight, as in dom/wdeg): a region
+//!    that keeps failing is split before unrelated globals above it, which would otherwise be
+//!    retried for each of its alternatives.
+//!
 //! A split operation (a DEL of several keys) is a global operation of the partitions of its
 //! parts only, and two more things hold it together. Its parts' answers must make up its own:
 //! the relaxed check leaves each part free to answer anything; when the points agree, each

@@ -21,12 +21,23 @@ pub(crate) struct Partition {
     /// global of all keys, and the split operations with a part on its keys. Per global: its
     /// index in [`Prepared::globals`] and the index of the part here (`NEVER`: not split).
     pub globals: Vec<(usize, u32)>,
+    /// `events_before` for every event index up to `event_count`, when that fits
+    /// [`EVENTS_BEFORE_TABLES_MAX`]: the placement search asks for it per global, per partition,
+    /// per check.
+    events_before_table: Vec<u32>,
 }
+
+/// Entries of all partitions' `events_before` tables together (4 bytes each): past this, a
+/// binary search answers instead.
+const EVENTS_BEFORE_TABLES_MAX: usize = 4 << 20;
 
 impl Partition {
     /// How many of this partition's events come before global event index `event`.
     pub fn events_before(&self, event: u32) -> u32 {
-        self.event_indices.partition_point(|&index| index < event) as u32
+        match self.events_before_table.get(event as usize) {
+            Some(&before) => before,
+            None => self.event_indices.partition_point(|&index| index < event) as u32,
+        }
     }
 }
 
@@ -170,6 +181,17 @@ impl<M: Model> Prepared<M> {
                 .collect();
             partition.event_indices.sort_unstable();
         }
+        if partition_count.saturating_mul(event_count as usize + 1) <= EVENTS_BEFORE_TABLES_MAX {
+            for partition in &mut partitions {
+                let mut table = Vec::with_capacity(event_count as usize + 1);
+                let mut before = 0u32;
+                for event in 0..=event_count {
+                    table.push(before);
+                    before += u32::from(partition.event_indices.get(before as usize) == Some(&event));
+                }
+                partition.events_before_table = table;
+            }
+        }
         let mut global_of_op = vec![NEVER; ops.len()];
         for (global, op) in globals.iter().enumerate() {
             global_of_op[op.op] = global as u32;
@@ -247,7 +269,7 @@ fn partition_by_keys<Key: Ord + Clone + std::fmt::Debug>(
                 Some(keys) => format!("keys {keys:?}"),
                 None => "no key".to_string(),
             };
-            Partition { name, ops, event_indices: Vec::new(), globals: Vec::new() }
+            Partition { name, ops, event_indices: Vec::new(), globals: Vec::new(), events_before_table: Vec::new() }
         })
         .collect();
     let partition_of_key =
@@ -262,4 +284,24 @@ fn find_root(parent: &mut [usize], mut id: usize) -> usize {
         id = parent[id];
     }
     id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linearizability::generate::{flushdb_history, HistoryShape};
+    use crate::linearizability::kv::KvModel;
+
+    #[test]
+    fn the_events_before_table_answers_what_the_binary_search_does() {
+        let shape = HistoryShape { ops_total: 400, two_key_del_per_mille: 20, ..HistoryShape::default() };
+        let prepared = Prepared::new(&KvModel, &flushdb_history(5, &shape));
+        assert!(prepared.partitions.iter().all(|partition| !partition.events_before_table.is_empty()));
+        for partition in &prepared.partitions {
+            for event in (0..=prepared.event_count).chain([NEVER]) {
+                let searched = partition.event_indices.partition_point(|&index| index < event) as u32;
+                assert_eq!(partition.events_before(event), searched, "{} at {event}", partition.name);
+            }
+        }
+    }
 }
