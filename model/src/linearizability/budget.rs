@@ -52,6 +52,9 @@ pub(crate) struct Meter {
     deadline: Option<Instant>,
     steps_max: Option<u64>,
     pub(crate) steps_used: u64,
+    /// For a thread's share: the steps the whole check had spent when it was made, so that
+    /// what the share reports counts them too (the other threads' steps it cannot see).
+    steps_before_share: Option<u64>,
     memo_bytes_max: usize,
     /// Estimated memo bytes held by all live searches (paused ones included).
     memo_bytes_held: usize,
@@ -73,6 +76,7 @@ impl Meter {
             deadline: self.deadline,
             steps_max: self.steps_max.map(|steps_max| steps_max.saturating_sub(self.steps_used) / parts as u64),
             steps_used: 0,
+            steps_before_share: Some(self.steps_used),
             memo_bytes_max: self.memo_bytes_max.saturating_sub(self.memo_bytes_held) / parts,
             memo_bytes_held: 0,
             resident_bytes_max: self.resident_bytes_max,
@@ -91,6 +95,7 @@ impl Meter {
             deadline: options.timeout.map(|timeout| Instant::now() + timeout),
             steps_max: options.steps_max,
             steps_used: 0,
+            steps_before_share: None,
             memo_bytes_max: options.memo_bytes_max,
             memo_bytes_held: 0,
             resident_bytes_max: options.resident_bytes_max,
@@ -118,13 +123,21 @@ impl Meter {
         self.steps_used += 1;
         if let Some(steps_max) = self.steps_max {
             if self.steps_used > steps_max {
-                return Err(format!("step budget of {steps_max} spent"));
+                return Err(match self.steps_before_share {
+                    None => format!("step budget of {steps_max} spent"),
+                    Some(before) => {
+                        format!("step budget spent ({before} steps, then this thread's share of {steps_max})")
+                    }
+                });
             }
         }
         if self.steps_used.is_multiple_of(STEPS_PER_CLOCK_READ) {
             if let Some(deadline) = self.deadline {
                 if Instant::now() >= deadline {
-                    return Err(format!("timed out after {} search steps", self.steps_used));
+                    return Err(match self.steps_before_share {
+                        None => format!("timed out after {} search steps", self.steps_used),
+                        Some(before) => format!("timed out after more than {} search steps", before + self.steps_used),
+                    });
                 }
             }
         }
