@@ -138,23 +138,27 @@ fn a_get_overlapping_a_flushdb_may_see_the_value_or_nil() {
 }
 
 #[test]
-fn one_flushdb_cannot_take_effect_at_two_points_for_two_keys() {
-    // Key a sees the flush before client 3's reads, key b after — per key each is fine, but
-    // the single FLUSHDB cannot be in two places: the relaxed per-key check passes, the exact
-    // decomposition must not.
+fn one_flushdb_or_two_key_del_cannot_take_effect_at_two_points_for_two_keys() {
+    // Key a sees the operation before client 3's reads, key b after — per key each is fine,
+    // but the single FLUSHDB (or DEL a b, a global operation over its two keys) cannot be in
+    // two places: the relaxed per-key check passes, the exact decomposition must not.
     //  c1 |SET a 1| |SET b 1|
-    //  c2                      |--------------FLUSHDB--------------|
+    //  c2                      |--------------FLUSHDB / DEL a b -> 2--------------|
     //  c3                        |GET a -> nil|  then  |GET b -> 1|
-    let history = vec![
-        op(1, 0, 5, Command::set(Db(0), "a", "1"), Response::Ok),
-        op(1, 6, 9, Command::set(Db(0), "b", "1"), Response::Ok),
-        op(2, 10, 100, Command::FlushDb { db: Db(0) }, Response::Ok),
-        op(3, 20, 30, Command::get(Db(0), "a"), Response::Value(None)),
-        op(3, 40, 50, Command::get(Db(0), "b"), Response::Value(Some("1".into()))),
-    ];
-    let verdict = check_client_history(&history, &Options::default());
-    assert!(verdict.is_not_linearizable(), "{verdict}");
-    assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(false));
+    for (global, answer) in
+        [(Command::FlushDb { db: Db(0) }, Response::Ok), (Command::del(Db(0), ["a", "b"]), Response::Count(2))]
+    {
+        let history = vec![
+            op(1, 0, 5, Command::set(Db(0), "a", "1"), Response::Ok),
+            op(1, 6, 9, Command::set(Db(0), "b", "1"), Response::Ok),
+            op(2, 10, 100, global.clone(), answer),
+            op(3, 20, 30, Command::get(Db(0), "a"), Response::Value(None)),
+            op(3, 40, 50, Command::get(Db(0), "b"), Response::Value(Some("1".into()))),
+        ];
+        let verdict = check_client_history(&history, &Options::default());
+        assert!(verdict.is_not_linearizable(), "{global}: {verdict}");
+        assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(false), "{global}");
+    }
 }
 
 #[test]
@@ -218,25 +222,6 @@ fn a_two_key_del_keeps_its_keys_apart_and_its_count_must_add_up() {
     // ...but not if a read of b after both, yet overlapping neither, sees it.
     //  c4                                          |GET b -> 1|
     history.push(op(4, 30, 40, Command::get(Db(0), "b"), Response::Value(Some("1".into()))));
-    let verdict = check_client_history(&history, &Options::default());
-    assert!(verdict.is_not_linearizable(), "{verdict}");
-    assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(false));
-}
-
-#[test]
-fn a_two_key_del_takes_effect_at_one_point_for_both_keys() {
-    // Reads pin the DEL's point per key: a is gone before GET a, b still there at GET b,
-    // which comes later — one DEL cannot be in both places, though each key alone is fine.
-    //  c1 |SET a 1| |SET b 1|
-    //  c2                      |----------------DEL a b -> 2----------------|
-    //  c3                        |GET a -> nil|  then  |GET b -> 1|
-    let history = vec![
-        op(1, 0, 5, Command::set(Db(0), "a", "1"), Response::Ok),
-        op(1, 6, 9, Command::set(Db(0), "b", "1"), Response::Ok),
-        op(2, 10, 100, Command::del(Db(0), ["a", "b"]), Response::Count(2)),
-        op(3, 20, 30, Command::get(Db(0), "a"), Response::Value(None)),
-        op(3, 40, 50, Command::get(Db(0), "b"), Response::Value(Some("1".into()))),
-    ];
     let verdict = check_client_history(&history, &Options::default());
     assert!(verdict.is_not_linearizable(), "{verdict}");
     assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(false));
