@@ -630,13 +630,11 @@ impl<'check, M: Model> Checker<'check, M> {
                 let (input, output) = self.local_op(partition_index, local as usize);
                 let global_part =
                     (local as usize).checked_sub(partition.ops.len()).map(|index| partition.globals[index]);
-                if let Some((global, part)) = global_part {
-                    let slot = slot_of_global[global];
-                    if let (true, Some(parts)) = (slot != usize::MAX, &self.prepared.parts[global]) {
-                        for (row, answers) in parts.answers.iter().enumerate() {
-                            if self.model.step(&state, input, answers[part as usize].as_ref()).is_some() {
-                                agreeing[slot].1[row] += 1;
-                            }
+                if let Some((global, part)) = global_part.filter(|&(global, _)| slot_of_global[global] != usize::MAX) {
+                    let parts = self.prepared.parts[global].as_ref().expect("a free row belongs to a split operation");
+                    for (row, answers) in parts.answers.iter().enumerate() {
+                        if self.model.step(&state, input, answers[part as usize].as_ref()).is_some() {
+                            agreeing[slot_of_global[global]].1[row] += 1;
                         }
                     }
                 }
