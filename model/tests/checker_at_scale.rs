@@ -14,7 +14,9 @@ use replsim_model::linearizability::generate::{
 use replsim_model::linearizability::kv::KvModel;
 use replsim_model::linearizability::refute::refute_kv;
 use replsim_model::linearizability::register::{RegisterInput, RegisterModel, RegisterOutput};
-use replsim_model::linearizability::{check, check_client_history, Options, Verdict};
+use replsim_model::linearizability::{
+    check, check_client_history, Options, SplitOperations, Verdict, WHOLE_FIRST_STEPS,
+};
 
 fn op(client: u64, call: u64, returned: u64, input: Command, output: Response) -> Operation<Command, Response> {
     Operation { client, call: SimTime(call), returned: Some(SimTime(returned)), input, output: Some(output) }
@@ -130,6 +132,34 @@ fn two_key_dels_no_longer_join_their_keys_on_the_2000_operation_shape() {
         let stale = stale_read_after_flush(&history).expect("a read to make stale");
         let verdict = check_client_history(&stale, &options);
         assert!(verdict.is_not_linearizable(), "seed {seed}: {verdict}");
+    }
+}
+
+#[test]
+fn a_small_history_dense_with_two_key_dels_is_decided_with_its_keys_joined() {
+    // Like a live swarm run: 300 operations on 6 keys, one in eight a two-key DEL and as many
+    // FLUSHDBs. Split, each DEL is one more global operation to place; joined, the whole
+    // history is one partition and no placement needs agreeing on. The default tries joined
+    // first, briefly, and decides here; splitting always reaches the same verdict.
+    let shape = HistoryShape {
+        ops_total: 300,
+        clients: 8,
+        keys: 6,
+        flushdb_per_mille: 120,
+        two_key_del_per_mille: 120,
+        ..HistoryShape::default()
+    };
+    for seed in 0..4 {
+        let history = flushdb_history(seed, &shape);
+        let budget = Options { steps_max: Some(WHOLE_FIRST_STEPS), timeout: None, ..Options::default() };
+        let adaptive = check_client_history(&history, &budget);
+        match &adaptive {
+            Verdict::Linearizable(witness) => assert_eq!(witness.partitions.len(), 1, "seed {seed}: joined"),
+            other => panic!("seed {seed}: {other}"),
+        }
+        let always = Options { split_operations: SplitOperations::Always, ..Options::default() };
+        let split = check_client_history(&history, &always);
+        assert!(!split.is_not_linearizable(), "seed {seed}: split says {split}");
     }
 }
 

@@ -10,7 +10,9 @@ use replsim_model::linearizability::generate::{
     answer_in_point_order, change_one_read, flushdb_history, stale_read_after_flush, HistoryShape, SplitMix,
 };
 use replsim_model::linearizability::kv::{KvModel, KvState};
-use replsim_model::linearizability::{check, check_client_history, Footprint, Model, Options, Verdict};
+use replsim_model::linearizability::{
+    check, check_client_history, Footprint, Model, Options, SplitOperations, Verdict,
+};
 
 fn shape() -> impl Strategy<Value = HistoryShape> {
     (1usize..120, 1usize..12, 1usize..6, 0u32..150).prop_map(|(ops_total, clients, keys, flushdb_per_mille)| {
@@ -108,11 +110,16 @@ fn the_checker_agrees_with_brute_force_on_ten_thousand_small_flushdb_histories()
     for iteration in 0..10_000 {
         let history = small_random_history(&mut random);
         let expected = check_brute_force(&KvModel, &history, 10_000_000).expect("small enough to enumerate");
-        let verdict = check(&KvModel, &history, &Options::default());
-        match (&verdict, expected) {
-            (Verdict::Linearizable(_), true) => linearizable += 1,
-            (Verdict::NotLinearizable(_), false) => not += 1,
-            _ => panic!("iteration {iteration}: brute force says {expected}, checker says {verdict}\n{history:#?}"),
+        // Multi-key DELs split into per-key parts, and joining their keys: both must be exact.
+        for split_operations in [SplitOperations::Always, SplitOperations::Never] {
+            let verdict = check(&KvModel, &history, &Options { split_operations, ..Options::default() });
+            match (&verdict, expected) {
+                (Verdict::Linearizable(_), true) => linearizable += 1,
+                (Verdict::NotLinearizable(_), false) => not += 1,
+                _ => panic!(
+                    "iteration {iteration} ({split_operations:?}): brute force says {expected}, checker says {verdict}\n{history:#?}"
+                ),
+            }
         }
     }
     println!("{linearizable} linearizable, {not} not linearizable");
@@ -155,7 +162,7 @@ fn one_flushdb_or_two_key_del_cannot_take_effect_at_two_points_for_two_keys() {
             op(3, 20, 30, Command::get(Db(0), "a"), Response::Value(None)),
             op(3, 40, 50, Command::get(Db(0), "b"), Response::Value(Some("1".into()))),
         ];
-        let verdict = check_client_history(&history, &Options::default());
+        let verdict = check_client_history(&history, &split_always());
         assert!(verdict.is_not_linearizable(), "{global}: {verdict}");
         assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(false), "{global}");
     }
@@ -189,6 +196,11 @@ fn two_overlapping_flushdbs_of_different_databases_may_take_effect_at_different_
     assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(false));
 }
 
+/// Multi-key DELs always split into per-key parts: what the two-key DEL stories are about.
+fn split_always() -> Options {
+    Options { split_operations: SplitOperations::Always, ..Options::default() }
+}
+
 /// The partitions a verdict's witness names, e.g. `["key (Db(0), \"a\")", ...]`.
 fn witness_partitions(verdict: &Verdict) -> Vec<String> {
     match verdict {
@@ -208,21 +220,21 @@ fn a_two_key_del_keeps_its_keys_apart_and_its_count_must_add_up() {
         op(1, 6, 9, Command::set(Db(0), "b", "1"), Response::Ok),
         op(2, 10, 20, Command::del(Db(0), ["a", "b"]), Response::Count(1)),
     ];
-    let verdict = check_client_history(&history, &Options::default());
+    let verdict = check_client_history(&history, &split_always());
     assert!(verdict.is_not_linearizable(), "{verdict}");
     assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(false));
 
     // A DEL b beside it may take b first: then the two-key DEL finds only a.
     //  c3                   |DEL b -> 1|
     history.push(op(3, 10, 20, Command::del(Db(0), ["b"]), Response::Count(1)));
-    let verdict = check_client_history(&history, &Options::default());
+    let verdict = check_client_history(&history, &split_always());
     assert_eq!(witness_partitions(&verdict).len(), 2, "the DEL must not join a and b: {verdict}");
     assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(true));
 
     // ...but not if a read of b after both, yet overlapping neither, sees it.
     //  c4                                          |GET b -> 1|
     history.push(op(4, 30, 40, Command::get(Db(0), "b"), Response::Value(Some("1".into()))));
-    let verdict = check_client_history(&history, &Options::default());
+    let verdict = check_client_history(&history, &split_always());
     assert!(verdict.is_not_linearizable(), "{verdict}");
     assert_eq!(check_brute_force(&KvModel, &history, 1_000_000), Some(false));
 }
@@ -240,10 +252,10 @@ fn a_del_with_too_many_ways_to_make_up_its_count_stays_whole() {
         })
         .collect();
     history.push(op(2, 100, 110, Command::del(Db(0), keys.clone()), Response::Count(5)));
-    let verdict = check_client_history(&history, &Options::default());
+    let verdict = check_client_history(&history, &split_always());
     assert_eq!(witness_partitions(&verdict).len(), 1, "{verdict}");
     history.last_mut().expect("the DEL").output = Some(Response::Count(4));
-    assert!(check_client_history(&history, &Options::default()).is_not_linearizable());
+    assert!(check_client_history(&history, &split_always()).is_not_linearizable());
 }
 
 #[test]
@@ -324,7 +336,8 @@ fn the_placement_search_agrees_with_one_whole_history_search() {
             change_one_read(&mut history, &mut random);
         }
         let whole = check(&WholeHistoryKv, &history, &Options::default());
-        let decomposed = check(&KvModel, &history, &Options::default());
+        let decomposed =
+            check(&KvModel, &history, &Options { split_operations: SplitOperations::Always, ..Options::default() });
         match (&whole, &decomposed) {
             (Verdict::Unknown(_), _) => undecided += 1,
             (Verdict::Linearizable(_), Verdict::Linearizable(_)) => linearizable += 1,

@@ -1351,7 +1351,7 @@ mod tests {
                 change_one_read(&mut history, &mut random);
             }
             let options = Options { steps_max: Some(3_000_000), timeout: None, ..Options::default() };
-            let prepared = Prepared::new(&KvModel, &history);
+            let prepared = Prepared::new(&KvModel, &history, true);
             let run =
                 |pruning| check_prepared_with(&KvModel, &history, &prepared, &mut Meter::new(&options), 1, pruning);
             let (pruned, counts) = run(Pruning::ALL);

@@ -78,7 +78,9 @@ pub(crate) type ModelParts<M> = Parts<<M as Model>::Key, <M as Model>::Input, <M
 type EventKey = (u64, u8, usize);
 
 impl<M: Model> Prepared<M> {
-    pub fn new(model: &M, ops: &[Operation<M::Input, M::Output>]) -> Prepared<M> {
+    /// `split`: whether operations the model can split into parts are split (see
+    /// [`SplitOperations`](super::SplitOperations)); otherwise they join their keys.
+    pub fn new(model: &M, ops: &[Operation<M::Input, M::Output>], split_operations: bool) -> Prepared<M> {
         let mut keyed: Vec<(usize, Vec<M::Key>)> = Vec::new();
         let mut global_ops: Vec<usize> = Vec::new();
         // History index and parts of each operation split into parts.
@@ -91,7 +93,7 @@ impl<M: Model> Prepared<M> {
             match model.footprint(&op.input) {
                 Footprint::Global => global_ops.push(index),
                 Footprint::Keys(keys) => match model.split_into_parts(&op.input, op.output.as_ref()) {
-                    Some(parts) if keys.len() >= 2 => split.push((index, parts)),
+                    Some(parts) if split_operations && keys.len() >= 2 => split.push((index, parts)),
                     _ => keyed.push((index, keys)),
                 },
             }
@@ -295,7 +297,7 @@ mod tests {
     #[test]
     fn the_events_before_table_answers_what_the_binary_search_does() {
         let shape = HistoryShape { ops_total: 400, two_key_del_per_mille: 20, ..HistoryShape::default() };
-        let prepared = Prepared::new(&KvModel, &flushdb_history(5, &shape));
+        let prepared = Prepared::new(&KvModel, &flushdb_history(5, &shape), true);
         assert!(prepared.partitions.iter().all(|partition| !partition.events_before_table.is_empty()));
         for partition in &prepared.partitions {
             for event in (0..=prepared.event_count).chain([NEVER]) {
