@@ -104,7 +104,10 @@
 //! partition failing under it refutes the row). And its answer depends on what came before
 //! it, so in the agreement step it keeps its order with every global beside it in a witness,
 //! as a keyed operation does. Without this a few two-key DELs joined their keys into one
-//! partition, and its search ran out of time or memory.
+//! partition, and its search ran out of time or memory. Splitting has its own cost — one more
+//! global to place per split operation — so by default ([`SplitOperations::Adaptive`]) a
+//! history is first checked with its multi-key operations joined, for a few search steps, and
+//! split only if that does not decide: both answers are exact.
 //!
 //! Globals of one effect class ([`Model::global_effect_class`]: two FLUSHDBs of one database)
 //! are interchangeable, which prunes both searches: among pending ones the partition search
