@@ -157,25 +157,18 @@ pub fn check<M: Model>(model: &M, history: &[Operation<M::Input, M::Output>], op
         return Verdict::NotLinearizable(decompose::refuted(model, history, &refutation));
     }
     let mut meter = budget::Meter::new(options);
-    let whole = || prepare::Prepared::new(model, history, false);
-    let split = || prepare::Prepared::new(model, history, true);
-    match options.split_operations {
-        SplitOperations::Never => decompose::check_prepared(model, history, &whole(), &mut meter, options.threads),
-        SplitOperations::Always => decompose::check_prepared(model, history, &split(), &mut meter, options.threads),
-        SplitOperations::Adaptive => {
-            let whole = whole();
-            if !history.iter().any(|op| model.split_into_parts(&op.input, op.output.as_ref()).is_some()) {
-                return decompose::check_prepared(model, history, &whole, &mut meter, options.threads);
-            }
-            let mut first = meter.capped(WHOLE_FIRST_STEPS);
-            let verdict = decompose::check_prepared(model, history, &whole, &mut first, options.threads);
-            meter.join(&first);
-            match verdict {
-                // Either answer is exact; only running out sends the check on to the split search.
-                Verdict::Unknown(_) => decompose::check_prepared(model, history, &split(), &mut meter, options.threads),
-                decided => decided,
-            }
-        }
+    let prepared = prepare::Prepared::new(model, history, options.split_operations != SplitOperations::Never);
+    if options.split_operations != SplitOperations::Adaptive || !prepared.has_split_operations() {
+        return decompose::check_prepared(model, history, &prepared, &mut meter, options.threads);
+    }
+    let whole = prepare::Prepared::new(model, history, false);
+    let mut first = meter.capped(WHOLE_FIRST_STEPS);
+    let verdict = decompose::check_prepared(model, history, &whole, &mut first, options.threads);
+    meter.join(&first);
+    match verdict {
+        // Either answer is exact; only running out sends the check on to the split search.
+        Verdict::Unknown(_) => decompose::check_prepared(model, history, &prepared, &mut meter, options.threads),
+        decided => decided,
     }
 }
 

@@ -201,6 +201,11 @@ impl<M: Model> Prepared<M> {
         Prepared { event_count, call_event, return_event, partitions, globals, parts, global_of_op }
     }
 
+    /// Whether any operation was split into parts (see [`Model::split_into_parts`]).
+    pub fn has_split_operations(&self) -> bool {
+        self.parts.iter().any(Option::is_some)
+    }
+
     /// The index in `globals` of history operation `op`, if it is a global operation.
     pub fn global(&self, op: usize) -> Option<usize> {
         match self.global_of_op[op] {
