@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::refute::{refute_kv, Refutation};
-use super::{Footprint, Model, Parts, Shared};
+use super::{Footprint, KeyEffect, Model, Parts, Shared};
 use crate::command::{Command, Db, Key, Response};
 use crate::history::Operation;
 
@@ -151,6 +151,33 @@ impl Model for KvModel {
         Some(Parts { parts, answers })
     }
 
+    fn effect_on_key(&self, input: &Command, output: Option<&Response>, key: &(Db, Key)) -> KeyEffect {
+        let (key_db, key) = (key.0, key.1.as_str());
+        match input {
+            Command::Get { db, key: read } if (*db, read.as_str()) == (key_db, key) => match output {
+                Some(Response::Value(None)) => KeyEffect::ObservesAbsent,
+                Some(Response::Value(Some(value))) => KeyEffect::ObservesValue(value_hash(value)),
+                _ => KeyEffect::Unknown,
+            },
+            Command::Set { db, key: written, value } if (*db, written.as_str()) == (key_db, key) => match output {
+                None | Some(Response::Ok) => KeyEffect::Writes(value_hash(value)),
+                Some(_) => KeyEffect::Unknown,
+            },
+            Command::Del { db, keys } if *db == key_db && keys.iter().any(|deleted| deleted == key) => {
+                match (keys.len(), output) {
+                    (_, None) => KeyEffect::Clears,
+                    (1, Some(Response::Count(0))) => KeyEffect::ObservesAbsent,
+                    (1, Some(Response::Count(1))) => KeyEffect::ObservesPresentThenClears,
+                    // A whole DEL of several keys: what it found of this key is not known.
+                    _ => KeyEffect::Unknown,
+                }
+            }
+            Command::FlushDb { db } if *db == key_db => KeyEffect::Clears,
+            Command::FlushAll { .. } => KeyEffect::Clears,
+            _ => KeyEffect::Nothing,
+        }
+    }
+
     fn refute_without_search(&self, history: &[Operation<Command, Response>]) -> Option<Refutation> {
         refute_kv(history)
     }
@@ -196,6 +223,14 @@ fn rows_with_count(parts: usize, count: usize) -> Option<Vec<Vec<bool>>> {
         more && choose(row, at + 1, left, rows)
     }
     choose(&mut row, 0, count, &mut rows).then_some(rows)
+}
+
+/// A value's identity for [`KeyEffect`]: two values with one hash would only make the test
+/// refute less, never wrongly (a read then has more candidate sources and fewer killers).
+fn value_hash(value: &str) -> u64 {
+    let mut hasher = super::search::FastHasher::default();
+    std::hash::Hasher::write(&mut hasher, value.as_bytes());
+    std::hash::Hasher::finish(&hasher)
 }
 
 fn accepts_ok(output: Option<&Response>) -> Option<()> {

@@ -12,6 +12,7 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 
+use super::intervals::KeyEffect;
 use super::refute::Refutation;
 use crate::history::Operation;
 
@@ -82,6 +83,15 @@ pub trait Model: Sync {
     /// The default checks nothing.
     fn refute_without_search(&self, _history: &[Operation<Self::Input, Self::Output>]) -> Option<Refutation> {
         None
+    }
+
+    /// What the operation needs of `key` before it and leaves in it, for a necessary condition
+    /// the checker tests before searching a partition under narrowed positions (see
+    /// `intervals` module of [`linearizability`](super)): a read needs a write of its value (or, for nil, a clear
+    /// or the initial state, which must hold no key) with nothing wholly between them in real
+    /// time that undoes it. [`KeyEffect::Unknown`] (the default) skips the test for the key.
+    fn effect_on_key(&self, _input: &Self::Input, _output: Option<&Self::Output>, _key: &Self::Key) -> KeyEffect {
+        KeyEffect::Unknown
     }
 
     /// One line for reports, e.g. `GET a -> 1`.

@@ -376,6 +376,16 @@ impl<State: Clone + Eq> Memo<State> {
 /// What a finished search leaves for the next one: its memo's storage, emptied.
 pub(crate) struct Scratch<State>(Memo<State>);
 
+impl<State> Scratch<State> {
+    /// Bytes of storage it holds: a search that will grow a large memo should get the largest.
+    pub fn capacity_bytes(&self) -> usize {
+        let memo = &self.0;
+        memo.slots.capacity() * 4
+            + memo.sets.capacity() * 8
+            + memo.entries.capacity() * std::mem::size_of::<(u64, State)>()
+    }
+}
+
 /// One choice of the search: the operation linearized, the state before it, and whether it
 /// was forced (see [`Search::run`]).
 struct Choice<State> {

@@ -1,0 +1,334 @@
+//! A necessary condition for one partition under given positions, checked in O(n log n) before
+//! its search: every observation needs a source that real time lets it see.
+//!
+//! ```text
+//! SET a 1   |--|                                 the source of the read's 1 ...
+//! FLUSHDB         |--|                           ... is cut off by a FLUSHDB wholly between
+//! GET a -> 1            |--|                     them: no linearization lets it read 1
+//! ```
+//!
+//! For an operation `R` that observes a key (a read of a value, a read of nil, a DEL that
+//! found or did not find its key): in any linearization, let `S` be the last operation before
+//! `R` that put the key in the observed condition (a write of the value, a clear, or the initial
+//! state for nil). Nothing between `S` and `R` in the linearization undoes it; and an operation
+//! called after `S` returned and returning before `R` was called lies between them in every
+//! linearization. So some candidate `S` called before `R` returned has no such "killer" wholly
+//! between it and `R`. The candidate that returned last has the fewest killers after it, so it
+//! alone is tested. Passing proves nothing; failing refutes the partition under these positions
+//! with the operations named, where the search would have to explore every order first (on
+//! `20000-ops`, most partitions that fail under a narrowed FLUSHDB fail this way).
+
+use super::search::{SearchOp, Stuck};
+use super::Model;
+
+/// What an operation needs of one key before it and leaves in it after: see
+/// [`Model::effect_on_key`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyEffect {
+    /// Touches the key in a way the test does not follow: the test is skipped for that key.
+    Unknown,
+    /// Neither needs nor changes anything of the key.
+    Nothing,
+    /// Needs the key absent (a read of nil, a DEL that deleted nothing) and leaves it absent.
+    ObservesAbsent,
+    /// Needs the key present with any value (a DEL that deleted it), and clears it.
+    ObservesPresentThenClears,
+    /// Needs the key holding the value with this hash (a read), and leaves it.
+    ObservesValue(u64),
+    /// Clears the key whatever it held (FLUSHDB, a DEL without an answer).
+    Clears,
+    /// Writes the value with this hash.
+    Writes(u64),
+}
+
+/// Operations ordered by call with the least return from each on: "does one of them lie
+/// wholly inside (after, before)?" in O(log n).
+struct ByCall {
+    /// (call, return, local index), ascending by call.
+    ops: Vec<(u64, u64, usize)>,
+    /// `least_return_from[i]`: the least return (and its op) among `ops[i..]`.
+    least_return_from: Vec<(u64, usize)>,
+}
+
+impl ByCall {
+    fn new(mut ops: Vec<(u64, u64, usize)>) -> ByCall {
+        ops.sort_unstable();
+        let mut least_return_from = vec![(u64::MAX, usize::MAX); ops.len() + 1];
+        for index in (0..ops.len()).rev() {
+            least_return_from[index] = least_return_from[index + 1].min((ops[index].1, ops[index].2));
+        }
+        ByCall { ops, least_return_from }
+    }
+
+    /// An operation called after `after` that returned before `before`, if any.
+    fn wholly_inside(&self, after: Option<u64>, before: u64) -> Option<usize> {
+        let from = match after {
+            Some(after) => self.ops.partition_point(|&(call, _, _)| call <= after),
+            None => 0,
+        };
+        let (least_return, op) = self.least_return_from[from];
+        (least_return < before).then_some(op)
+    }
+}
+
+/// Candidates (call, return, local index) with the latest return among those called before a
+/// point, excluding the observer itself: the two latest per prefix of calls.
+struct LatestReturn {
+    /// Ascending by call.
+    calls: Vec<u64>,
+    /// `best[i]`: the two latest (return, op) among the first `i` candidates by call.
+    best: Vec<[(u64, usize); 2]>,
+}
+
+const NONE: (u64, usize) = (0, usize::MAX);
+
+impl LatestReturn {
+    fn new(mut candidates: Vec<(u64, u64, usize)>) -> LatestReturn {
+        candidates.sort_unstable();
+        let mut best = Vec::with_capacity(candidates.len() + 1);
+        let mut two = [NONE, NONE];
+        best.push(two);
+        for &(_, returned, op) in &candidates {
+            if two[0].1 == usize::MAX || (returned, op) > two[0] {
+                two = [(returned, op), two[0]];
+            } else if two[1].1 == usize::MAX || (returned, op) > two[1] {
+                two[1] = (returned, op);
+            }
+            best.push(two);
+        }
+        LatestReturn { calls: candidates.iter().map(|&(call, _, _)| call).collect(), best }
+    }
+
+    /// The candidate other than `observer` called before `before` that returned last.
+    fn latest_called_before(&self, before: u64, observer: usize) -> Option<(u64, usize)> {
+        let count = self.calls.partition_point(|&call| call < before);
+        self.best[count].into_iter().find(|&(_, op)| op != usize::MAX && op != observer)
+    }
+}
+
+/// Refutes one key of a partition: `effects[i]` is operation `i`'s effect on the key. `None`
+/// when every observation has a source (which proves nothing).
+pub(crate) fn refute_key<I, O>(ops: &[SearchOp<'_, I, O>], effects: &[KeyEffect]) -> Option<Stuck> {
+    if effects.contains(&KeyEffect::Unknown) {
+        return None;
+    }
+    let interval = |op: usize| (ops[op].call_position, ops[op].return_position, op);
+    let writers: Vec<(u64, u64, usize)> =
+        (0..ops.len()).filter(|&op| matches!(effects[op], KeyEffect::Writes(_))).map(interval).collect();
+    let clears: Vec<(u64, u64, usize)> = (0..ops.len())
+        .filter(|&op| {
+            matches!(effects[op], KeyEffect::Clears | KeyEffect::ObservesAbsent | KeyEffect::ObservesPresentThenClears)
+        })
+        .map(interval)
+        .collect();
+    let writers_by_call = ByCall::new(writers.clone());
+    let clears_by_call = ByCall::new(clears.clone());
+    let latest_clear = LatestReturn::new(clears);
+    let latest_writer = LatestReturn::new(writers.clone());
+    // Per written value: its writers' latest returns.
+    let mut by_value: Vec<(u64, (u64, u64, usize))> = writers
+        .iter()
+        .map(|&(call, returned, op)| {
+            let KeyEffect::Writes(value) = effects[op] else { unreachable!("a writer") };
+            (value, (call, returned, op))
+        })
+        .collect();
+    by_value.sort_unstable();
+    let mut latest_of_value: Vec<(u64, LatestReturn)> = Vec::new();
+    for group in by_value.chunk_by(|a, b| a.0 == b.0) {
+        latest_of_value.push((group[0].0, LatestReturn::new(group.iter().map(|&(_, writer)| writer).collect())));
+    }
+    for (observer, effect) in effects.iter().enumerate() {
+        let (call, returned) = (ops[observer].call_position, ops[observer].return_position);
+        // The source that returned last (`None` for nil: the initial state, before everything)
+        // and the operations that undo what it left.
+        let (source, killers): (Option<(u64, usize)>, &[&ByCall]) = match *effect {
+            KeyEffect::ObservesAbsent => (latest_clear.latest_called_before(returned, observer), &[&writers_by_call]),
+            KeyEffect::ObservesPresentThenClears => match latest_writer.latest_called_before(returned, observer) {
+                Some(source) => (Some(source), &[&clears_by_call]),
+                None => return Some(stuck(observer, &[])),
+            },
+            KeyEffect::ObservesValue(value) => {
+                let source = latest_of_value
+                    .binary_search_by_key(&value, |(written, _)| *written)
+                    .ok()
+                    .and_then(|index| latest_of_value[index].1.latest_called_before(returned, observer));
+                match source {
+                    Some(source) => (Some(source), &[&writers_by_call, &clears_by_call]),
+                    None => return Some(stuck(observer, &[])),
+                }
+            }
+            _ => continue,
+        };
+        for killers in killers {
+            if let Some(killer) = killers.wholly_inside(source.map(|(source_return, _)| source_return), call) {
+                let source_op = source.map(|(_, op)| op);
+                return Some(stuck(observer, &[Some(killer), source_op].into_iter().flatten().collect::<Vec<_>>()));
+            }
+        }
+    }
+    None
+}
+
+/// The evidence: the observer blocked, with the operations that explain it.
+fn stuck(observer: usize, related: &[usize]) -> Stuck {
+    let mut pending = vec![observer];
+    pending.extend_from_slice(related);
+    pending.sort_unstable();
+    pending.dedup();
+    Stuck { longest_prefix: Vec::new(), blocked: observer, pending, seen_through: 0 }
+}
+
+/// [`refute_key`] for every key of a partition; `seen_through` as a search's: the observer's
+/// return, past which no operation played a part.
+pub(crate) fn refute_partition<M: Model>(
+    model: &M,
+    ops: &[SearchOp<'_, M::Input, M::Output>],
+    keys: &[M::Key],
+) -> Option<Stuck> {
+    for key in keys {
+        let effects: Vec<KeyEffect> = ops.iter().map(|op| model.effect_on_key(op.input, op.output, key)).collect();
+        if let Some(mut stuck) = refute_key(ops, &effects) {
+            stuck.seen_through = ops[stuck.blocked].return_position;
+            return Some(stuck);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::SimTime;
+    use crate::command::{Command, Db, Response};
+    use crate::history::Operation;
+    use crate::linearizability::brute_force::check_brute_force;
+    use crate::linearizability::generate::SplitMix;
+    use crate::linearizability::kv::KvModel;
+
+    type Op = Operation<Command, Response>;
+
+    fn op(call: u64, returned: u64, input: Command, output: Response) -> Op {
+        Operation { client: 0, call: SimTime(call), returned: Some(SimTime(returned)), input, output: Some(output) }
+    }
+
+    fn key() -> (Db, String) {
+        (Db(0), "a".to_string())
+    }
+
+    /// The interval test on a one-key history, times as positions.
+    fn refute(history: &[Op]) -> Option<Stuck> {
+        let ops: Vec<SearchOp<'_, Command, Response>> = history
+            .iter()
+            .map(|op| SearchOp {
+                input: &op.input,
+                output: op.output.as_ref(),
+                call_position: op.call.0,
+                return_position: op.returned.map_or(u64::MAX, |time| time.0),
+                effect_class: None,
+            })
+            .collect();
+        refute_partition(&KvModel, &ops, &[key()])
+    }
+
+    fn set(value: &str) -> Command {
+        Command::set(Db(0), "a", value)
+    }
+
+    fn get() -> Command {
+        Command::get(Db(0), "a")
+    }
+
+    fn read(value: Option<&str>) -> Response {
+        Response::Value(value.map(str::to_string))
+    }
+
+    #[test]
+    fn a_read_cut_off_from_its_write_by_a_flushdb_wholly_between_them_is_refuted() {
+        let history = vec![
+            op(1, 2, set("1"), Response::Ok),
+            op(3, 4, Command::FlushDb { db: Db(0) }, Response::Ok),
+            op(5, 6, get(), read(Some("1"))),
+        ];
+        let stuck = refute(&history).expect("refuted");
+        assert_eq!((stuck.blocked, stuck.pending.clone(), stuck.seen_through), (2, vec![0, 1, 2], 6));
+        assert_eq!(check_brute_force(&KvModel, &history, 1_000), Some(false));
+    }
+
+    #[test]
+    fn a_flushdb_that_may_come_after_the_read_does_not_refute_it() {
+        let history = vec![
+            op(1, 2, set("1"), Response::Ok),
+            op(3, 6, Command::FlushDb { db: Db(0) }, Response::Ok),
+            op(5, 7, get(), read(Some("1"))),
+        ];
+        assert_eq!(refute(&history), None);
+        assert_eq!(check_brute_force(&KvModel, &history, 1_000), Some(true));
+    }
+
+    #[test]
+    fn nil_after_a_completed_write_with_no_clear_and_a_deletion_of_nothing_written_are_refuted() {
+        let nil_after_write = vec![op(1, 2, set("1"), Response::Ok), op(3, 4, get(), read(None))];
+        assert_eq!(refute(&nil_after_write).map(|stuck| stuck.blocked), Some(1));
+        let deleted_unwritten = vec![op(1, 2, Command::del(Db(0), ["a"]), Response::Count(1))];
+        assert_eq!(refute(&deleted_unwritten).map(|stuck| stuck.blocked), Some(0));
+        let written_later = vec![op(1, 2, get(), read(Some("1"))), op(3, 4, set("1"), Response::Ok)];
+        assert_eq!(refute(&written_later).map(|stuck| stuck.blocked), Some(0));
+        // A write still running when the read returned may come after it.
+        let concurrent = vec![op(1, 10, set("1"), Response::Ok), op(2, 3, get(), read(None))];
+        assert_eq!(refute(&concurrent), None);
+        // A DEL that deleted nothing is not its own source of nil.
+        let own_source =
+            vec![op(1, 2, set("1"), Response::Ok), op(3, 4, Command::del(Db(0), ["a"]), Response::Count(0))];
+        assert_eq!(refute(&own_source).map(|stuck| stuck.blocked), Some(1));
+    }
+
+    #[test]
+    fn a_whole_del_of_several_keys_skips_the_test() {
+        let history = vec![
+            op(1, 2, set("1"), Response::Ok),
+            op(3, 4, Command::del(Db(0), ["a", "b"]), Response::Count(2)),
+            op(5, 6, get(), read(None)),
+        ];
+        assert_eq!(refute(&history), None);
+    }
+
+    /// Random one-key histories: whatever the test refutes, the brute force finds not
+    /// linearizable; and it refutes a good share of those.
+    #[test]
+    fn whatever_the_test_refutes_has_no_linearization() {
+        let mut random = SplitMix::new(0x1D7E);
+        let (mut refuted, mut not_linearizable) = (0, 0);
+        for _ in 0..3_000 {
+            let count = 2 + random.below(6) as usize;
+            // Distinct times: a shuffled 1..=2 * count, each op taking the next two as call, return.
+            let mut times: Vec<u64> = (1..=2 * count as u64).collect();
+            for index in (1..times.len()).rev() {
+                times.swap(index, random.below(index as u64 + 1) as usize);
+            }
+            let history: Vec<Op> = (0..count)
+                .map(|index| {
+                    let (a, b) = (times[2 * index], times[2 * index + 1]);
+                    let (call, returned) = (a.min(b), a.max(b));
+                    let value = format!("{}", random.below(3));
+                    let (input, output) = match random.below(5) {
+                        0 | 1 => (set(&value), Response::Ok),
+                        2 => (get(), read(Some(&value))),
+                        3 => (get(), read(None)),
+                        _ if random.below(2) == 0 => (Command::del(Db(0), ["a"]), Response::Count(random.below(2))),
+                        _ => (Command::FlushDb { db: Db(0) }, Response::Ok),
+                    };
+                    op(call, returned, input, output)
+                })
+                .collect();
+            let linearizable = check_brute_force(&KvModel, &history, 1_000_000).expect("small enough");
+            not_linearizable += usize::from(!linearizable);
+            if let Some(stuck) = refute(&history) {
+                assert!(!linearizable, "refuted a linearizable history: {history:?} ({stuck:?})");
+                refuted += 1;
+            }
+        }
+        println!("refuted {refuted} of {not_linearizable} not linearizable");
+        assert!(refuted > 3 * not_linearizable / 4, "refuted {refuted} of {not_linearizable} not linearizable");
+    }
+}
