@@ -15,7 +15,7 @@ use super::intervals;
 use super::prepare::{Partition, Prepared, NEVER};
 use super::search::{respects_real_time, FastHasher, Guide, Scratch, Search, SearchOp, SearchOutcome, Stuck};
 use super::verdict::{Counterexample, PartitionOrder, Verdict, Witness};
-use super::{Footprint, Model};
+use super::{Footprint, KeyEffect, Model};
 use crate::history::Operation;
 
 /// Where a global operation's point may lie: the search narrows these domains.
@@ -122,6 +122,9 @@ struct Checker<'check, M: Model> {
     refute_intervals: bool,
     /// Per partition: the keys it holds (the interval test runs per key).
     partition_keys: Vec<Vec<M::Key>>,
+    /// Per partition, per key of `partition_keys`: each keyed operation's effect on it, which
+    /// no narrowing changes.
+    keyed_effects: Vec<Vec<Vec<KeyEffect>>>,
     /// Partitions the interval test refuted: for tests to see that it happens.
     intervals_refuted: u64,
 }
@@ -222,7 +225,8 @@ fn check_prepared_with<M: Model>(
         narrowed: 0,
         failures_under: vec![0; prepared.globals.len()],
         refute_intervals: false,
-        partition_keys: partition_keys(model, ops, prepared),
+        partition_keys: Vec::new(),
+        keyed_effects: Vec::new(),
         intervals_refuted: 0,
     };
     let mut pins: Vec<Pin> =
@@ -238,7 +242,23 @@ fn check_prepared_with<M: Model>(
         PinsOutcome::Decided(verdict) => return (verdict, PruningCounts::default()),
         disagreement => disagreement,
     };
-    checker.refute_intervals = pruning.intervals;
+    if pruning.intervals {
+        checker.refute_intervals = true;
+        checker.partition_keys = partition_keys(model, ops, prepared);
+        checker.keyed_effects = prepared
+            .partitions
+            .iter()
+            .zip(&checker.partition_keys)
+            .map(|(partition, keys)| {
+                keys.iter()
+                    .map(|key| {
+                        let effect = |&op: &usize| model.effect_on_key(&ops[op].input, ops[op].output.as_ref(), key);
+                        partition.ops.iter().map(effect).collect()
+                    })
+                    .collect()
+            })
+            .collect();
+    }
     let verdict = checker.search_pins(&mut pins, first);
     let counts = PruningCounts {
         frames_skipped: checker.frames_skipped,
@@ -296,7 +316,7 @@ impl<'check, M: Model> Checker<'check, M> {
     /// may starve the others: they take turns under a step allowance that grows fourfold per
     /// round. A paused search resumes where it stopped, so the turns cost no repeated work.
     fn check_all(&mut self, pins: &[Pin]) -> AllPartitions {
-        let ranks = pinned_ranks(pins);
+        let pinned = pinned_in_order(pins);
         let partition_count = self.prepared.partitions.len();
         let mut witnesses: Vec<Option<Vec<u32>>> = vec![None; partition_count];
         let mut pending: Vec<PendingSearch<'check, M>> = Vec::new();
@@ -305,7 +325,7 @@ impl<'check, M: Model> Checker<'check, M> {
         for (partition_index, witness) in witnesses.iter_mut().enumerate() {
             let memo_key = (
                 partition_index,
-                self.global_positions(partition_index, pins, &ranks),
+                self.global_positions(partition_index, pins, &pinned),
                 self.partition_answers(partition_index),
             );
             // Found under these very positions and answers (most partitions, most checks): no
@@ -334,9 +354,7 @@ impl<'check, M: Model> Checker<'check, M> {
                     latest => {
                         let guided = latest.is_some();
                         if self.refute_intervals {
-                            let ops = self.search_ops(partition_index, &memo_key.1);
-                            let keys = &self.partition_keys[partition_index];
-                            if let Some(stuck) = intervals::refute_partition(self.model, &ops, keys) {
+                            if let Some(stuck) = self.refute_by_intervals(partition_index, &memo_key.1) {
                                 self.intervals_refuted += 1;
                                 let stuck = self.in_history(partition_index, stuck);
                                 return AllPartitions::Fail { partition: partition_index, stuck };
@@ -564,13 +582,31 @@ impl<'check, M: Model> Checker<'check, M> {
 
     /// Where each global operation may lie on the partition's timeline: its whole interval when
     /// free, one point when pinned. With the partition, the key of the memoised checks.
-    fn global_positions(&self, partition_index: usize, pins: &[Pin], ranks: &[u32]) -> Vec<(u64, u64)> {
+    ///
+    /// Pinned globals whose gaps this partition sees as one keep their order there by their
+    /// place among the pinned globals of that gap of the partition (`pinned`: all pinned globals
+    /// by gap, then rank). Numbered within the partition's gap and not across all pinned
+    /// globals, a pin elsewhere leaves these positions as they were, so the partition's previous
+    /// witness is recognised as found under the same positions.
+    fn global_positions(&self, partition_index: usize, pins: &[Pin], pinned: &[usize]) -> Vec<(u64, u64)> {
         let partition = &self.prepared.partitions[partition_index];
+        let mut place_in_gap = vec![0u32; pins.len()];
+        let mut previous_major = u64::MAX;
+        let mut next_place = 0u32;
+        for &global in pinned {
+            let Pin::At { gap, .. } = pins[global] else { unreachable!("pinned globals are At") };
+            let major = u64::from(2 * partition.events_before(gap));
+            if major != previous_major {
+                (previous_major, next_place) = (major, 1);
+            }
+            place_in_gap[global] = next_place;
+            next_place += 1;
+        }
         partition
             .globals
             .iter()
-            .map(|&(global_index, _)| (&self.prepared.globals[global_index], &pins[global_index], ranks[global_index]))
-            .map(|(global, pin, rank)| match pin {
+            .map(|&(global_index, _)| (global_index, &self.prepared.globals[global_index], &pins[global_index]))
+            .map(|(global_index, global, pin)| match pin {
                 Pin::Range { lo, hi } => {
                     let call = position(2 * partition.events_before(*lo), RANK_LOW);
                     // A global that never returned may also never have taken effect.
@@ -582,7 +618,7 @@ impl<'check, M: Model> Checker<'check, M> {
                     (call, returned)
                 }
                 Pin::At { gap, .. } => {
-                    let point = position(2 * partition.events_before(*gap), rank + 1);
+                    let point = position(2 * partition.events_before(*gap), place_in_gap[global_index]);
                     (point, point)
                 }
             })
@@ -635,6 +671,26 @@ impl<'check, M: Model> Checker<'check, M> {
                 }
             }
         }
+    }
+
+    /// The interval test ([`intervals`]) on every key of a partition, its globals at
+    /// `global_positions`; the stuck operations in local indices.
+    fn refute_by_intervals(&self, partition_index: usize, global_positions: &[(u64, u64)]) -> Option<Stuck> {
+        let keyed = &self.keyed_positions[partition_index];
+        let positions: Vec<(u64, u64)> = keyed.iter().chain(global_positions).copied().collect();
+        for (key, keyed_effects) in
+            self.partition_keys[partition_index].iter().zip(&self.keyed_effects[partition_index])
+        {
+            let mut effects = keyed_effects.clone();
+            effects.extend((keyed.len()..positions.len()).map(|local| {
+                let (input, output) = self.local_op(partition_index, local);
+                self.model.effect_on_key(input, output, key)
+            }));
+            if let Some(stuck) = intervals::refute_key(&positions, &effects) {
+                return Some(stuck);
+            }
+        }
+        None
     }
 
     /// A partition search's `stuck` in history indices.
@@ -1166,9 +1222,8 @@ struct Conflict {
     successors: Vec<Vec<usize>>,
 }
 
-/// For each global, its position among all pinned globals ordered by (gap, rank): what decides
-/// the order of two globals pinned to the same gap, whatever the partition.
-fn pinned_ranks(pins: &[Pin]) -> Vec<u32> {
+/// The pinned globals by (gap, rank): their order wherever two share a gap.
+fn pinned_in_order(pins: &[Pin]) -> Vec<usize> {
     let mut pinned: Vec<(u32, u32, usize)> = pins
         .iter()
         .enumerate()
@@ -1178,11 +1233,7 @@ fn pinned_ranks(pins: &[Pin]) -> Vec<u32> {
         })
         .collect();
     pinned.sort_unstable();
-    let mut ranks = vec![0; pins.len()];
-    for (ordinal, (_, _, global)) in pinned.into_iter().enumerate() {
-        ranks[global] = ordinal as u32;
-    }
-    ranks
+    pinned.into_iter().map(|(_, _, global)| global).collect()
 }
 
 /// Whether one point per global operation agrees with every partition's witness. `Err` says
@@ -1260,10 +1311,7 @@ fn compatible_points<M: Model>(prepared: &Prepared<M>, witnesses: &[Vec<usize>],
         }
     }
     // Globals pinned to one gap keep their pinned order.
-    let ranks = pinned_ranks(pins);
-    let mut pinned: Vec<usize> = (0..global_count).filter(|&global| matches!(pins[global], Pin::At { .. })).collect();
-    pinned.sort_by_key(|&global| ranks[global]);
-    for pair in pinned.windows(2) {
+    for pair in pinned_in_order(pins).windows(2) {
         successors[pair[0]].push(pair[1]);
     }
     // Kahn's algorithm: a topological order, pushing lower bounds forward.

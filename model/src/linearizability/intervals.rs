@@ -18,8 +18,7 @@
 //! with the operations named, where the search would have to explore every order first (on
 //! `20000-ops`, most partitions that fail under a narrowed FLUSHDB fail this way).
 
-use super::search::{SearchOp, Stuck};
-use super::Model;
+use super::search::Stuck;
 
 /// What an operation needs of one key before it and leaves in it after: see
 /// [`Model::effect_on_key`].
@@ -106,16 +105,18 @@ impl LatestReturn {
     }
 }
 
-/// Refutes one key of a partition: `effects[i]` is operation `i`'s effect on the key. `None`
-/// when every observation has a source (which proves nothing).
-pub(crate) fn refute_key<I, O>(ops: &[SearchOp<'_, I, O>], effects: &[KeyEffect]) -> Option<Stuck> {
+/// Refutes one key of a partition: operation `i` lies at `positions[i]` (call, return) and has
+/// `effects[i]` on the key. `None` when every observation has a source (which proves nothing).
+/// The `seen_through` of a refutation is the observer's return: every operation it used was
+/// called before it.
+pub(crate) fn refute_key(positions: &[(u64, u64)], effects: &[KeyEffect]) -> Option<Stuck> {
     if effects.contains(&KeyEffect::Unknown) {
         return None;
     }
-    let interval = |op: usize| (ops[op].call_position, ops[op].return_position, op);
+    let interval = |op: usize| (positions[op].0, positions[op].1, op);
     let writers: Vec<(u64, u64, usize)> =
-        (0..ops.len()).filter(|&op| matches!(effects[op], KeyEffect::Writes(_))).map(interval).collect();
-    let clears: Vec<(u64, u64, usize)> = (0..ops.len())
+        (0..positions.len()).filter(|&op| matches!(effects[op], KeyEffect::Writes(_))).map(interval).collect();
+    let clears: Vec<(u64, u64, usize)> = (0..positions.len())
         .filter(|&op| {
             matches!(effects[op], KeyEffect::Clears | KeyEffect::ObservesAbsent | KeyEffect::ObservesPresentThenClears)
         })
@@ -139,14 +140,14 @@ pub(crate) fn refute_key<I, O>(ops: &[SearchOp<'_, I, O>], effects: &[KeyEffect]
         latest_of_value.push((group[0].0, LatestReturn::new(group.iter().map(|&(_, writer)| writer).collect())));
     }
     for (observer, effect) in effects.iter().enumerate() {
-        let (call, returned) = (ops[observer].call_position, ops[observer].return_position);
+        let (call, returned) = positions[observer];
         // The source that returned last (`None` for nil: the initial state, before everything)
         // and the operations that undo what it left.
         let (source, killers): (Option<(u64, usize)>, &[&ByCall]) = match *effect {
             KeyEffect::ObservesAbsent => (latest_clear.latest_called_before(returned, observer), &[&writers_by_call]),
             KeyEffect::ObservesPresentThenClears => match latest_writer.latest_called_before(returned, observer) {
                 Some(source) => (Some(source), &[&clears_by_call]),
-                None => return Some(stuck(observer, &[])),
+                None => return Some(stuck(observer, &[], returned)),
             },
             KeyEffect::ObservesValue(value) => {
                 let source = latest_of_value
@@ -155,7 +156,7 @@ pub(crate) fn refute_key<I, O>(ops: &[SearchOp<'_, I, O>], effects: &[KeyEffect]
                     .and_then(|index| latest_of_value[index].1.latest_called_before(returned, observer));
                 match source {
                     Some(source) => (Some(source), &[&writers_by_call, &clears_by_call]),
-                    None => return Some(stuck(observer, &[])),
+                    None => return Some(stuck(observer, &[], returned)),
                 }
             }
             _ => continue,
@@ -163,7 +164,11 @@ pub(crate) fn refute_key<I, O>(ops: &[SearchOp<'_, I, O>], effects: &[KeyEffect]
         for killers in killers {
             if let Some(killer) = killers.wholly_inside(source.map(|(source_return, _)| source_return), call) {
                 let source_op = source.map(|(_, op)| op);
-                return Some(stuck(observer, &[Some(killer), source_op].into_iter().flatten().collect::<Vec<_>>()));
+                return Some(stuck(
+                    observer,
+                    &[Some(killer), source_op].into_iter().flatten().collect::<Vec<_>>(),
+                    returned,
+                ));
             }
         }
     }
@@ -171,29 +176,12 @@ pub(crate) fn refute_key<I, O>(ops: &[SearchOp<'_, I, O>], effects: &[KeyEffect]
 }
 
 /// The evidence: the observer blocked, with the operations that explain it.
-fn stuck(observer: usize, related: &[usize]) -> Stuck {
+fn stuck(observer: usize, related: &[usize], seen_through: u64) -> Stuck {
     let mut pending = vec![observer];
     pending.extend_from_slice(related);
     pending.sort_unstable();
     pending.dedup();
-    Stuck { longest_prefix: Vec::new(), blocked: observer, pending, seen_through: 0 }
-}
-
-/// [`refute_key`] for every key of a partition; `seen_through` as a search's: the observer's
-/// return, past which no operation played a part.
-pub(crate) fn refute_partition<M: Model>(
-    model: &M,
-    ops: &[SearchOp<'_, M::Input, M::Output>],
-    keys: &[M::Key],
-) -> Option<Stuck> {
-    for key in keys {
-        let effects: Vec<KeyEffect> = ops.iter().map(|op| model.effect_on_key(op.input, op.output, key)).collect();
-        if let Some(mut stuck) = refute_key(ops, &effects) {
-            stuck.seen_through = ops[stuck.blocked].return_position;
-            return Some(stuck);
-        }
-    }
-    None
+    Stuck { longest_prefix: Vec::new(), blocked: observer, pending, seen_through }
 }
 
 #[cfg(test)]
@@ -205,6 +193,7 @@ mod tests {
     use crate::linearizability::brute_force::check_brute_force;
     use crate::linearizability::generate::SplitMix;
     use crate::linearizability::kv::KvModel;
+    use crate::linearizability::Model;
 
     type Op = Operation<Command, Response>;
 
@@ -218,17 +207,11 @@ mod tests {
 
     /// The interval test on a one-key history, times as positions.
     fn refute(history: &[Op]) -> Option<Stuck> {
-        let ops: Vec<SearchOp<'_, Command, Response>> = history
-            .iter()
-            .map(|op| SearchOp {
-                input: &op.input,
-                output: op.output.as_ref(),
-                call_position: op.call.0,
-                return_position: op.returned.map_or(u64::MAX, |time| time.0),
-                effect_class: None,
-            })
-            .collect();
-        refute_partition(&KvModel, &ops, &[key()])
+        let positions: Vec<(u64, u64)> =
+            history.iter().map(|op| (op.call.0, op.returned.map_or(u64::MAX, |time| time.0))).collect();
+        let effects: Vec<KeyEffect> =
+            history.iter().map(|op| KvModel.effect_on_key(&op.input, op.output.as_ref(), &key())).collect();
+        refute_key(&positions, &effects)
     }
 
     fn set(value: &str) -> Command {
