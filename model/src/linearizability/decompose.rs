@@ -86,6 +86,9 @@ struct Checker<'check, M: Model> {
     meter: &'check mut Meter,
     /// Per partition: its keyed operations' (call, return) positions on its own timeline.
     keyed_positions: Vec<Vec<(u64, u64)>>,
+    /// Per partition: its keyed operations' events in a search's list order (see
+    /// [`Search::new`]), which no narrowing changes.
+    keyed_events: Vec<Vec<u32>>,
     /// Keyed by long vectors of positions: hashed with [`FastHasher`], not SipHash.
     memo: HashMap<MemoKey, PartitionResult, BuildHasherDefault<FastHasher>>,
     /// Estimated bytes held by `memo`.
@@ -197,13 +200,26 @@ fn check_prepared_with<M: Model>(
             );
         }
     }
-    let keyed_positions = prepared.partitions.iter().map(|partition| keyed_positions(prepared, partition)).collect();
+    let keyed_positions: Vec<Vec<(u64, u64)>> =
+        prepared.partitions.iter().map(|partition| keyed_positions(prepared, partition)).collect();
+    let keyed_events = keyed_positions
+        .iter()
+        .map(|positions| {
+            let mut entries: Vec<u32> = (0..2 * positions.len() as u32).collect();
+            entries.sort_unstable_by_key(|&entry| {
+                let (call, returned) = positions[(entry / 2) as usize];
+                (if entry % 2 == 0 { call } else { returned }, entry % 2, entry / 2)
+            });
+            entries
+        })
+        .collect();
     let mut checker = Checker {
         model,
         ops,
         prepared,
         meter,
         keyed_positions,
+        keyed_events,
         memo: HashMap::default(),
         memo_bytes: 0,
         scratch: Vec::new(),
@@ -353,7 +369,9 @@ impl<'check, M: Model> Checker<'check, M> {
                     }
                     latest => {
                         let guided = latest.is_some();
-                        if self.refute_intervals {
+                        // A guided search usually rejoins its witness at once; the test waits
+                        // until it is exhausted (see `take_turns`).
+                        if self.refute_intervals && !guided {
                             if let Some(stuck) = self.refute_by_intervals(partition_index, &memo_key.1) {
                                 self.intervals_refuted += 1;
                                 let stuck = self.in_history(partition_index, stuck);
@@ -421,8 +439,8 @@ impl<'check, M: Model> Checker<'check, M> {
         let chosen = if guide.is_some() { by_size.min() } else { by_size.max() };
         let scratch = chosen.map(|(_, index)| self.scratch.swap_remove(index));
         match guide {
-            Some(guide) => Search::guided(self.model, ops, scratch, guide),
-            None => Search::new(self.model, ops, scratch),
+            Some(guide) => Search::guided(self.model, ops, &self.keyed_events[*partition_index], scratch, guide),
+            None => Search::new(self.model, ops, &self.keyed_events[*partition_index], scratch),
         }
     }
 
@@ -446,10 +464,19 @@ impl<'check, M: Model> Checker<'check, M> {
             self.build_searches(pending);
             let outcomes = self.run_round(pending, steps_max);
             let mut index = 0;
-            for outcome in outcomes {
+            for mut outcome in outcomes {
                 if outcome == SearchOutcome::Undecided {
                     index += 1;
                     continue;
+                }
+                // The plain search to come would have to prove a failure; the interval test may
+                // find it at once.
+                if outcome == SearchOutcome::GuideExhausted && self.refute_intervals {
+                    let (partition_index, global_positions, _) = &pending[index].memo_key;
+                    if let Some(stuck) = self.refute_by_intervals(*partition_index, global_positions) {
+                        self.intervals_refuted += 1;
+                        outcome = SearchOutcome::NotLinearizable(stuck);
+                    }
                 }
                 if outcome == SearchOutcome::GuideExhausted {
                     // Not a verdict: the partition is searched again from its start next turn.

@@ -43,26 +43,27 @@ pub enum KeyEffect {
 /// Operations ordered by call with the least return from each on: "does one of them lie
 /// wholly inside (after, before)?" in O(log n).
 struct ByCall {
-    /// (call, return, local index), ascending by call.
-    ops: Vec<(u64, u64, usize)>,
-    /// `least_return_from[i]`: the least return (and its op) among `ops[i..]`.
+    /// Ascending.
+    calls: Vec<u64>,
+    /// `least_return_from[i]`: the least return (and its op) among the operations from the
+    /// `i`-th by call on.
     least_return_from: Vec<(u64, usize)>,
 }
 
 impl ByCall {
-    fn new(mut ops: Vec<(u64, u64, usize)>) -> ByCall {
-        ops.sort_unstable();
+    /// `ops`: (call, return, local index), sorted.
+    fn new(ops: &[(u64, u64, usize)]) -> ByCall {
         let mut least_return_from = vec![(u64::MAX, usize::MAX); ops.len() + 1];
         for index in (0..ops.len()).rev() {
             least_return_from[index] = least_return_from[index + 1].min((ops[index].1, ops[index].2));
         }
-        ByCall { ops, least_return_from }
+        ByCall { calls: ops.iter().map(|&(call, _, _)| call).collect(), least_return_from }
     }
 
     /// An operation called after `after` that returned before `before`, if any.
     fn wholly_inside(&self, after: Option<u64>, before: u64) -> Option<usize> {
         let from = match after {
-            Some(after) => self.ops.partition_point(|&(call, _, _)| call <= after),
+            Some(after) => self.calls.partition_point(|&call| call <= after),
             None => 0,
         };
         let (least_return, op) = self.least_return_from[from];
@@ -70,30 +71,39 @@ impl ByCall {
     }
 }
 
-/// Candidates (call, return, local index) with the latest return among those called before a
-/// point, excluding the observer itself: the two latest per prefix of calls.
+const NONE: (u64, usize) = (0, usize::MAX);
+
+/// The two latest (return, op), as a running best over operations taken one at a time.
+fn with_latest(mut two: [(u64, usize); 2], returned: u64, op: usize) -> [(u64, usize); 2] {
+    if two[0].1 == usize::MAX || (returned, op) > two[0] {
+        two = [(returned, op), two[0]];
+    } else if two[1].1 == usize::MAX || (returned, op) > two[1] {
+        two[1] = (returned, op);
+    }
+    two
+}
+
+/// Of `two`, the one other than `observer` that returned last.
+fn latest_but(two: [(u64, usize); 2], observer: usize) -> Option<(u64, usize)> {
+    two.into_iter().find(|&(_, op)| op != usize::MAX && op != observer)
+}
+
+/// Candidates with the latest return among those called before a point, excluding the
+/// observer itself: the two latest per prefix of calls.
 struct LatestReturn {
-    /// Ascending by call.
+    /// Ascending.
     calls: Vec<u64>,
     /// `best[i]`: the two latest (return, op) among the first `i` candidates by call.
     best: Vec<[(u64, usize); 2]>,
 }
 
-const NONE: (u64, usize) = (0, usize::MAX);
-
 impl LatestReturn {
-    fn new(mut candidates: Vec<(u64, u64, usize)>) -> LatestReturn {
-        candidates.sort_unstable();
+    /// `candidates`: (call, return, local index), sorted.
+    fn new(candidates: &[(u64, u64, usize)]) -> LatestReturn {
         let mut best = Vec::with_capacity(candidates.len() + 1);
-        let mut two = [NONE, NONE];
-        best.push(two);
-        for &(_, returned, op) in &candidates {
-            if two[0].1 == usize::MAX || (returned, op) > two[0] {
-                two = [(returned, op), two[0]];
-            } else if two[1].1 == usize::MAX || (returned, op) > two[1] {
-                two[1] = (returned, op);
-            }
-            best.push(two);
+        best.push([NONE, NONE]);
+        for &(_, returned, op) in candidates {
+            best.push(with_latest(*best.last().expect("pushed above"), returned, op));
         }
         LatestReturn { calls: candidates.iter().map(|&(call, _, _)| call).collect(), best }
     }
@@ -101,7 +111,39 @@ impl LatestReturn {
     /// The candidate other than `observer` called before `before` that returned last.
     fn latest_called_before(&self, before: u64, observer: usize) -> Option<(u64, usize)> {
         let count = self.calls.partition_point(|&call| call < before);
-        self.best[count].into_iter().find(|&(_, op)| op != usize::MAX && op != observer)
+        latest_but(self.best[count], observer)
+    }
+}
+
+/// [`LatestReturn`] per written value, in one sorted table (no allocation per value).
+struct LatestReturnOfValue {
+    /// (value, call), ascending.
+    keys: Vec<(u64, u64)>,
+    /// `best[i]`: the two latest (return, op) among the writers of `keys[i]`'s value up to the
+    /// `i`-th.
+    best: Vec<[(u64, usize); 2]>,
+}
+
+impl LatestReturnOfValue {
+    /// `writers`: (value, call, return, local index).
+    fn new(mut writers: Vec<(u64, u64, u64, usize)>) -> LatestReturnOfValue {
+        writers.sort_unstable();
+        let mut best: Vec<[(u64, usize); 2]> = Vec::with_capacity(writers.len());
+        for (index, &(value, _, returned, op)) in writers.iter().enumerate() {
+            let before = match index.checked_sub(1) {
+                Some(previous) if writers[previous].0 == value => best[previous],
+                _ => [NONE, NONE],
+            };
+            best.push(with_latest(before, returned, op));
+        }
+        LatestReturnOfValue { keys: writers.iter().map(|&(value, call, _, _)| (value, call)).collect(), best }
+    }
+
+    /// The writer of `value` other than `observer` called before `before` that returned last.
+    fn latest_called_before(&self, value: u64, before: u64, observer: usize) -> Option<(u64, usize)> {
+        let start = self.keys.partition_point(|&key| key < (value, 0));
+        let end = self.keys.partition_point(|&key| key < (value, before));
+        (end > start).then(|| latest_but(self.best[end - 1], observer)).flatten()
     }
 }
 
@@ -114,31 +156,29 @@ pub(crate) fn refute_key(positions: &[(u64, u64)], effects: &[KeyEffect]) -> Opt
         return None;
     }
     let interval = |op: usize| (positions[op].0, positions[op].1, op);
-    let writers: Vec<(u64, u64, usize)> =
+    let mut writers: Vec<(u64, u64, usize)> =
         (0..positions.len()).filter(|&op| matches!(effects[op], KeyEffect::Writes(_))).map(interval).collect();
-    let clears: Vec<(u64, u64, usize)> = (0..positions.len())
+    let mut clears: Vec<(u64, u64, usize)> = (0..positions.len())
         .filter(|&op| {
             matches!(effects[op], KeyEffect::Clears | KeyEffect::ObservesAbsent | KeyEffect::ObservesPresentThenClears)
         })
         .map(interval)
         .collect();
-    let writers_by_call = ByCall::new(writers.clone());
-    let clears_by_call = ByCall::new(clears.clone());
-    let latest_clear = LatestReturn::new(clears);
-    let latest_writer = LatestReturn::new(writers.clone());
-    // Per written value: its writers' latest returns.
-    let mut by_value: Vec<(u64, (u64, u64, usize))> = writers
-        .iter()
-        .map(|&(call, returned, op)| {
-            let KeyEffect::Writes(value) = effects[op] else { unreachable!("a writer") };
-            (value, (call, returned, op))
-        })
-        .collect();
-    by_value.sort_unstable();
-    let mut latest_of_value: Vec<(u64, LatestReturn)> = Vec::new();
-    for group in by_value.chunk_by(|a, b| a.0 == b.0) {
-        latest_of_value.push((group[0].0, LatestReturn::new(group.iter().map(|&(_, writer)| writer).collect())));
-    }
+    writers.sort_unstable();
+    clears.sort_unstable();
+    let writers_by_call = ByCall::new(&writers);
+    let clears_by_call = ByCall::new(&clears);
+    let latest_clear = LatestReturn::new(&clears);
+    let latest_writer = LatestReturn::new(&writers);
+    let latest_of_value = LatestReturnOfValue::new(
+        writers
+            .iter()
+            .map(|&(call, returned, op)| {
+                let KeyEffect::Writes(value) = effects[op] else { unreachable!("a writer") };
+                (value, call, returned, op)
+            })
+            .collect(),
+    );
     for (observer, effect) in effects.iter().enumerate() {
         let (call, returned) = positions[observer];
         // The source that returned last (`None` for nil: the initial state, before everything)
@@ -149,16 +189,10 @@ pub(crate) fn refute_key(positions: &[(u64, u64)], effects: &[KeyEffect]) -> Opt
                 Some(source) => (Some(source), &[&clears_by_call]),
                 None => return Some(stuck(observer, &[], returned)),
             },
-            KeyEffect::ObservesValue(value) => {
-                let source = latest_of_value
-                    .binary_search_by_key(&value, |(written, _)| *written)
-                    .ok()
-                    .and_then(|index| latest_of_value[index].1.latest_called_before(returned, observer));
-                match source {
-                    Some(source) => (Some(source), &[&writers_by_call, &clears_by_call]),
-                    None => return Some(stuck(observer, &[], returned)),
-                }
-            }
+            KeyEffect::ObservesValue(value) => match latest_of_value.latest_called_before(value, returned, observer) {
+                Some(source) => (Some(source), &[&writers_by_call, &clears_by_call]),
+                None => return Some(stuck(observer, &[], returned)),
+            },
             _ => continue,
         };
         for killers in killers {

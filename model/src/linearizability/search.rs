@@ -150,13 +150,32 @@ struct EventList {
 const NO_ENTRY: u32 = u32::MAX;
 
 impl EventList {
-    fn new<I, O>(ops: &[SearchOp<'_, I, O>]) -> EventList {
-        let mut entries: Vec<u32> = (0..2 * ops.len() as u32).collect();
-        entries.sort_by_key(|&entry| {
+    /// `sorted_prefix`: the entries of the first `sorted_prefix.len() / 2` operations, already in
+    /// list order (a partition's keyed operations, whose positions never change): only the
+    /// rest are sorted, then merged in.
+    fn new<I, O>(ops: &[SearchOp<'_, I, O>], sorted_prefix: &[u32]) -> EventList {
+        let order_key = |entry: u32| {
             let op = &ops[(entry / 2) as usize];
-            let position = if entry % 2 == 0 { op.call_position } else { op.return_position };
+            let position = if entry.is_multiple_of(2) { op.call_position } else { op.return_position };
             (position, entry % 2, entry / 2)
-        });
+        };
+        debug_assert!(sorted_prefix.len().is_multiple_of(2) && sorted_prefix.len() <= 2 * ops.len());
+        debug_assert!(sorted_prefix.windows(2).all(|pair| order_key(pair[0]) < order_key(pair[1])));
+        let mut rest: Vec<u32> = (sorted_prefix.len() as u32..2 * ops.len() as u32).collect();
+        rest.sort_unstable_by_key(|&entry| order_key(entry));
+        let mut entries: Vec<u32> = Vec::with_capacity(2 * ops.len());
+        let (mut prefix, mut rest) = (sorted_prefix.iter().copied().peekable(), rest.into_iter().peekable());
+        // Bounded by the two lists' lengths: each turn takes one entry.
+        loop {
+            let next = match (prefix.peek(), rest.peek()) {
+                (Some(&a), Some(&b)) if order_key(a) < order_key(b) => prefix.next(),
+                (Some(_), Some(_)) => rest.next(),
+                (Some(_), None) => prefix.next(),
+                (None, Some(_)) => rest.next(),
+                (None, None) => break,
+            };
+            entries.extend(next);
+        }
         let sentinel = 2 * ops.len() as u32;
         let mut next = vec![NO_ENTRY; ops.len() * 2 + 1];
         let mut previous = vec![NO_ENTRY; ops.len() * 2 + 1];
@@ -417,13 +436,15 @@ pub(crate) struct Search<'history, M: Model> {
 
 impl<'history, M: Model> Search<'history, M> {
     /// `scratch`: storage of a finished search to reuse, if there is one.
+    /// `sorted_prefix`: see [`EventList::new`] (empty: sort every event).
     pub fn new(
         model: &M,
         ops: Vec<SearchOp<'history, M::Input, M::Output>>,
+        sorted_prefix: &[u32],
         scratch: Option<Scratch<M::State>>,
     ) -> Search<'history, M> {
         assert!(ops.len() < (u32::MAX / 2) as usize, "a partition's events must fit in u32 ids");
-        let events = EventList::new(&ops);
+        let events = EventList::new(&ops, sorted_prefix);
         let linearized = LinearizedSet::new(ops.len());
         let memo = match scratch {
             Some(Scratch(mut memo)) => {
@@ -456,10 +477,11 @@ impl<'history, M: Model> Search<'history, M> {
     pub fn guided(
         model: &M,
         ops: Vec<SearchOp<'history, M::Input, M::Output>>,
+        sorted_prefix: &[u32],
         scratch: Option<Scratch<M::State>>,
         guide: Guide<M::State>,
     ) -> Search<'history, M> {
-        let mut search = Search::new(model, ops, scratch);
+        let mut search = Search::new(model, ops, sorted_prefix, scratch);
         for &op in &guide.order[..guide.prefix_len] {
             // Forced: backtracking into the prefix ends the search.
             let state_before = std::mem::replace(&mut search.state, guide.states[search.choices.len() + 1].clone());
