@@ -78,8 +78,13 @@ struct LatestWitness {
 }
 
 enum AllPartitions {
-    Pass(Vec<Vec<usize>>),
-    Fail { partition: usize, stuck: Stuck },
+    /// Every partition's latest witness ([`Checker::latest_witness`]) is its linearization
+    /// under the positions checked.
+    Pass,
+    Fail {
+        partition: usize,
+        stuck: Stuck,
+    },
     OutOfBudget(String),
 }
 
@@ -251,14 +256,14 @@ fn check_prepared_with<M: Model>(
     };
     let mut pins: Vec<Pin> =
         prepared.globals.iter().map(|global| Pin::Range { lo: global.lo, hi: global.hi }).collect();
-    let witnesses = match checker.check_all(&pins) {
-        AllPartitions::Pass(witnesses) => witnesses,
+    match checker.check_all(&pins) {
+        AllPartitions::Pass => {}
         AllPartitions::Fail { partition, stuck } => {
             return (checker.not_linearizable(partition, &stuck, None), PruningCounts::default())
         }
         AllPartitions::OutOfBudget(reason) => return (Verdict::Unknown(reason), PruningCounts::default()),
-    };
-    let first = match checker.agreement(witnesses, &pins) {
+    }
+    let first = match checker.agreement(&pins) {
         PinsOutcome::Decided(verdict) => return (verdict, PruningCounts::default()),
         disagreement => disagreement,
     };
@@ -349,10 +354,9 @@ impl<'check, M: Model> Checker<'check, M> {
                 self.partition_answers(partition_index),
             );
             // Found under these very positions and answers (most partitions, most checks): no
-            // memo lookup, no real-time check, nothing to replace.
+            // memo lookup, no real-time check, nothing to replace (its `witness` stays `None`).
             if let Some(latest) = &self.latest_witness[partition_index] {
                 if latest.global_positions == memo_key.1 && latest.answers == memo_key.2 {
-                    *witness = Some(latest.order.clone());
                     continue;
                 }
             }
@@ -394,16 +398,13 @@ impl<'check, M: Model> Checker<'check, M> {
         }
         match outcome {
             Ok(()) => {
-                let mut in_history_indices = Vec::with_capacity(partition_count);
                 for (partition_index, (order, changed)) in witnesses.into_iter().zip(changed).enumerate() {
-                    let order = order.expect("decided");
-                    in_history_indices
-                        .push(order.iter().map(|&local| self.history_index(partition_index, local as usize)).collect());
                     if let Some((global_positions, answers)) = changed {
+                        let order = order.expect("a partition not found under these positions was decided");
                         self.latest_witness[partition_index] = Some(LatestWitness { order, global_positions, answers });
                     }
                 }
-                AllPartitions::Pass(in_history_indices)
+                AllPartitions::Pass
             }
             Err(failed) => failed,
         }
@@ -773,8 +774,13 @@ impl<'check, M: Model> Checker<'check, M> {
     /// each part's partition witness gives the state the part sees; a row agrees when every
     /// part can answer its entry from that state (the whole then answers its answer, by
     /// [`Model::split_into_parts`]'s contract). With none agreeing, the rows are to be tried.
-    fn agreement(&mut self, witnesses: Vec<Vec<usize>>, pins: &[Pin]) -> PinsOutcome {
-        if let Err(conflict) = compatible_points(self.prepared, &witnesses, pins) {
+    fn agreement(&mut self, pins: &[Pin]) -> PinsOutcome {
+        let orders: Vec<&[u32]> = self
+            .latest_witness
+            .iter()
+            .map(|latest| latest.as_ref().expect("every partition passed").order.as_slice())
+            .collect();
+        if let Err(conflict) = compatible_points(self.prepared, &orders, pins) {
             return PinsOutcome::Disagree(conflict);
         }
         // Per free split operation: per row, how many parts can answer it.
@@ -789,7 +795,7 @@ impl<'check, M: Model> Checker<'check, M> {
             }
         }
         if agreeing.is_empty() {
-            return PinsOutcome::Decided(self.linearizable(witnesses));
+            return PinsOutcome::Decided(self.linearizable());
         }
         for (partition_index, partition) in self.prepared.partitions.iter().enumerate() {
             let free_here =
@@ -824,7 +830,7 @@ impl<'check, M: Model> Checker<'check, M> {
             rows.sort_by_key(|&row| (std::cmp::Reverse(counts[row as usize]), row));
             return PinsOutcome::AnswersDisagree { global, rows };
         }
-        PinsOutcome::Decided(self.linearizable(witnesses))
+        PinsOutcome::Decided(self.linearizable())
     }
 
     /// Depth-first over the globals' domains. While the partitions' witnesses disagree, one
@@ -966,7 +972,7 @@ impl<'check, M: Model> Checker<'check, M> {
             None => return PinsOutcome::Fail { seen_through_gap: u32::MAX },
         }
         match self.check_all(effective) {
-            AllPartitions::Pass(witnesses) => self.agreement(witnesses, effective),
+            AllPartitions::Pass => self.agreement(effective),
             AllPartitions::Fail { partition, stuck } => {
                 let seen_through_gap = self.seen_through_gap(partition, stuck.seen_through);
                 self.first_failure.get_or_insert((partition, stuck));
@@ -1099,14 +1105,20 @@ impl<'check, M: Model> Checker<'check, M> {
         Ok(slots)
     }
 
-    fn linearizable(&self, witnesses: Vec<Vec<usize>>) -> Verdict {
+    /// The verdict from every partition's latest witness, in history indices.
+    fn linearizable(&self) -> Verdict {
         Verdict::Linearizable(Witness {
             partitions: self
                 .prepared
                 .partitions
                 .iter()
-                .zip(witnesses)
-                .map(|(partition, order)| PartitionOrder { name: partition.name.clone(), order })
+                .enumerate()
+                .map(|(partition_index, partition)| {
+                    let order = &self.latest_witness[partition_index].as_ref().expect("every partition passed").order;
+                    let order =
+                        order.iter().map(|&local| self.history_index(partition_index, local as usize)).collect();
+                    PartitionOrder { name: partition.name.clone(), order }
+                })
                 .collect(),
         })
     }
@@ -1281,7 +1293,9 @@ fn pinned_in_order(pins: &[Pin]) -> Vec<usize> {
 /// depends on what came before it: it keeps its order with every global beside it, as a keyed
 /// operation would. The constraints are met iff the order graph is acyclic and the lower
 /// bounds, pushed along it, stay within the upper bounds.
-fn compatible_points<M: Model>(prepared: &Prepared<M>, witnesses: &[Vec<usize>], pins: &[Pin]) -> Result<(), Conflict> {
+///
+/// `orders`: per partition, its witness in local indices (see [`Checker::history_index`]).
+fn compatible_points<M: Model>(prepared: &Prepared<M>, orders: &[&[u32]], pins: &[Pin]) -> Result<(), Conflict> {
     let global_count = prepared.globals.len();
     if global_count == 0 {
         return Ok(());
@@ -1302,13 +1316,19 @@ fn compatible_points<M: Model>(prepared: &Prepared<M>, witnesses: &[Vec<usize>],
         }
     }
     let mut successors: Vec<Vec<usize>> = vec![Vec::new(); global_count];
-    for order in witnesses {
+    for (partition, order) in prepared.partitions.iter().zip(orders) {
+        // A local operation: `Ok(history index)` of a keyed one, `Err(global index)` of a global.
+        let keyed_count = partition.ops.len();
+        let classify = |local: u32| match partition.ops.get(local as usize) {
+            Some(&op) => Ok(op),
+            None => Err(partition.globals[local as usize - keyed_count].0),
+        };
         let mut call_bound = 0u32;
         let mut closed_block: Vec<usize> = Vec::new();
         let mut open_block: Vec<usize> = Vec::new();
-        for &op in order {
-            match prepared.global(op) {
-                Some(global) if prepared.globals[global].part_partitions.is_some() => {
+        for &local in order.iter() {
+            match classify(local) {
+                Err(global) if prepared.globals[global].part_partitions.is_some() => {
                     lower[global] = lower[global].max(call_bound);
                     for &before in closed_block.iter().chain(&open_block) {
                         successors[before].push(global);
@@ -1317,14 +1337,14 @@ fn compatible_points<M: Model>(prepared: &Prepared<M>, witnesses: &[Vec<usize>],
                     closed_block = vec![global];
                     open_block.clear();
                 }
-                Some(global) => {
+                Err(global) => {
                     lower[global] = lower[global].max(call_bound);
                     for &before in &closed_block {
                         successors[before].push(global);
                     }
                     open_block.push(global);
                 }
-                None => {
+                Ok(op) => {
                     call_bound = call_bound.max(prepared.call_event[op] + 1);
                     if !open_block.is_empty() {
                         closed_block = std::mem::take(&mut open_block);
@@ -1333,10 +1353,10 @@ fn compatible_points<M: Model>(prepared: &Prepared<M>, witnesses: &[Vec<usize>],
             }
         }
         let mut return_bound = prepared.event_count;
-        for &op in order.iter().rev() {
-            match prepared.global(op) {
-                Some(global) => upper[global] = upper[global].min(return_bound),
-                None => {
+        for &local in order.iter().rev() {
+            match classify(local) {
+                Err(global) => upper[global] = upper[global].min(return_bound),
+                Ok(op) => {
                     if prepared.return_event[op] != NEVER {
                         return_bound = return_bound.min(prepared.return_event[op]);
                     }

@@ -205,14 +205,6 @@ impl<M: Model> Prepared<M> {
     pub fn has_split_operations(&self) -> bool {
         self.parts.iter().any(Option::is_some)
     }
-
-    /// The index in `globals` of history operation `op`, if it is a global operation.
-    pub fn global(&self, op: usize) -> Option<usize> {
-        match self.global_of_op[op] {
-            NEVER => None,
-            global => Some(global as usize),
-        }
-    }
 }
 
 /// Groups keyed operations into connected components of keys (a multi-key DEL kept whole
