@@ -72,6 +72,13 @@ pub(crate) struct Guide<State> {
     /// Per length `i`: the Zobrist hash of the set `order[..i]` and the state after it.
     set_hashes: Vec<u64>,
     states: Vec<State>,
+    /// Per length `i`, under the new positions: whether `order[i..]` keeps real time, and the
+    /// earliest return in it (`u64::MAX` for none).
+    remainder_in_time: Vec<bool>,
+    remainder_earliest_return: Vec<u64>,
+    /// Whether every operation the order leaves out may be left out under the new positions
+    /// (it never returned): otherwise no rejoined order is complete.
+    others_may_be_left_out: bool,
 }
 
 impl<State: Clone> Guide<State> {
@@ -117,7 +124,28 @@ impl<State: Clone> Guide<State> {
             set_hashes.push(hash);
             states.push(state.clone());
         }
-        Some(Guide { order: order.to_vec(), prefix_len, set_hashes, states })
+        let mut remainder_in_time = vec![true; order.len() + 1];
+        let mut remainder_earliest_return = vec![u64::MAX; order.len() + 1];
+        for index in (0..order.len()).rev() {
+            let op_now = &ops[order[index] as usize];
+            remainder_in_time[index] =
+                remainder_in_time[index + 1] && op_now.call_position <= remainder_earliest_return[index + 1];
+            remainder_earliest_return[index] = remainder_earliest_return[index + 1].min(op_now.return_position);
+        }
+        let mut in_order = vec![false; ops.len()];
+        for &op in order {
+            in_order[op as usize] = true;
+        }
+        let others_may_be_left_out = (0..ops.len()).all(|op| in_order[op] || ops[op].return_position == u64::MAX);
+        Some(Guide {
+            order: order.to_vec(),
+            prefix_len,
+            set_hashes,
+            states,
+            remainder_in_time,
+            remainder_earliest_return,
+            others_may_be_left_out,
+        })
     }
 }
 
@@ -411,6 +439,8 @@ struct Choice<State> {
     op: u32,
     state_before: State,
     forced: bool,
+    /// The latest call among the operations chosen so far, this one included.
+    latest_call: u64,
 }
 
 /// The search over one partition, pausable: [`Search::run`] takes a step allowance and, when it
@@ -485,7 +515,8 @@ impl<'history, M: Model> Search<'history, M> {
         for &op in &guide.order[..guide.prefix_len] {
             // Forced: backtracking into the prefix ends the search.
             let state_before = std::mem::replace(&mut search.state, guide.states[search.choices.len() + 1].clone());
-            search.choices.push(Choice { op, state_before, forced: true });
+            let latest_call = search.latest_call().max(search.ops[op as usize].call_position);
+            search.choices.push(Choice { op, state_before, forced: true, latest_call });
             search.linearized.flip(op);
             search.events.lift(op);
         }
@@ -497,6 +528,9 @@ impl<'history, M: Model> Search<'history, M> {
 
     /// After a new choice: the guide's order completes the search if the configuration is one
     /// the guide passed through and the joined order keeps real time under the new positions.
+    /// The chosen prefix keeps real time by construction, and the guide's remainders were
+    /// checked once ([`Guide::new`]), so what is left to check is that nothing in the remainder
+    /// returned before the latest call of the prefix: O(1) before the set comparison.
     fn rejoined_guide(&self) -> Option<Vec<usize>> {
         let guide = self.guide.as_ref()?;
         let length = self.choices.len();
@@ -504,6 +538,9 @@ impl<'history, M: Model> Search<'history, M> {
             || length > guide.order.len()
             || guide.set_hashes[length] != self.linearized.hash
             || guide.states[length] != self.state
+            || !guide.others_may_be_left_out
+            || !guide.remainder_in_time[length]
+            || guide.remainder_earliest_return[length] < self.latest_call()
             || !guide.order[..length].iter().all(|&op| self.linearized.contains(op))
         {
             return None;
@@ -511,10 +548,15 @@ impl<'history, M: Model> Search<'history, M> {
         let order: Vec<u32> =
             self.choices.iter().map(|choice| choice.op).chain(guide.order[length..].iter().copied()).collect();
         let ops = &self.ops;
-        let in_time = respects_real_time(ops.len(), &order, |op| {
+        debug_assert!(respects_real_time(ops.len(), &order, |op| {
             (ops[op as usize].call_position, ops[op as usize].return_position)
-        });
-        in_time.then(|| order.into_iter().map(|op| op as usize).collect())
+        }));
+        Some(order.into_iter().map(|op| op as usize).collect())
+    }
+
+    /// The latest call among the operations chosen so far (0 before any).
+    fn latest_call(&self) -> u64 {
+        self.choices.last().map_or(0, |choice| choice.latest_call)
     }
 
     /// Memo bytes this search holds on the meter's account.
@@ -575,7 +617,8 @@ impl<'history, M: Model> Search<'history, M> {
                         // placement fails so does every alternative at this step.
                         let forced = model.is_read_only(candidate.input);
                         let state_before = std::mem::replace(&mut self.state, next_state);
-                        self.choices.push(Choice { op, state_before, forced });
+                        let latest_call = self.latest_call().max(candidate.call_position);
+                        self.choices.push(Choice { op, state_before, forced, latest_call });
                         self.events.lift(op);
                         if self.choices.len() > self.longest.len() {
                             self.longest.clear();
@@ -641,7 +684,7 @@ impl<'history, M: Model> Search<'history, M> {
     /// Undoes forced choices and then one free choice, whose next alternative is to be tried;
     /// `None` when no free choice is left.
     fn backtrack(&mut self) -> Option<u32> {
-        while let Some(Choice { op, state_before, forced }) = self.choices.pop() {
+        while let Some(Choice { op, state_before, forced, .. }) = self.choices.pop() {
             self.state = state_before;
             self.linearized.flip(op);
             self.events.unlift(op);
