@@ -429,12 +429,16 @@ impl<'check, M: Model> Checker<'check, M> {
 
     /// The search for a pending partition: guided by its latest witness when asked and usable.
     fn new_search(&mut self, memo_key: &MemoKey, guided: bool) -> Search<'check, M> {
-        let (partition_index, global_positions, _) = memo_key;
+        let (partition_index, global_positions, answers) = memo_key;
         let ops = self.search_ops(*partition_index, global_positions);
         let guide = match &self.latest_witness[*partition_index] {
-            Some(latest) if guided => Guide::new(self.model, &ops, &latest.order, |local| {
-                self.local_positions(*partition_index, &latest.global_positions, local)
-            }),
+            Some(latest) if guided => Guide::new(
+                self.model,
+                &ops,
+                &latest.order,
+                |local| self.local_positions(*partition_index, &latest.global_positions, local),
+                latest.answers == *answers,
+            ),
             _ => None,
         };
         // A guided search mostly rejoins its guide within a few steps; a plain one may fill a

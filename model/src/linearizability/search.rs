@@ -69,7 +69,10 @@ pub(crate) struct Guide<State> {
     /// `order[..prefix_len]` is replayed without a search: it is a linearization prefix under
     /// the new positions too (see [`Guide::new`]).
     prefix_len: usize,
-    /// Per length `i`: the Zobrist hash of the set `order[..i]` and the state after it.
+    /// Per length `i`: the Zobrist hash of the set `order[..i]`, and the state after it. The
+    /// states are replayed only as far as the search asks (see [`Guide::extend_states`]): a
+    /// guided search mostly rejoins soon after the moved operation, and replaying the whole
+    /// order through the model for every guided search cost a tenth of the time.
     set_hashes: Vec<u64>,
     states: Vec<State>,
     /// Per length `i`, under the new positions: whether `order[i..]` keeps real time, and the
@@ -84,12 +87,15 @@ pub(crate) struct Guide<State> {
 impl<State: Clone> Guide<State> {
     /// `order` must be a linearization of `ops` under `old_positions` (per local operation:
     /// call, return), and `ops` carry the new positions; only global operations may differ.
-    /// `None` when nothing of it can be used or the model does not accept it.
+    /// `accepted`: whether `ops` carry the answers `order` was found with (then the model
+    /// accepts it as before, and its states are replayed lazily); otherwise it is replayed
+    /// now. `None` when nothing of it can be used or the model does not accept it.
     pub fn new<M: Model<State = State>>(
         model: &M,
         ops: &[SearchOp<'_, M::Input, M::Output>],
         order: &[u32],
         old_positions: impl Fn(u32) -> (u64, u64),
+        accepted: bool,
     ) -> Option<Guide<State>> {
         // Every operation of the prefix must return before any moved operation is called, in
         // both the old and the new positions: then no moved operation can be forced before a
@@ -112,17 +118,20 @@ impl<State: Clone> Guide<State> {
             })
             .unwrap_or(order.len());
         let mut set_hashes = Vec::with_capacity(order.len() + 1);
-        let mut states = Vec::with_capacity(order.len() + 1);
-        let mut state = model.initial_state();
         let mut hash = 0;
         set_hashes.push(hash);
-        states.push(state.clone());
         for &op in order {
-            let op_now = &ops[op as usize];
-            state = model.step(&state, op_now.input, op_now.output)?;
             hash ^= zobrist(op);
             set_hashes.push(hash);
-            states.push(state.clone());
+        }
+        let mut states = Vec::with_capacity(order.len() + 1);
+        states.push(model.initial_state());
+        if !accepted {
+            for &op in order {
+                let op_now = &ops[op as usize];
+                let next = model.step(states.last().expect("the initial state"), op_now.input, op_now.output)?;
+                states.push(next);
+            }
         }
         let mut remainder_in_time = vec![true; order.len() + 1];
         let mut remainder_earliest_return = vec![u64::MAX; order.len() + 1];
@@ -146,6 +155,22 @@ impl<State: Clone> Guide<State> {
             remainder_earliest_return,
             others_may_be_left_out,
         })
+    }
+
+    /// Replays `order` through the model until the state after `length` operations is known.
+    fn extend_states<M: Model<State = State>>(
+        &mut self,
+        model: &M,
+        ops: &[SearchOp<'_, M::Input, M::Output>],
+        length: usize,
+    ) {
+        // Bounded by `length`, at most the order's length: each turn adds one state.
+        while self.states.len() <= length {
+            let op_now = &ops[self.order[self.states.len() - 1] as usize];
+            let last = self.states.last().expect("the initial state");
+            let next = model.step(last, op_now.input, op_now.output).expect("a guide's order is accepted by the model");
+            self.states.push(next);
+        }
     }
 }
 
@@ -512,6 +537,8 @@ impl<'history, M: Model> Search<'history, M> {
         guide: Guide<M::State>,
     ) -> Search<'history, M> {
         let mut search = Search::new(model, ops, sorted_prefix, scratch);
+        let mut guide = guide;
+        guide.extend_states(model, &search.ops, guide.prefix_len);
         for &op in &guide.order[..guide.prefix_len] {
             // Forced: backtracking into the prefix ends the search.
             let state_before = std::mem::replace(&mut search.state, guide.states[search.choices.len() + 1].clone());
@@ -531,23 +558,27 @@ impl<'history, M: Model> Search<'history, M> {
     /// The chosen prefix keeps real time by construction, and the guide's remainders were
     /// checked once ([`Guide::new`]), so what is left to check is that nothing in the remainder
     /// returned before the latest call of the prefix: O(1) before the set comparison.
-    fn rejoined_guide(&self) -> Option<Vec<usize>> {
-        let guide = self.guide.as_ref()?;
-        let length = self.choices.len();
+    fn rejoined_guide(&mut self, model: &M) -> Option<Vec<usize>> {
+        let latest_call = self.latest_call();
+        let Search { guide, ops, linearized, state, choices, .. } = self;
+        let guide = guide.as_mut()?;
+        let length = choices.len();
         if length <= guide.prefix_len
             || length > guide.order.len()
-            || guide.set_hashes[length] != self.linearized.hash
-            || guide.states[length] != self.state
+            || guide.set_hashes[length] != linearized.hash
             || !guide.others_may_be_left_out
             || !guide.remainder_in_time[length]
-            || guide.remainder_earliest_return[length] < self.latest_call()
-            || !guide.order[..length].iter().all(|&op| self.linearized.contains(op))
+            || guide.remainder_earliest_return[length] < latest_call
+            || !guide.order[..length].iter().all(|&op| linearized.contains(op))
         {
             return None;
         }
+        guide.extend_states(model, ops, length);
+        if guide.states[length] != *state {
+            return None;
+        }
         let order: Vec<u32> =
-            self.choices.iter().map(|choice| choice.op).chain(guide.order[length..].iter().copied()).collect();
-        let ops = &self.ops;
+            choices.iter().map(|choice| choice.op).chain(guide.order[length..].iter().copied()).collect();
         debug_assert!(respects_real_time(ops.len(), &order, |op| {
             (ops[op as usize].call_position, ops[op as usize].return_position)
         }));
@@ -625,7 +656,7 @@ impl<'history, M: Model> Search<'history, M> {
                             self.longest.extend(self.choices.iter().map(|choice| choice.op));
                             self.stuck_at_longest = None;
                         }
-                        if let Some(order) = self.rejoined_guide() {
+                        if let Some(order) = self.rejoined_guide(model) {
                             return SearchOutcome::Linearizable(order);
                         }
                         self.entry = self.events.first();
