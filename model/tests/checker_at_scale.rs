@@ -216,3 +216,26 @@ fn a_byte_order_mark_is_skipped_and_an_empty_file_is_the_empty_history() {
         assert!(check_client_history(&history, &Options::default()).is_linearizable());
     }
 }
+
+#[test]
+fn a_stale_read_behind_thirty_free_flushdbs_is_refuted_by_the_interval_test() {
+    // Seed 10's stale read: searching its key with ~30 long FLUSHDBs free took 1.4 s and
+    // 240 MB to exhaust; the read's only source is cut off by a later SET wholly between them.
+    let history = flushdb_history(10, &HistoryShape::named("long-flushdb-all").expect("shape"));
+    let stale = stale_read_after_flush(&history).expect("a read to make stale");
+    // Far fewer steps than that search took; the note says which check answered.
+    let verdict = check_client_history(&stale, &Options { steps_max: Some(300_000), ..Options::default() });
+    let Verdict::NotLinearizable(counterexample) = &verdict else { panic!("{verdict}") };
+    let note = counterexample.note.as_deref().unwrap_or_default();
+    assert!(note.starts_with("refuted by the interval test"), "{verdict}");
+    let Command::Get { key, .. } = &stale[counterexample.blocked].input else { panic!("blocked on a read: {verdict}") };
+    let Some(Response::Value(Some(value))) = &stale[counterexample.blocked].output else { panic!("{verdict}") };
+    // Its source is among the operations shown: a SET of the value it read.
+    assert!(
+        counterexample
+            .pending
+            .iter()
+            .any(|&index| stale[index].input == Command::set(Db(0), key.as_str(), value.as_str())),
+        "{verdict}"
+    );
+}

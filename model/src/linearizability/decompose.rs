@@ -139,6 +139,12 @@ struct Checker<'check, M: Model> {
     keyed_effects: Vec<Vec<Vec<KeyEffect>>>,
     /// Partitions the interval test refuted: for tests to see that it happens.
     intervals_refuted: u64,
+    /// Whether, in the relaxed check, a partition search not decided in its first round is put
+    /// to the interval test (see [`Checker::take_turns`]).
+    intervals_in_relaxed_check: bool,
+    /// Whether the relaxed check's failure came from the interval test (its evidence has no
+    /// longest prefix, and says so).
+    relaxed_refuted_by_intervals: bool,
 }
 
 fn position(major: u32, minor: u32) -> u64 {
@@ -253,22 +259,11 @@ fn check_prepared_with<M: Model>(
         partition_keys: Vec::new(),
         keyed_effects: Vec::new(),
         intervals_refuted: 0,
-    };
-    let mut pins: Vec<Pin> =
-        prepared.globals.iter().map(|global| Pin::Range { lo: global.lo, hi: global.hi }).collect();
-    match checker.check_all(&pins) {
-        AllPartitions::Pass => {}
-        AllPartitions::Fail { partition, stuck } => {
-            return (checker.not_linearizable(partition, &stuck, None), PruningCounts::default())
-        }
-        AllPartitions::OutOfBudget(reason) => return (Verdict::Unknown(reason), PruningCounts::default()),
-    }
-    let first = match checker.agreement(&pins) {
-        PinsOutcome::Decided(verdict) => return (verdict, PruningCounts::default()),
-        disagreement => disagreement,
+        intervals_in_relaxed_check: false,
+        relaxed_refuted_by_intervals: false,
     };
     if pruning.intervals {
-        checker.refute_intervals = true;
+        checker.intervals_in_relaxed_check = true;
         checker.partition_keys = partition_keys(model, ops, prepared);
         checker.keyed_effects = prepared
             .partitions
@@ -284,6 +279,30 @@ fn check_prepared_with<M: Model>(
             })
             .collect();
     }
+    let mut pins: Vec<Pin> =
+        prepared.globals.iter().map(|global| Pin::Range { lo: global.lo, hi: global.hi }).collect();
+    match checker.check_all(&pins) {
+        AllPartitions::Pass => {}
+        AllPartitions::Fail { partition, stuck } => {
+            let note = checker.relaxed_refuted_by_intervals.then(|| {
+                "refuted by the interval test, without a search: the blocked operation's answer needs a source (a write of \
+                 its value; for nil, a clear) called before it returned, and the pending operations \
+                 shown are the latest such source and one that lies wholly between them in real time \
+                 and undoes it (or there is no source at all)"
+                    .to_string()
+            });
+            return (checker.not_linearizable(partition, &stuck, note), PruningCounts::default());
+        }
+        AllPartitions::OutOfBudget(reason) => return (Verdict::Unknown(reason), PruningCounts::default()),
+    }
+    let first = match checker.agreement(&pins) {
+        PinsOutcome::Decided(verdict) => return (verdict, PruningCounts::default()),
+        disagreement => disagreement,
+    };
+    // From here on the test runs before each search instead (see `check_all`).
+    checker.intervals_in_relaxed_check = false;
+    checker.refute_intervals = pruning.intervals;
+
     let verdict = checker.search_pins(&mut pins, first);
     let counts = PruningCounts {
         frames_skipped: checker.frames_skipped,
@@ -473,7 +492,19 @@ impl<'check, M: Model> Checker<'check, M> {
             self.build_searches(pending);
             let outcomes = self.run_round(pending, steps_max);
             let mut index = 0;
-            for outcome in outcomes {
+            for mut outcome in outcomes {
+                // In the relaxed check the interval test waits for a search that the first round
+                // did not decide: a quick search's failure shows the longest prefix, but a slow
+                // one (a partition with 30 free FLUSHDBs to exhaust) can take seconds to prove
+                // what the test sees at once. Under narrowed domains it ran before the search.
+                if outcome == SearchOutcome::Undecided && round == 0 && self.intervals_in_relaxed_check {
+                    let (partition_index, global_positions, _) = &pending[index].memo_key;
+                    if let Some(stuck) = self.refute_by_intervals(*partition_index, global_positions) {
+                        self.intervals_refuted += 1;
+                        self.relaxed_refuted_by_intervals = true;
+                        outcome = SearchOutcome::NotLinearizable(stuck);
+                    }
+                }
                 if outcome == SearchOutcome::Undecided {
                     index += 1;
                     continue;
