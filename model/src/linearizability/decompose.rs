@@ -13,7 +13,9 @@ use std::hash::BuildHasherDefault;
 use super::budget::Meter;
 use super::intervals;
 use super::prepare::{Partition, Prepared, NEVER};
-use super::search::{respects_real_time, FastHasher, Guide, Scratch, Search, SearchOp, SearchOutcome, Stuck};
+use super::search::{
+    events_in_order, respects_real_time, FastHasher, Guide, Scratch, Search, SearchOp, SearchOutcome, Stuck,
+};
 use super::verdict::{Counterexample, PartitionOrder, Verdict, Witness};
 use super::{Footprint, KeyEffect, Model};
 use crate::history::Operation;
@@ -129,8 +131,8 @@ struct Checker<'check, M: Model> {
     /// global to split ([`Checker::split`]).
     failures_under: Vec<u64>,
     /// Whether a partition to be searched under narrowed domains is first put to the interval
-    /// test ([`intervals`]). Not in the first, relaxed check: its failure is the verdict, shown
-    /// with the search's longest prefix.
+    /// test ([`intervals`]). Not so in the first, relaxed check, whose failure is the verdict,
+    /// best shown with the search's longest prefix: there see `intervals_in_relaxed_check`.
     refute_intervals: bool,
     /// Per partition: the keys it holds (the interval test runs per key).
     partition_keys: Vec<Vec<M::Key>>,
@@ -217,17 +219,7 @@ fn check_prepared_with<M: Model>(
     }
     let keyed_positions: Vec<Vec<(u64, u64)>> =
         prepared.partitions.iter().map(|partition| keyed_positions(prepared, partition)).collect();
-    let keyed_events = keyed_positions
-        .iter()
-        .map(|positions| {
-            let mut entries: Vec<u32> = (0..2 * positions.len() as u32).collect();
-            entries.sort_unstable_by_key(|&entry| {
-                let (call, returned) = positions[(entry / 2) as usize];
-                (if entry % 2 == 0 { call } else { returned }, entry % 2, entry / 2)
-            });
-            entries
-        })
-        .collect();
+    let keyed_events = keyed_positions.iter().map(|positions| events_in_order(positions)).collect();
     let mut checker = Checker {
         model,
         ops,

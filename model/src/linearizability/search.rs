@@ -202,16 +202,28 @@ struct EventList {
 
 const NO_ENTRY: u32 = u32::MAX;
 
+/// Where event `entry` (see [`EventList`]) stands in a search's list: by position, calls
+/// before returns at one position, then by operation. `positions` gives an operation's
+/// (call, return).
+fn event_order_key(entry: u32, positions: impl Fn(usize) -> (u64, u64)) -> (u64, u32, u32) {
+    let (call, returned) = positions((entry / 2) as usize);
+    (if entry.is_multiple_of(2) { call } else { returned }, entry % 2, entry / 2)
+}
+
+/// The events of operations at `positions` (call, return) in a search's list order: what
+/// [`Search::new`] takes as a sorted prefix.
+pub(crate) fn events_in_order(positions: &[(u64, u64)]) -> Vec<u32> {
+    let mut entries: Vec<u32> = (0..2 * positions.len() as u32).collect();
+    entries.sort_unstable_by_key(|&entry| event_order_key(entry, |op| positions[op]));
+    entries
+}
+
 impl EventList {
     /// `sorted_prefix`: the entries of the first `sorted_prefix.len() / 2` operations, already in
     /// list order (a partition's keyed operations, whose positions never change): only the
     /// rest are sorted, then merged in.
     fn new<I, O>(ops: &[SearchOp<'_, I, O>], sorted_prefix: &[u32]) -> EventList {
-        let order_key = |entry: u32| {
-            let op = &ops[(entry / 2) as usize];
-            let position = if entry.is_multiple_of(2) { op.call_position } else { op.return_position };
-            (position, entry % 2, entry / 2)
-        };
+        let order_key = |entry: u32| event_order_key(entry, |op| (ops[op].call_position, ops[op].return_position));
         debug_assert!(sorted_prefix.len().is_multiple_of(2) && sorted_prefix.len() <= 2 * ops.len());
         debug_assert!(sorted_prefix.windows(2).all(|pair| order_key(pair[0]) < order_key(pair[1])));
         let mut rest: Vec<u32> = (sorted_prefix.len() as u32..2 * ops.len() as u32).collect();
