@@ -83,7 +83,8 @@ impl Servers {
 pub struct LiveOptions {
     /// Bound on connecting and on every request.
     pub request_timeout: Duration,
-    /// How long replicas may take to reach the primary's offset after a phase.
+    /// How long replicas may take to reach the primary's offset after a phase. (Before a case
+    /// the pair gets at least 10 s to be caught up, whatever this is.)
     pub catch_up_deadline: Duration,
     /// Talk to servers that are not on loopback.
     pub allow_remote: bool,

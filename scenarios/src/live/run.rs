@@ -21,6 +21,9 @@ use super::judge::{judge, LiveVerdict, PhaseRecord, Recorded, Stuck};
 use super::spawn::SpawnedServers;
 use super::{LiveCase, LiveError, LiveOptions, Servers};
 
+/// The least time a pair gets to be caught up before a case starts (see `LivePair::reset`).
+const READY_DEADLINE_MIN: Duration = Duration::from_secs(10);
+
 /// What a replica's `masterauth` is set to while a test holds its link down.
 const WRONG_MASTERAUTH: &str = "replsim-holds-this-link-down";
 /// How often catch-up polls `INFO replication`.
@@ -220,11 +223,16 @@ impl LivePair {
         std::iter::once(&self.primary).chain(&self.replicas).map(|node| node.name.clone()).collect()
     }
 
-    /// FLUSHALL on the primary, and every replica caught up with it.
+    /// FLUSHALL on the primary, and every replica caught up with it. Readiness before a case
+    /// waits at least [`READY_DEADLINE_MIN`]: a short `catch_up_deadline`, chosen to see a replica
+    /// stuck during the case, must not fail its start on a loaded machine (a freshly spawned
+    /// replica's first sync took over 0.5 s while `cargo test` ran the live tests in parallel).
     fn reset(&self, options: &LiveOptions) -> Result<(), LiveError> {
         let mut primary = self.primary.open(options.request_timeout)?;
         primary.request(&["FLUSHALL"]).map_err(|error| self.primary.error("FLUSHALL", error))?;
-        let (stuck, _) = self.catch_up(options)?;
+        let patient =
+            LiveOptions { catch_up_deadline: options.catch_up_deadline.max(READY_DEADLINE_MIN), ..options.clone() };
+        let (stuck, _) = self.catch_up(&patient)?;
         match stuck.into_iter().next() {
             None => Ok(()),
             Some(stuck) => {

@@ -73,7 +73,8 @@ pub struct LiveArgs {
     /// Bound on connecting and on every request.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     request_timeout: Duration,
-    /// How long replicas may take to reach the primary's offset after each phase.
+    /// How long replicas may take to reach the primary's offset after each phase (the wait for a
+    /// caught-up pair before each case is at least 10 s, whatever this is).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     catch_up_deadline: Duration,
     /// Cap the scripts' think times (e.g. `0ms` for back-to-back operations).
