@@ -171,7 +171,8 @@ struct Pruning {
     backjump: bool,
     /// Interchangeable globals keep their order ([`ClassOrder`]).
     class_order: bool,
-    /// Partitions to search under narrowed domains first face the interval test.
+    /// The interval test: before each partition search under narrowed domains, and in the
+    /// relaxed check for a search the first round did not decide.
     intervals: bool,
 }
 
@@ -1321,9 +1322,8 @@ fn compatible_points<M: Model>(prepared: &Prepared<M>, orders: &[&[u32]], pins: 
     }
     let mut lower: Vec<u32> = Vec::with_capacity(global_count);
     let mut upper: Vec<u32> = Vec::with_capacity(global_count);
-    for (global, op) in prepared.globals.iter().enumerate() {
-        debug_assert_eq!(prepared.global_of_op[op.op], global as u32);
-        match pins[global] {
+    for pin in &pins[..global_count] {
+        match *pin {
             Pin::Range { lo, hi } => {
                 lower.push(lo);
                 upper.push(hi);

@@ -67,8 +67,6 @@ pub(crate) struct Prepared<M: Model> {
     pub globals: Vec<GlobalOp>,
     /// Per global: its parts when it is a split operation.
     pub parts: Vec<Option<ModelParts<M>>>,
-    /// Per history index: its index in `globals`, or `NEVER` if it is not a global operation.
-    pub global_of_op: Vec<u32>,
 }
 
 /// A model's [`Parts`].
@@ -194,11 +192,7 @@ impl<M: Model> Prepared<M> {
                 partition.events_before_table = table;
             }
         }
-        let mut global_of_op = vec![NEVER; ops.len()];
-        for (global, op) in globals.iter().enumerate() {
-            global_of_op[op.op] = global as u32;
-        }
-        Prepared { event_count, call_event, return_event, partitions, globals, parts, global_of_op }
+        Prepared { event_count, call_event, return_event, partitions, globals, parts }
     }
 
     /// Whether any operation was split into parts (see [`Model::split_into_parts`]).
