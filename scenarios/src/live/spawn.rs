@@ -18,7 +18,8 @@ use std::fs;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use super::client::{Address, Connection};
@@ -38,6 +39,14 @@ const START_DEADLINE: Duration = Duration::from_secs(10);
 const STOP_DEADLINE: Duration = Duration::from_secs(5);
 /// Attempts at a free port: another process may take the port between our probe and the server's bind.
 const PORT_ATTEMPTS_MAX: usize = 5;
+/// Servers listen on ports from here up to the kernel's ephemeral range. A port inside that range
+/// can be handed to an outgoing connection, or to another program's `bind(0)`, while its replica is
+/// stopped for a restart, or between our probe and the server's bind; then two pairs share one
+/// server and a healthy pair looks divergent (CI saw exactly that).
+const PORT_RANGE_LOW: u16 = 20_000;
+/// Where the range ends when the kernel's ephemeral range cannot be read or leaves too little room.
+const PORT_RANGE_HIGH_DEFAULT: u16 = 32_768;
+const PORT_RANGE_LEN_MIN: u16 = 1_000;
 
 struct Server {
     name: String,
@@ -98,7 +107,7 @@ impl SpawnedServers {
         })?;
         stop(server, true);
         server.child = Some(spawn_process(&self.program, server)?);
-        wait_until_ready(server)
+        wait_until_ready(server).inspect_err(|_| kill(server))
     }
 
     fn launch(
@@ -151,7 +160,8 @@ impl SpawnedServers {
                     return Ok(());
                 }
                 Err(error) => {
-                    stop(&mut server, false);
+                    // Not `stop`: its SHUTDOWN could reach whichever process holds the port.
+                    kill(&mut server);
                     last_problem = error.to_string();
                 }
             }
@@ -180,15 +190,36 @@ fn temporary_root() -> Result<PathBuf, LiveError> {
     Ok(root)
 }
 
+/// The next port below the ephemeral range that nothing listens on. A process-wide cursor hands
+/// each port out once, so pairs started by parallel threads never probe the same one; it starts
+/// at an offset taken from the process id, so parallel test binaries mostly probe apart too (and
+/// `wait_until_ready` catches the rest by asking the server for its process id).
 fn free_port(name: &str) -> Result<u16, LiveError> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|error| LiveError::Spawn {
-        server: name.to_string(),
-        problem: format!("no free loopback port: {error}"),
-    })?;
-    listener.local_addr().map(|address| address.port()).map_err(|error| LiveError::Spawn {
-        server: name.to_string(),
-        problem: format!("no free loopback port: {error}"),
-    })
+    static CURSOR: AtomicUsize = AtomicUsize::new(0);
+    static RANGE: OnceLock<(u16, u16)> = OnceLock::new();
+    let (low, high) = *RANGE.get_or_init(port_range);
+    let len = usize::from(high - low);
+    let start = std::process::id() as usize % len;
+    for _ in 0..len {
+        let offset = (start + CURSOR.fetch_add(1, Ordering::Relaxed)) % len;
+        let port = low + offset as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(LiveError::Spawn { server: name.to_string(), problem: format!("no free loopback port in {low}..{high}") })
+}
+
+/// `[PORT_RANGE_LOW, start of the kernel's ephemeral range)`, or up to the default end where
+/// that cannot be read (not Linux) or leaves fewer than `PORT_RANGE_LEN_MIN` ports.
+fn port_range() -> (u16, u16) {
+    let ephemeral_low: Option<u16> = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next().and_then(|low| low.parse().ok()));
+    match ephemeral_low {
+        Some(high) if high >= PORT_RANGE_LOW + PORT_RANGE_LEN_MIN => (PORT_RANGE_LOW, high),
+        _ => (PORT_RANGE_LOW, PORT_RANGE_HIGH_DEFAULT),
+    }
 }
 
 /// `--enable-debug-command local` on servers that know it (Redis 7 and later refuse DEBUG
@@ -227,6 +258,8 @@ fn spawn_process(program: &str, server: &Server) -> Result<Child, LiveError> {
         })
 }
 
+/// Waits until the server answers PING, then makes sure the answer came from our child: if
+/// another process holds the port, our server failed to bind it and must not be mistaken for it.
 fn wait_until_ready(server: &mut Server) -> Result<(), LiveError> {
     let deadline = Instant::now() + START_DEADLINE;
     let address = Address::loopback(server.port);
@@ -240,8 +273,24 @@ fn wait_until_ready(server: &mut Server) -> Result<(), LiveError> {
                 });
             }
         }
-        if Connection::open(&address, Duration::from_millis(500)).is_ok() {
-            return Ok(());
+        if let Ok(mut connection) = Connection::open(&address, Duration::from_millis(500)) {
+            let info = connection.request_text(&["INFO", "server"]).map_err(|error| LiveError::Spawn {
+                server: server.name.clone(),
+                problem: format!("INFO server on {address}: {error}"),
+            })?;
+            let answering: Option<u32> =
+                info.lines().find_map(|line| line.trim().strip_prefix("process_id:")).and_then(|pid| pid.parse().ok());
+            let ours = server.child.as_ref().map(Child::id);
+            return match answering {
+                Some(pid) if Some(pid) == ours => Ok(()),
+                _ => Err(LiveError::Spawn {
+                    server: server.name.clone(),
+                    problem: format!(
+                        "{address} is answered by another process (process_id {}), not ours",
+                        answering.map_or("missing".to_string(), |pid| pid.to_string())
+                    ),
+                }),
+            };
         }
         if Instant::now() >= deadline {
             return Err(LiveError::Spawn {
@@ -264,6 +313,10 @@ fn last_log_line(dir: &Path) -> String {
 /// the process, killing it past the deadline. Never fails: it runs on drop.
 fn stop(server: &mut Server, save: bool) {
     let Some(mut child) = server.child.take() else { return };
+    if let Ok(Some(_)) = child.try_wait() {
+        // Exited already: the port may be someone else's now.
+        return;
+    }
     let address = Address::loopback(server.port);
     let how = if save { "SAVE" } else { "NOSAVE" };
     if let Ok(mut connection) = Connection::open(&address, Duration::from_secs(1)) {
@@ -281,5 +334,58 @@ fn stop(server: &mut Server, save: bool) {
                 return;
             }
         }
+    }
+}
+
+/// Kills a server that was never confirmed ready (so its port may be another process's).
+fn kill(server: &mut Server) {
+    if let Some(mut child) = server.child.take() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_come_from_below_the_ephemeral_range_and_each_once() {
+        let (low, high) = port_range();
+        assert!(low < high && high - low >= PORT_RANGE_LEN_MIN, "{low}..{high}");
+        let ports: Vec<u16> = std::thread::scope(|scope| {
+            let pickers: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| (0..25).map(|_| free_port("test").unwrap()).collect::<Vec<_>>()))
+                .collect();
+            pickers.into_iter().flat_map(|picker| picker.join().unwrap()).collect()
+        });
+        assert!(ports.iter().all(|port| (low..high).contains(port)), "{ports:?}");
+        let mut distinct = ports.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), ports.len(), "a port handed out twice: {ports:?}");
+    }
+
+    /// Needs redis-server on the PATH, as tests/live.rs does (CI installs it).
+    #[test]
+    fn a_server_whose_port_another_process_answers_is_refused_and_that_process_left_running() {
+        let pair = SpawnedServers::start(&SpawnOptions {
+            program: "redis-server".to_string(),
+            replicas: 0,
+            replica_read_only: true,
+        })
+        .expect("redis-server on the PATH");
+        let taken = pair.servers[0].port;
+        // A child that never binds (as a server does when its bind fails and it has not exited
+        // yet) while the port answers for the first server.
+        let dir = pair.root().to_path_buf();
+        let arguments = vec!["30".to_string()];
+        let mut intruder = Server { name: "intruder".to_string(), port: taken, dir, arguments, child: None };
+        intruder.child = Some(spawn_process("sleep", &intruder).unwrap());
+        let refused = wait_until_ready(&mut intruder);
+        kill(&mut intruder);
+        let problem = refused.expect_err("the port answers for the first server, not the intruder").to_string();
+        assert!(problem.contains("answered by another process"), "names why the intruder is not ready: {problem}");
+        assert!(Connection::open(&pair.primary(), Duration::from_secs(1)).is_ok(), "the first server still runs");
     }
 }
