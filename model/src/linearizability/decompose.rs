@@ -32,10 +32,14 @@ enum Pin {
 const RANK_LOW: u32 = 0;
 const RANK_HIGH: u32 = u32::MAX;
 
-/// Memoised partition checks are a cache: past this many, or past this share of the memo
-/// budget, it is emptied, not grown.
+/// Memoised partition checks and nogoods are a cache: past this many, or past this share of
+/// the memo budget, they are emptied, not grown.
 const PARTITION_MEMO_ENTRIES_MAX: usize = 200_000;
 const PARTITION_MEMO_BUDGET_SHARE: usize = 8;
+
+/// Per partition, the horizons of failures kept as nogoods (see [`Checker::nogoods`]): each
+/// is one more lookup before a search, so past this many the oldest gives way.
+const NOGOOD_HORIZONS_MAX: usize = 32;
 
 /// Steps each pending search gets in the first round of a check; each later round gets four
 /// times more.
@@ -59,6 +63,10 @@ type MemoKey = (usize, Vec<(u64, u64)>, Vec<u32>);
 
 /// A partition's global positions and answer rows: its [`MemoKey`] without the partition.
 type PartitionView = (Vec<(u64, u64)>, Vec<u32>);
+
+/// A partition, a horizon, and its global positions as seen up to the horizon (see
+/// [`seen_up_to`]) with its answer rows: every check under positions that look so fails.
+type NogoodKey = (usize, u64, Vec<(u64, u64)>, Vec<u32>);
 
 /// A partition's search not yet decided, with the key its result will be memoised under.
 struct PendingSearch<'check, M: Model> {
@@ -102,8 +110,21 @@ struct Checker<'check, M: Model> {
     keyed_events: Vec<Vec<u32>>,
     /// Keyed by long vectors of positions: hashed with [`FastHasher`], not SipHash.
     memo: HashMap<MemoKey, PartitionResult, BuildHasherDefault<FastHasher>>,
-    /// Estimated bytes held by `memo`.
+    /// Estimated bytes held by `memo` and `nogoods`.
     memo_bytes: usize,
+    /// Failed partition searches, generalised: a search's failure depends on the events up to
+    /// [`Stuck::depends_through`] only, so it holds for every placement of the globals that
+    /// looks the same up to there, though the memo, keyed by every position, misses it (on
+    /// `long-flushdb` seed 19, 550 of 1,267 failed searches repeated an earlier failure so).
+    /// Empty unless [`Pruning::nogoods`].
+    nogoods: HashMap<NogoodKey, Stuck, BuildHasherDefault<FastHasher>>,
+    /// Per partition: the horizons of its nogoods, newest last, at most
+    /// [`NOGOOD_HORIZONS_MAX`].
+    nogood_horizons: Vec<Vec<u64>>,
+    /// See [`Pruning::nogoods`].
+    learn_nogoods: bool,
+    /// Partition checks a nogood decided: for tests to see that it happens.
+    nogoods_hit: u64,
     /// Storage of finished searches, reused by the next ones (see [`Checker::retire`]).
     scratch: Vec<Scratch<M::State>>,
     /// The first partition failure under narrowed domains: the evidence if all fail.
@@ -174,10 +195,12 @@ struct Pruning {
     /// The interval test: before each partition search under narrowed domains, and in the
     /// relaxed check for a search the first round did not decide.
     intervals: bool,
+    /// Failed searches are kept as nogoods ([`Checker::nogoods`]).
+    nogoods: bool,
 }
 
 impl Pruning {
-    const ALL: Pruning = Pruning { backjump: true, class_order: true, intervals: true };
+    const ALL: Pruning = Pruning { backjump: true, class_order: true, intervals: true, nogoods: true };
 }
 
 /// What the prunings did, for tests to see that they happen.
@@ -190,6 +213,8 @@ struct PruningCounts {
     narrowed: u64,
     /// Partitions the interval test refuted.
     intervals_refuted: u64,
+    /// Partition checks decided by a nogood.
+    nogoods_hit: u64,
 }
 
 /// [`check_prepared`], choosing the prunings; also says what they did.
@@ -209,8 +234,13 @@ fn check_prepared_with<M: Model>(
             None => model.step(&model.initial_state(), &op.input, op.output.as_ref()).is_none(),
         };
         if impossible {
-            let stuck =
-                Stuck { longest_prefix: Vec::new(), blocked: global.op, pending: vec![global.op], seen_through: 0 };
+            let stuck = Stuck {
+                longest_prefix: Vec::new(),
+                blocked: global.op,
+                pending: vec![global.op],
+                seen_through: 0,
+                depends_through: u64::MAX,
+            };
             let note = Some("a global operation's answer is impossible in every state".to_string());
             return (
                 Verdict::NotLinearizable(counterexample(model, ops, "all keys", &stuck, note)),
@@ -230,6 +260,10 @@ fn check_prepared_with<M: Model>(
         keyed_events,
         memo: HashMap::default(),
         memo_bytes: 0,
+        nogoods: HashMap::default(),
+        nogood_horizons: vec![Vec::new(); prepared.partitions.len()],
+        learn_nogoods: pruning.nogoods,
+        nogoods_hit: 0,
         scratch: Vec::new(),
         first_failure: None,
         latest_witness: (0..prepared.partitions.len()).map(|_| None).collect(),
@@ -301,8 +335,19 @@ fn check_prepared_with<M: Model>(
         frames_skipped: checker.frames_skipped,
         narrowed: checker.narrowed,
         intervals_refuted: checker.intervals_refuted,
+        nogoods_hit: checker.nogoods_hit,
     };
     (verdict, counts)
+}
+
+/// Global positions as a search that looked at events up to `horizon` saw them: a call beyond
+/// it, or a return beyond it, is only "beyond" (`u64::MAX`), wherever it lies.
+fn seen_up_to(global_positions: &[(u64, u64)], horizon: u64) -> Vec<(u64, u64)> {
+    let beyond = |position: u64| if position > horizon { u64::MAX } else { position };
+    global_positions
+        .iter()
+        .map(|&(call, ret)| if call > horizon { (u64::MAX, u64::MAX) } else { (call, beyond(ret)) })
+        .collect()
 }
 
 /// Per partition: the keys of its keyed operations and of the parts of split operations on it.
@@ -389,6 +434,10 @@ impl<'check, M: Model> Checker<'check, M> {
                     }
                     latest => {
                         let guided = latest.is_some();
+                        if let Some(stuck) = self.nogood(partition_index, &memo_key) {
+                            self.nogoods_hit += 1;
+                            return AllPartitions::Fail { partition: partition_index, stuck };
+                        }
                         // Before any search, guided or not: a guided search that ends exhausted
                         // may have explored much first (waiting for that, long-flushdb-never-
                         // returned seed 9 took 2.1 s instead of 0.7 s).
@@ -519,7 +568,9 @@ impl<'check, M: Model> Checker<'check, M> {
                         PartitionResult::Pass(order.into_iter().map(|local| local as u32).collect())
                     }
                     SearchOutcome::NotLinearizable(stuck) => {
-                        PartitionResult::Fail(self.in_history(partition_index, stuck))
+                        let stuck = self.in_history(partition_index, stuck);
+                        self.learn_nogood(&decided.memo_key, &stuck);
+                        PartitionResult::Fail(stuck)
                     }
                     SearchOutcome::OutOfBudget(reason) => return Err(AllPartitions::OutOfBudget(reason)),
                     SearchOutcome::Undecided | SearchOutcome::GuideExhausted => unreachable!("handled above"),
@@ -531,12 +582,7 @@ impl<'check, M: Model> Checker<'check, M> {
                         PartitionResult::Pass(order) => 4 * order.len(),
                         PartitionResult::Fail(stuck) => 8 * (stuck.longest_prefix.len() + stuck.pending.len()),
                     };
-                if self.memo.len() >= PARTITION_MEMO_ENTRIES_MAX
-                    || self.memo_bytes + entry_bytes > self.meter.memo_bytes_max() / PARTITION_MEMO_BUDGET_SHARE
-                {
-                    self.memo.clear();
-                    self.memo_bytes = 0;
-                }
+                self.make_room(entry_bytes);
                 self.memo_bytes += entry_bytes;
                 self.memo.insert(decided.memo_key, result.clone());
                 match result {
@@ -552,6 +598,51 @@ impl<'check, M: Model> Checker<'check, M> {
             steps_max = steps_max.saturating_mul(4);
         }
         unreachable!("the rounds end when no search is pending")
+    }
+
+    /// Empties the memo and the nogoods if `entry_bytes` more would pass their share of the
+    /// memo budget: they are a cache, not grown past it.
+    fn make_room(&mut self, entry_bytes: usize) {
+        if self.memo.len() + self.nogoods.len() >= PARTITION_MEMO_ENTRIES_MAX
+            || self.memo_bytes + entry_bytes > self.meter.memo_bytes_max() / PARTITION_MEMO_BUDGET_SHARE
+        {
+            self.memo.clear();
+            self.nogoods.clear();
+            self.nogood_horizons.iter_mut().for_each(Vec::clear);
+            self.memo_bytes = 0;
+        }
+    }
+
+    /// Keeps a search's failure as a nogood: see [`Checker::nogoods`].
+    fn learn_nogood(&mut self, memo_key: &MemoKey, stuck: &Stuck) {
+        let horizon = stuck.depends_through;
+        if !self.learn_nogoods || horizon == u64::MAX {
+            return;
+        }
+        let (partition_index, global_positions, answers) = memo_key;
+        let key = (*partition_index, horizon, seen_up_to(global_positions, horizon), answers.clone());
+        let entry_bytes =
+            96 + 16 * key.2.len() + 4 * key.3.len() + 8 * (stuck.longest_prefix.len() + stuck.pending.len());
+        self.make_room(entry_bytes);
+        self.memo_bytes += entry_bytes;
+        self.nogoods.insert(key, stuck.clone());
+        let horizons = &mut self.nogood_horizons[*partition_index];
+        if let Some(known) = horizons.iter().position(|&known| known == horizon) {
+            horizons.remove(known);
+        } else if horizons.len() == NOGOOD_HORIZONS_MAX {
+            horizons.remove(0);
+        }
+        horizons.push(horizon);
+    }
+
+    /// A nogood that decides the partition's check under `memo_key`'s positions, if one does;
+    /// the newest horizons are tried first.
+    fn nogood(&self, partition_index: usize, memo_key: &MemoKey) -> Option<Stuck> {
+        let (_, global_positions, answers) = memo_key;
+        self.nogood_horizons[partition_index].iter().rev().find_map(|&horizon| {
+            let key = (partition_index, horizon, seen_up_to(global_positions, horizon), answers.clone());
+            self.nogoods.get(&key).cloned()
+        })
     }
 
     /// Builds the searches not built yet. Built only once the partition's turn comes: a
@@ -756,6 +847,7 @@ impl<'check, M: Model> Checker<'check, M> {
             blocked: in_history(stuck.blocked),
             pending: stuck.pending.into_iter().map(in_history).collect(),
             seen_through: stuck.seen_through,
+            depends_through: stuck.depends_through,
         }
     }
 
@@ -962,7 +1054,13 @@ impl<'check, M: Model> Checker<'check, M> {
             // Every placement was cut by the class order before any partition failed: there is
             // no partition's evidence to show, only the globals.
             let ops: Vec<usize> = self.prepared.globals.iter().map(|global| global.op).collect();
-            let stuck = Stuck { longest_prefix: Vec::new(), blocked: ops[0], pending: ops, seen_through: 0 };
+            let stuck = Stuck {
+                longest_prefix: Vec::new(),
+                blocked: ops[0],
+                pending: ops,
+                seen_through: 0,
+                depends_through: u64::MAX,
+            };
             let note = "no placement of the global operations satisfies every partition (searched exhaustively)";
             return Verdict::NotLinearizable(counterexample(
                 self.model,
@@ -1542,15 +1640,17 @@ mod tests {
     use crate::linearizability::kv::KvModel;
     use crate::linearizability::Options;
 
-    /// Backjumping skips splits, and the class order cuts the mirror images of placements of
-    /// interchangeable FLUSHDBs; the plain search does neither. On histories of long,
-    /// overlapping (and nested) FLUSHDBs over many keys, where the placement search goes deep,
-    /// all three must reach the same verdict whenever they decide — and both prunings must
-    /// happen.
+    /// Backjumping skips splits, the class order cuts the mirror images of placements of
+    /// interchangeable FLUSHDBs, the interval test refutes without a search and nogoods reuse
+    /// failures under placements that look alike; the plain search does none of these. On
+    /// histories of long, overlapping (and nested) FLUSHDBs over many keys, where the placement
+    /// search goes deep, all must reach the same verdict whenever they decide — and every
+    /// pruning must happen.
     #[test]
     fn the_prunings_agree_with_the_plain_search() {
         let mut random = SplitMix::new(0xBAC4);
-        let (mut compared, mut skipped, mut narrowed, mut not_linearizable, mut refuted) = (0, 0, 0, 0, 0);
+        let (mut compared, mut skipped, mut narrowed, mut not_linearizable, mut refuted, mut nogoods_hit) =
+            (0, 0, 0, 0, 0, 0);
         for seed in 0..300u64 {
             let shape = HistoryShape {
                 ops_total: 150 + random.below(250) as usize,
@@ -1571,13 +1671,15 @@ mod tests {
             let run =
                 |pruning| check_prepared_with(&KvModel, &history, &prepared, &mut Meter::new(&options), 1, pruning);
             let (pruned, counts) = run(Pruning::ALL);
-            let (plain, _) = run(Pruning { backjump: false, class_order: false, intervals: false });
-            let (unordered, _) = run(Pruning { backjump: true, class_order: false, intervals: true });
+            let (plain, _) = run(Pruning { backjump: false, class_order: false, intervals: false, nogoods: false });
+            let (forgetful, _) = run(Pruning { nogoods: false, ..Pruning::ALL });
+            let (unordered, _) = run(Pruning { class_order: false, ..Pruning::ALL });
             let (searched, _) = run(Pruning { intervals: false, ..Pruning::ALL });
             skipped += counts.frames_skipped;
             narrowed += counts.narrowed;
             refuted += counts.intervals_refuted;
-            let verdicts = [&pruned, &plain, &unordered, &searched];
+            nogoods_hit += counts.nogoods_hit;
+            let verdicts = [&pruned, &plain, &unordered, &searched, &forgetful];
             if verdicts.iter().any(|verdict| matches!(verdict, Verdict::Unknown(_))) {
                 continue;
             }
@@ -1585,18 +1687,19 @@ mod tests {
             assert!(
                 verdicts.iter().all(|verdict| verdict.is_linearizable() == linearizable),
                 "seed {seed}: with every pruning {pruned}; plain {plain}; without class order {unordered}; \
-                 without the interval test {searched}"
+                 without the interval test {searched}; without nogoods {forgetful}"
             );
             not_linearizable += usize::from(!linearizable);
             compared += 1;
         }
         println!(
             "{compared} compared ({not_linearizable} not linearizable), {skipped} splits skipped, {narrowed} narrowed, \
-             {refuted} refuted by the interval test"
+             {refuted} refuted by the interval test, {nogoods_hit} decided by nogoods"
         );
         assert!(compared > 200 && not_linearizable > 50, "{compared} compared, {not_linearizable} not linearizable");
         assert!(skipped > 0, "no backjump happened: the test does not exercise it");
         assert!(narrowed > 0, "the class order narrowed nothing: the test does not exercise it");
         assert!(refuted > 0, "the interval test refuted nothing: the test does not exercise it");
+        assert!(nogoods_hit > 0, "no nogood decided a check: the test does not exercise it");
     }
 }

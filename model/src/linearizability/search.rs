@@ -43,6 +43,12 @@ pub(crate) struct Stuck {
     /// The latest position of an event the search looked at. Operations whose calls lie
     /// beyond it played no part: moved anywhere else beyond it, the search fails the same way.
     pub seen_through: u64,
+    /// The latest position the failure depends on: `seen_through`, and the earlier return of
+    /// each pair of pending operations whose returns were compared. Under any other positions
+    /// that agree on every event up to it (the same events there, at the same positions), the
+    /// search takes the same steps and fails the same way. `u64::MAX`: not known to depend on
+    /// less than all positions (a failure found otherwise than by a search).
+    pub depends_through: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -499,6 +505,9 @@ pub(crate) struct Search<'history, M: Model> {
     guide: Option<Guide<M::State>>,
     /// See [`Stuck::seen_through`].
     seen_through: u64,
+    /// The earlier return of each pair of returns compared, at most; see
+    /// [`Stuck::depends_through`].
+    compared_through: u64,
 }
 
 impl<'history, M: Model> Search<'history, M> {
@@ -535,6 +544,7 @@ impl<'history, M: Model> Search<'history, M> {
             decided: false,
             guide: None,
             seen_through: 0,
+            compared_through: 0,
         }
     }
 
@@ -704,11 +714,13 @@ impl<'history, M: Model> Search<'history, M> {
             let other_op = entry / 2;
             self.seen_through = self.seen_through.max(self.ops[other_op as usize].call_position);
             let other = &self.ops[other_op as usize];
-            if other_op != op
-                && other.effect_class == candidate.effect_class
-                && (other.return_position, other_op) < (candidate.return_position, op)
-            {
-                return true;
+            if other_op != op && other.effect_class == candidate.effect_class {
+                // Which returns first is known from the earlier return's position alone.
+                let earlier_return = other.return_position.min(candidate.return_position);
+                self.compared_through = self.compared_through.max(earlier_return);
+                if (other.return_position, other_op) < (candidate.return_position, op) {
+                    return true;
+                }
             }
             entry = self.events.next[entry as usize];
         }
@@ -748,6 +760,7 @@ impl<'history, M: Model> Search<'history, M> {
             blocked: blocked as usize,
             pending: pending.iter().map(|&op| op as usize).collect(),
             seen_through: self.seen_through,
+            depends_through: self.seen_through.max(self.compared_through),
         })
     }
 }
