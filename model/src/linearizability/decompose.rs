@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 use super::budget::Meter;
-use super::intervals;
+use super::intervals::KeyTest;
 use super::prepare::{Partition, Prepared, NEVER};
 use super::search::{
     events_in_order, respects_real_time, FastHasher, Guide, Scratch, Search, SearchOp, SearchOutcome, Stuck,
@@ -152,14 +152,15 @@ struct Checker<'check, M: Model> {
     /// global to split ([`Checker::split`]).
     failures_under: Vec<u64>,
     /// Whether a partition to be searched under narrowed domains is first put to the interval
-    /// test ([`intervals`]). Not so in the first, relaxed check, whose failure is the verdict,
-    /// best shown with the search's longest prefix: there see `intervals_in_relaxed_check`.
+    /// test ([`intervals`](super::intervals)). Not so in the first, relaxed check, whose
+    /// failure is the verdict, best shown with the search's longest prefix: there see
+    /// `intervals_in_relaxed_check`.
     refute_intervals: bool,
     /// Per partition: the keys it holds (the interval test runs per key).
     partition_keys: Vec<Vec<M::Key>>,
-    /// Per partition, per key of `partition_keys`: each keyed operation's effect on it, which
-    /// no narrowing changes.
-    keyed_effects: Vec<Vec<Vec<KeyEffect>>>,
+    /// Per partition, per key of `partition_keys`: the interval test with the keyed
+    /// operations' tables, which no narrowing changes.
+    key_tests: Vec<Vec<KeyTest>>,
     /// Partitions the interval test refuted: for tests to see that it happens.
     intervals_refuted: u64,
     /// Whether, in the relaxed check, a partition search not decided in its first round is put
@@ -284,7 +285,7 @@ fn check_prepared_with<M: Model>(
         failures_under: vec![0; prepared.globals.len()],
         refute_intervals: false,
         partition_keys: Vec::new(),
-        keyed_effects: Vec::new(),
+        key_tests: Vec::new(),
         intervals_refuted: 0,
         intervals_in_relaxed_check: false,
         relaxed_refuted_by_intervals: false,
@@ -292,15 +293,16 @@ fn check_prepared_with<M: Model>(
     if pruning.intervals {
         checker.intervals_in_relaxed_check = true;
         checker.partition_keys = partition_keys(model, ops, prepared);
-        checker.keyed_effects = prepared
+        checker.key_tests = prepared
             .partitions
             .iter()
             .zip(&checker.partition_keys)
-            .map(|(partition, keys)| {
+            .zip(&checker.keyed_positions)
+            .map(|((partition, keys), positions)| {
                 keys.iter()
                     .map(|key| {
                         let effect = |&op: &usize| model.effect_on_key(&ops[op].input, ops[op].output.as_ref(), key);
-                        partition.ops.iter().map(effect).collect()
+                        KeyTest::new(positions.clone(), partition.ops.iter().map(effect).collect())
                     })
                     .collect()
             })
@@ -819,20 +821,18 @@ impl<'check, M: Model> Checker<'check, M> {
         }
     }
 
-    /// The interval test ([`intervals`]) on every key of a partition, its globals at
-    /// `global_positions`; the stuck operations in local indices.
+    /// The interval test ([`intervals`](super::intervals)) on every key of a partition, its
+    /// globals at `global_positions`; the stuck operations in local indices.
     fn refute_by_intervals(&self, partition_index: usize, global_positions: &[(u64, u64)]) -> Option<Stuck> {
-        let keyed = &self.keyed_positions[partition_index];
-        let positions: Vec<(u64, u64)> = keyed.iter().chain(global_positions).copied().collect();
-        for (key, keyed_effects) in
-            self.partition_keys[partition_index].iter().zip(&self.keyed_effects[partition_index])
-        {
-            let mut effects = keyed_effects.clone();
-            effects.extend((keyed.len()..positions.len()).map(|local| {
-                let (input, output) = self.local_op(partition_index, local);
-                self.model.effect_on_key(input, output, key)
-            }));
-            if let Some(stuck) = intervals::refute_key(&positions, &effects) {
+        let keyed_count = self.keyed_positions[partition_index].len();
+        for (key, test) in self.partition_keys[partition_index].iter().zip(&self.key_tests[partition_index]) {
+            let global_effects: Vec<KeyEffect> = (keyed_count..keyed_count + global_positions.len())
+                .map(|local| {
+                    let (input, output) = self.local_op(partition_index, local);
+                    self.model.effect_on_key(input, output, key)
+                })
+                .collect();
+            if let Some(stuck) = test.refute(global_positions, &global_effects) {
                 return Some(stuck);
             }
         }
