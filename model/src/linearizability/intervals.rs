@@ -194,6 +194,9 @@ impl Tables {
     }
 }
 
+/// Which of a [`Tables`]' operations undo an observation's source.
+type Killers = fn(&Tables) -> &ByCall;
+
 /// The interval test for one key of a partition, its keyed operations' tables built once:
 /// they lie where they lie whatever the domains of the global operations, which are added at
 /// each test (building every table anew for each test was a fifth of a check's time on
@@ -238,7 +241,7 @@ impl KeyTest {
         for (observer, (&(call, returned), effect)) in positions.zip(effects).enumerate() {
             // The source that returned last (`None` for nil: the initial state, before everything)
             // and the operations that undo what it left.
-            let (source, killers): (Option<(u64, usize)>, &[fn(&Tables) -> &ByCall]) = match *effect {
+            let (source, killers): (Option<(u64, usize)>, &[Killers]) = match *effect {
                 KeyEffect::ObservesAbsent => {
                     (latest_clear(returned, observer).flatten(), &[|tables| &tables.writers_by_call])
                 }
