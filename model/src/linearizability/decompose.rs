@@ -41,6 +41,31 @@ const PARTITION_MEMO_BUDGET_SHARE: usize = 8;
 /// is one more lookup before a search, so past this many the oldest gives way.
 const NOGOOD_HORIZONS_MAX: usize = 32;
 
+/// Placements the placement search tries before it starts again with the next way of
+/// repairing witnesses ([`RepairPlace`]); each round allows twice as many. See
+/// [`Checker::search_pins`].
+const PLACEMENTS_BEFORE_RESTART: u64 = 4_000;
+
+/// Where a repair puts a global whose positions changed, in the partition's latest witness
+/// ([`Checker::repaired`]). Which one leads the placement search to a decision soonest depends
+/// on the history (on `long-flushdb-two-key-del` seed 26, `Nearest` tried 16,113 placements
+/// and `Earliest` 203; on `long-flushdb` seed 19, 2,258 and 2,590), so the search takes them
+/// in turns, restarting with the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RepairPlace {
+    /// The first place the new positions allow: where a search, which tries operations in
+    /// order of call, would mostly put it.
+    Earliest,
+    /// The allowed place nearest the old one: the least change.
+    Nearest,
+    /// No repair: a guided search finds the new witness.
+    Off,
+}
+
+impl RepairPlace {
+    const TURNS: [RepairPlace; 3] = [RepairPlace::Earliest, RepairPlace::Nearest, RepairPlace::Off];
+}
+
 /// Steps each pending search gets in the first round of a check; each later round gets four
 /// times more.
 const FIRST_ROUND_STEPS: u64 = 20_000;
@@ -127,8 +152,15 @@ struct Checker<'check, M: Model> {
     learn_nogoods: bool,
     /// Partition checks a nogood decided: for tests to see that it happens.
     nogoods_hit: u64,
-    /// See [`Pruning::repair`].
-    repair: bool,
+    /// How witnesses are repaired now; always [`RepairPlace::Off`] without [`Pruning::repair`].
+    repair: RepairPlace,
+    /// Whether the placement search restarts with the next way of repairing (with
+    /// [`Pruning::repair`]).
+    restart: bool,
+    /// See [`Pruning::placements_before_restart`].
+    placements_before_restart: u64,
+    /// Placement searches started again (see [`PLACEMENTS_BEFORE_RESTART`]): for tests.
+    restarts: u64,
     /// Partitions whose witness was repaired instead of searched: for tests to see that it
     /// happens.
     repairs: u64,
@@ -206,12 +238,23 @@ struct Pruning {
     /// Failed searches are kept as nogoods ([`Checker::nogoods`]).
     nogoods: bool,
     /// A partition's latest witness broken by a narrowing is repaired before it is searched
-    /// ([`Checker::repaired`]).
+    /// ([`Checker::repaired`]), and the placement search restarts with another way of
+    /// repairing when it runs long ([`Checker::search_pins`]).
     repair: bool,
+    /// Placements before the first restart: [`PLACEMENTS_BEFORE_RESTART`], but for tests that
+    /// make restarts happen.
+    placements_before_restart: u64,
 }
 
 impl Pruning {
-    const ALL: Pruning = Pruning { backjump: true, class_order: true, intervals: true, nogoods: true, repair: true };
+    const ALL: Pruning = Pruning {
+        backjump: true,
+        class_order: true,
+        intervals: true,
+        nogoods: true,
+        repair: true,
+        placements_before_restart: PLACEMENTS_BEFORE_RESTART,
+    };
 }
 
 /// What the prunings did, for tests to see that they happen.
@@ -228,6 +271,8 @@ struct PruningCounts {
     nogoods_hit: u64,
     /// Witnesses repaired instead of searched.
     repairs: u64,
+    /// Placement searches started again with another way of repairing.
+    restarts: u64,
 }
 
 /// [`check_prepared`], choosing the prunings; also says what they did.
@@ -277,7 +322,10 @@ fn check_prepared_with<M: Model>(
         nogood_horizons: vec![Vec::new(); prepared.partitions.len()],
         learn_nogoods: pruning.nogoods,
         nogoods_hit: 0,
-        repair: pruning.repair,
+        repair: if pruning.repair { RepairPlace::TURNS[0] } else { RepairPlace::Off },
+        restart: pruning.repair,
+        placements_before_restart: pruning.placements_before_restart,
+        restarts: 0,
         repairs: 0,
         scratch: Vec::new(),
         first_failure: None,
@@ -353,6 +401,7 @@ fn check_prepared_with<M: Model>(
         intervals_refuted: checker.intervals_refuted,
         nogoods_hit: checker.nogoods_hit,
         repairs: checker.repairs,
+        restarts: checker.restarts,
     };
     (verdict, counts)
 }
@@ -897,8 +946,8 @@ impl<'check, M: Model> Checker<'check, M> {
     }
 
     /// Whether the model accepts a partition's `order` (local indices) with the current answers.
-    /// The latest witness with each global whose positions changed moved to the place in the
-    /// order nearest its old one that the new positions allow, if the model accepts that order
+    /// The latest witness with each global whose positions changed moved to a place in the
+    /// order that the new positions allow (see [`RepairPlace`]), if the model accepts that order
     /// (checked, so any order found is a witness). A narrowing mostly moves one FLUSHDB a little
     /// past operations that do not care (a write, say, that a later write overwrites): then no
     /// search is needed. On `long-flushdb` seed 19 three in five repairs held, and the check
@@ -910,7 +959,7 @@ impl<'check, M: Model> Checker<'check, M> {
         latest: &LatestWitness,
         global_positions: &[(u64, u64)],
     ) -> Option<Vec<u32>> {
-        if !self.repair {
+        if self.repair == RepairPlace::Off {
             return None;
         }
         let keyed_count = self.keyed_positions[partition_index].len();
@@ -931,7 +980,11 @@ impl<'check, M: Model> Checker<'check, M> {
             if lowest > highest {
                 return None;
             }
-            order.insert(old_index.clamp(lowest, highest), global);
+            let place = match self.repair {
+                RepairPlace::Earliest => lowest,
+                _ => old_index.clamp(lowest, highest),
+            };
+            order.insert(place, global);
         }
         (self.respects_positions(partition_index, &order, global_positions) && self.accepts(partition_index, &order))
             .then_some(order)
@@ -1029,12 +1082,22 @@ impl<'check, M: Model> Checker<'check, M> {
     ///
     /// A split operation whose parts' witnesses agree on no row of answers has its row fixed
     /// to each in turn, the same way.
+    ///
+    /// How long the search takes hangs on which witnesses the partitions come up with, and a
+    /// few histories send it far astray (a heavy tail). So after [`PLACEMENTS_BEFORE_RESTART`]
+    /// placements it starts again with the next way of repairing witnesses, allowing twice as
+    /// many each time (cutting a heavy tail to about the fastest way's time, as restarts do for
+    /// SAT solvers). What it learnt stays: the memo and nogoods hold whatever the placement,
+    /// and the latest witnesses are witnesses under the positions they were found for. "Not
+    /// linearizable" comes only from a search run to its end since its last restart.
     fn search_pins(&mut self, pins: &mut [Pin], first: PinsOutcome) -> Verdict {
         let globals = &self.prepared.globals;
         let mut order: Vec<usize> = (0..globals.len()).collect();
         order.sort_by_key(|&global| (globals[global].lo, globals[global].hi, global));
         let mut frames: Vec<SplitFrame> = Vec::new();
         let mut outcome = first;
+        let mut placements_allowed = self.placements_before_restart;
+        let mut placements_left = placements_allowed;
         // The domains searched: `pins` as the splits left them, narrowed by `class_order`.
         let mut effective = self.class_order.narrow(pins).expect("the whole intervals respect the class order");
         loop {
@@ -1095,6 +1158,22 @@ impl<'check, M: Model> Checker<'check, M> {
                     parent.seen_through_gap = parent.seen_through_gap.max(seen_through_gap);
                 }
             }
+            if placements_left == 0 && self.restart {
+                while let Some(frame) = frames.pop() {
+                    self.undo(pins, &frame);
+                }
+                self.restarts += 1;
+                let turn = RepairPlace::TURNS.iter().position(|&place| place == self.repair).expect("one of the turns");
+                self.repair = RepairPlace::TURNS[(turn + 1) % RepairPlace::TURNS.len()];
+                placements_allowed = placements_allowed.saturating_mul(2);
+                placements_left = placements_allowed;
+                // The whole domains again: every partition passes them (its latest witness
+                // under them, or the relaxed check's), so this is a disagreement or a verdict.
+                outcome = self.check_pins(pins, &mut effective);
+                assert!(!matches!(outcome, PinsOutcome::Fail { .. }), "the whole domains passed before");
+                continue;
+            }
+            placements_left -= 1;
             let frame = frames.last_mut().expect("found above");
             match &frame.alternatives {
                 Alternatives::Domains(domains) => pins[frame.global] = domains[frame.next],
@@ -1745,8 +1824,8 @@ mod tests {
     #[test]
     fn the_prunings_agree_with_the_plain_search() {
         let mut random = SplitMix::new(0xBAC4);
-        let (mut compared, mut skipped, mut narrowed, mut not_linearizable, mut refuted, mut nogoods_hit, mut repairs) =
-            (0, 0, 0, 0, 0, 0, 0);
+        let (mut compared, mut skipped, mut narrowed, mut not_linearizable) = (0, 0, 0, 0);
+        let (mut refuted, mut nogoods_hit, mut repairs, mut restarts) = (0, 0, 0, 0);
         for seed in 0..300u64 {
             let shape = HistoryShape {
                 ops_total: 150 + random.below(250) as usize,
@@ -1767,8 +1846,15 @@ mod tests {
             let run =
                 |pruning| check_prepared_with(&KvModel, &history, &prepared, &mut Meter::new(&options), 1, pruning);
             let (pruned, counts) = run(Pruning::ALL);
-            let (plain, _) =
-                run(Pruning { backjump: false, class_order: false, intervals: false, nogoods: false, repair: false });
+            let (plain, _) = run(Pruning {
+                backjump: false,
+                class_order: false,
+                intervals: false,
+                nogoods: false,
+                repair: false,
+                ..Pruning::ALL
+            });
+            let (restless, restless_counts) = run(Pruning { placements_before_restart: 2, ..Pruning::ALL });
             let (searched_always, _) = run(Pruning { repair: false, ..Pruning::ALL });
             let (forgetful, _) = run(Pruning { nogoods: false, ..Pruning::ALL });
             let (unordered, _) = run(Pruning { class_order: false, ..Pruning::ALL });
@@ -1778,7 +1864,8 @@ mod tests {
             refuted += counts.intervals_refuted;
             nogoods_hit += counts.nogoods_hit;
             repairs += counts.repairs;
-            let verdicts = [&pruned, &plain, &unordered, &searched, &forgetful, &searched_always];
+            restarts += restless_counts.restarts;
+            let verdicts = [&pruned, &plain, &unordered, &searched, &forgetful, &searched_always, &restless];
             if verdicts.iter().any(|verdict| matches!(verdict, Verdict::Unknown(_))) {
                 continue;
             }
@@ -1786,14 +1873,14 @@ mod tests {
             assert!(
                 verdicts.iter().all(|verdict| verdict.is_linearizable() == linearizable),
                 "seed {seed}: with every pruning {pruned}; plain {plain}; without class order {unordered}; \
-                 without the interval test {searched}; without nogoods {forgetful}; without repairs {searched_always}"
+                 without the interval test {searched}; without nogoods {forgetful}; without repairs {searched_always}; restarting often {restless}"
             );
             not_linearizable += usize::from(!linearizable);
             compared += 1;
         }
         println!(
             "{compared} compared ({not_linearizable} not linearizable), {skipped} splits skipped, {narrowed} narrowed, \
-             {refuted} refuted by the interval test, {nogoods_hit} decided by nogoods, {repairs} witnesses repaired"
+             {refuted} refuted by the interval test, {nogoods_hit} decided by nogoods, {repairs} witnesses repaired, {restarts} restarts"
         );
         assert!(compared > 200 && not_linearizable > 50, "{compared} compared, {not_linearizable} not linearizable");
         assert!(skipped > 0, "no backjump happened: the test does not exercise it");
@@ -1801,5 +1888,6 @@ mod tests {
         assert!(refuted > 0, "the interval test refuted nothing: the test does not exercise it");
         assert!(nogoods_hit > 0, "no nogood decided a check: the test does not exercise it");
         assert!(repairs > 0, "no witness was repaired: the test does not exercise it");
+        assert!(restarts > 0, "no placement search restarted: the test does not exercise it");
     }
 }
