@@ -64,9 +64,8 @@ impl Default for Options {
 }
 
 /// The process's resident set size in bytes, if the operating system says (Linux): `VmRSS` of
-/// `/proc/self/status`, which the kernel sums exactly. `/proc/self/statm`'s count, read from
-/// per-CPU counters without summing them, was seen 4 MB behind it at 70 MB, so a 64 MB limit was
-/// passed by 10 % before the check saw it.
+/// `/proc/self/status`. `/proc/self/statm`'s count was seen 4 MB behind it at 70 MB (read at the
+/// same point of a check: 66 MB against 70 MB), which let a 64 MB limit be passed by 10 %.
 pub fn resident_bytes() -> Option<usize> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
@@ -95,8 +94,8 @@ pub(crate) struct Meter {
 
 /// Read the resident size after this share of its limit was charged (and before big growth).
 /// 512: a memo entry's charge counts its own bytes, not the heap its state keeps alive (a
-/// key-value state derived by a SET is a few allocations, up to seven times its entry), so at 64
-/// a 64 MB limit was passed by 6 MB between reads; a read costs a few microseconds.
+/// key-value state derived by a SET is a few allocations, several times its entry), so at 64 a
+/// 64 MB limit was passed by 6 MB between reads; a read costs a few microseconds.
 const RESIDENT_READS_PER_LIMIT: usize = 512;
 
 impl Meter {

@@ -154,10 +154,8 @@ struct Checker<'check, M: Model> {
     nogoods_hit: u64,
     /// How witnesses are repaired now; always [`RepairPlace::Off`] without [`Pruning::repair`].
     repair: RepairPlace,
-    /// Whether the placement search restarts with the next way of repairing (with
-    /// [`Pruning::repair`]).
-    restart: bool,
-    /// See [`Pruning::placements_before_restart`].
+    /// See [`Pruning::placements_before_restart`]; `u64::MAX` (never) without
+    /// [`Pruning::repair`], whose ways of repairing the restarts take in turns.
     placements_before_restart: u64,
     /// Placement searches started again (see [`PLACEMENTS_BEFORE_RESTART`]): for tests.
     restarts: u64,
@@ -323,8 +321,7 @@ fn check_prepared_with<M: Model>(
         learn_nogoods: pruning.nogoods,
         nogoods_hit: 0,
         repair: if pruning.repair { RepairPlace::TURNS[0] } else { RepairPlace::Off },
-        restart: pruning.repair,
-        placements_before_restart: pruning.placements_before_restart,
+        placements_before_restart: if pruning.repair { pruning.placements_before_restart } else { u64::MAX },
         restarts: 0,
         repairs: 0,
         scratch: Vec::new(),
@@ -945,14 +942,13 @@ impl<'check, M: Model> Checker<'check, M> {
         partition.globals.iter().filter(|(_, part)| *part != NEVER).map(|&(global, _)| self.answers[global]).collect()
     }
 
-    /// Whether the model accepts a partition's `order` (local indices) with the current answers.
     /// The latest witness with each global whose positions changed moved to a place in the
     /// order that the new positions allow (see [`RepairPlace`]), if the model accepts that order
     /// (checked, so any order found is a witness). A narrowing mostly moves one FLUSHDB a little
     /// past operations that do not care (a write, say, that a later write overwrites): then no
-    /// search is needed. On `long-flushdb` seed 19 three in five repairs held, and the check
-    /// took a third of the time: a search, even guided, builds its event list and replays the
-    /// guide's prefix first.
+    /// search is needed. On `long-flushdb` seed 19 three in five repairs (to the nearest place)
+    /// held, and the check took a third of the time: a search, even guided, builds its event
+    /// list and replays the guide's prefix first.
     fn repaired(
         &self,
         partition_index: usize,
@@ -990,6 +986,7 @@ impl<'check, M: Model> Checker<'check, M> {
             .then_some(order)
     }
 
+    /// Whether the model accepts a partition's `order` (local indices) with the current answers.
     fn accepts(&self, partition_index: usize, order: &[u32]) -> bool {
         let mut state = self.model.initial_state();
         for &local in order {
@@ -1158,7 +1155,7 @@ impl<'check, M: Model> Checker<'check, M> {
                     parent.seen_through_gap = parent.seen_through_gap.max(seen_through_gap);
                 }
             }
-            if placements_left == 0 && self.restart {
+            if placements_left == 0 {
                 while let Some(frame) = frames.pop() {
                     self.undo(pins, &frame);
                 }
