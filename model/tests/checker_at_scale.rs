@@ -221,9 +221,11 @@ fn a_byte_order_mark_is_skipped_and_an_empty_file_is_the_empty_history() {
 fn a_stale_read_behind_thirty_free_flushdbs_is_refuted_by_the_interval_test() {
     // Seed 10's stale read: searching its key with ~30 long FLUSHDBs free took 1.4 s and
     // 240 MB to exhaust; the read's only source is cut off by a later SET wholly between them.
+    // (The search now drops orders that strand the read and fails fast; its evidence, the
+    // longest prefix, would not show the source.)
     let history = flushdb_history(10, &HistoryShape::named("long-flushdb-all").expect("shape"));
     let stale = stale_read_after_flush(&history).expect("a read to make stale");
-    // Far fewer steps than that search took; the note says which check answered.
+    // Far fewer steps than that search took; the note says which check explains it.
     let verdict = check_client_history(&stale, &Options { steps_max: Some(300_000), ..Options::default() });
     let Verdict::NotLinearizable(counterexample) = &verdict else { panic!("{verdict}") };
     let note = counterexample.note.as_deref().unwrap_or_default();

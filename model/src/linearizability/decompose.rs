@@ -16,6 +16,7 @@ use super::prepare::{Partition, Prepared, NEVER};
 use super::search::{
     events_in_order, respects_real_time, FastHasher, Guide, Scratch, Search, SearchOp, SearchOutcome, Stuck,
 };
+use super::stranded::ReadWatch;
 use super::verdict::{Counterexample, PartitionOrder, Verdict, Witness};
 use super::{Footprint, KeyEffect, Model};
 use crate::history::Operation;
@@ -190,18 +191,24 @@ struct Checker<'check, M: Model> {
     failures_under: Vec<u64>,
     /// Whether a partition to be searched under narrowed domains is first put to the interval
     /// test ([`intervals`](super::intervals)). Not so in the first, relaxed check, whose
-    /// failure is the verdict, best shown with the search's longest prefix: there see
-    /// `intervals_in_relaxed_check`.
+    /// failure is the verdict: there see `intervals_in_relaxed_check`.
     refute_intervals: bool,
-    /// Per partition: the keys it holds (the interval test runs per key).
+    /// Per partition: the keys it holds (the interval test and the read watch go per key).
     partition_keys: Vec<Vec<M::Key>>,
+    /// Per partition, per key of `partition_keys`: its keyed operations' effects on the key.
+    keyed_effects: Vec<Vec<Vec<KeyEffect>>>,
+    /// Whether partition searches drop branches that strand a read ([`ReadWatch`]).
+    watch_reads: bool,
+    /// Branches partition searches dropped for stranding a read: for tests to see that it
+    /// happens.
+    stranding_dropped: u64,
     /// Per partition, per key of `partition_keys`: the interval test with the keyed
     /// operations' tables, which no narrowing changes.
     key_tests: Vec<Vec<KeyTest>>,
     /// Partitions the interval test refuted: for tests to see that it happens.
     intervals_refuted: u64,
-    /// Whether, in the relaxed check, a partition search not decided in its first round is put
-    /// to the interval test (see [`Checker::take_turns`]).
+    /// Whether, in the relaxed check, a partition search that failed or was not decided in its
+    /// first round is put to the interval test (see [`Checker::take_turns`]).
     intervals_in_relaxed_check: bool,
     /// Whether the relaxed check's failure came from the interval test (its evidence has no
     /// longest prefix, and says so).
@@ -242,6 +249,8 @@ struct Pruning {
     /// Placements before the first restart: [`PLACEMENTS_BEFORE_RESTART`], but for tests that
     /// make restarts happen.
     placements_before_restart: u64,
+    /// Partition searches drop a branch once it strands a read ([`ReadWatch`]).
+    stranded_reads: bool,
 }
 
 impl Pruning {
@@ -252,6 +261,7 @@ impl Pruning {
         nogoods: true,
         repair: true,
         placements_before_restart: PLACEMENTS_BEFORE_RESTART,
+        stranded_reads: true,
     };
 }
 
@@ -271,6 +281,8 @@ struct PruningCounts {
     repairs: u64,
     /// Placement searches started again with another way of repairing.
     restarts: u64,
+    /// Search branches dropped for stranding a read.
+    stranding_dropped: u64,
 }
 
 /// [`check_prepared`], choosing the prunings; also says what they did.
@@ -296,6 +308,7 @@ fn check_prepared_with<M: Model>(
                 pending: vec![global.op],
                 seen_through: 0,
                 depends_through: u64::MAX,
+                stranding_dropped: false,
             };
             let note = Some("a global operation's answer is impossible in every state".to_string());
             return (
@@ -344,26 +357,35 @@ fn check_prepared_with<M: Model>(
         failures_under: vec![0; prepared.globals.len()],
         refute_intervals: false,
         partition_keys: Vec::new(),
+        keyed_effects: Vec::new(),
+        watch_reads: false,
+        stranding_dropped: 0,
         key_tests: Vec::new(),
         intervals_refuted: 0,
         intervals_in_relaxed_check: false,
         relaxed_refuted_by_intervals: false,
     };
-    if pruning.intervals {
-        checker.intervals_in_relaxed_check = true;
+    if pruning.intervals || pruning.stranded_reads {
         checker.partition_keys = partition_keys(model, ops, prepared);
-        checker.key_tests = prepared
+        checker.keyed_effects = prepared
             .partitions
             .iter()
             .zip(&checker.partition_keys)
+            .map(|(partition, keys)| {
+                let effect = |key, op: usize| model.effect_on_key(&ops[op].input, ops[op].output.as_ref(), key);
+                keys.iter().map(|key| partition.ops.iter().map(|&op| effect(key, op)).collect()).collect()
+            })
+            .collect();
+    }
+    checker.watch_reads = pruning.stranded_reads;
+    if pruning.intervals {
+        checker.intervals_in_relaxed_check = true;
+        checker.key_tests = checker
+            .keyed_effects
+            .iter()
             .zip(&checker.keyed_positions)
-            .map(|((partition, keys), positions)| {
-                keys.iter()
-                    .map(|key| {
-                        let effect = |&op: &usize| model.effect_on_key(&ops[op].input, ops[op].output.as_ref(), key);
-                        KeyTest::new(positions.clone(), partition.ops.iter().map(effect).collect())
-                    })
-                    .collect()
+            .map(|(effects, positions)| {
+                effects.iter().map(|effects| KeyTest::new(positions.clone(), effects.clone())).collect()
             })
             .collect();
     }
@@ -373,7 +395,7 @@ fn check_prepared_with<M: Model>(
         AllPartitions::Pass => {}
         AllPartitions::Fail { partition, stuck } => {
             let note = checker.relaxed_refuted_by_intervals.then(|| {
-                "refuted by the interval test, without a search: the blocked operation's answer needs a source (a write of \
+                "refuted by the interval test: the blocked operation's answer needs a source (a write of \
                  its value; for nil, a clear) called before it returned, and the pending operations \
                  shown are the latest such source and one that lies wholly between them in real time \
                  and undoes it (or there is no source at all)"
@@ -399,6 +421,7 @@ fn check_prepared_with<M: Model>(
         nogoods_hit: checker.nogoods_hit,
         repairs: checker.repairs,
         restarts: checker.restarts,
+        stranding_dropped: checker.stranding_dropped,
     };
     (verdict, counts)
 }
@@ -585,10 +608,30 @@ impl<'check, M: Model> Checker<'check, M> {
         let by_size = self.scratch.iter().enumerate().map(|(index, scratch)| (scratch.capacity_bytes(), index));
         let chosen = if guide.is_some() { by_size.min() } else { by_size.max() };
         let scratch = chosen.map(|(_, index)| self.scratch.swap_remove(index));
+        let watch = self.read_watch(*partition_index, &ops);
+        let sorted_prefix = &self.keyed_events[*partition_index];
         match guide {
-            Some(guide) => Search::guided(self.model, ops, &self.keyed_events[*partition_index], scratch, guide),
-            None => Search::new(self.model, ops, &self.keyed_events[*partition_index], scratch),
+            Some(guide) => Search::guided(self.model, ops, sorted_prefix, scratch, watch, guide),
+            None => Search::new(self.model, ops, sorted_prefix, scratch, watch),
         }
+    }
+
+    /// The read watch over a partition search's `ops` (keyed operations, then globals as they
+    /// stand); empty without [`Pruning::stranded_reads`].
+    fn read_watch(&self, partition_index: usize, ops: &[SearchOp<'check, M::Input, M::Output>]) -> ReadWatch {
+        if !self.watch_reads {
+            return ReadWatch::default();
+        }
+        let keyed_effects = &self.keyed_effects[partition_index];
+        let keyed_count = self.keyed_positions[partition_index].len();
+        let global_effects: Vec<Vec<KeyEffect>> = self.partition_keys[partition_index]
+            .iter()
+            .map(|key| ops[keyed_count..].iter().map(|op| self.model.effect_on_key(op.input, op.output, key)).collect())
+            .collect();
+        ReadWatch::new(ops.len(), keyed_effects.len(), |op, key| match op.checked_sub(keyed_count) {
+            None => keyed_effects[key][op],
+            Some(global) => global_effects[key][global],
+        })
     }
 
     /// Runs the pending searches in turns until all pass (`Ok`, `witnesses` filled in) or one
@@ -612,10 +655,13 @@ impl<'check, M: Model> Checker<'check, M> {
             let mut index = 0;
             for mut outcome in outcomes {
                 // In the relaxed check the interval test waits for a search that the first round
-                // did not decide: a quick search's failure shows the longest prefix, but a slow
-                // one (a partition with 30 free FLUSHDBs to exhaust) can take seconds to prove
-                // what the test sees at once. Under narrowed domains it ran before the search.
-                if outcome == SearchOutcome::Undecided && round == 0 && self.intervals_in_relaxed_check {
+                // did not decide: a slow one (a partition with 30 free FLUSHDBs to exhaust) can
+                // take seconds to prove what the test sees at once. A search that failed is
+                // explained by the test if it can be: the test names the read's source and what
+                // cut it off, where the search, which drops orders that strand a read, shows
+                // the longest prefix it got to. Under narrowed domains it ran before the search.
+                let failed = matches!(outcome, SearchOutcome::NotLinearizable(_));
+                if (failed || outcome == SearchOutcome::Undecided && round == 0) && self.intervals_in_relaxed_check {
                     let (partition_index, global_positions, _) = &pending[index].memo_key;
                     if let Some(stuck) = self.refute_by_intervals(*partition_index, global_positions) {
                         self.intervals_refuted += 1;
@@ -790,6 +836,7 @@ impl<'check, M: Model> Checker<'check, M> {
     fn retire(&mut self, search: Option<Search<'check, M>>) {
         let Some(search) = search else { return };
         self.meter.release_memo(search.memo_bytes());
+        self.stranding_dropped += search.stranding_dropped();
         let scratch = search.into_scratch();
         if self.scratch.len() < SCRATCH_KEPT_MAX {
             self.scratch.push(scratch);
@@ -922,6 +969,7 @@ impl<'check, M: Model> Checker<'check, M> {
             pending: stuck.pending.into_iter().map(in_history).collect(),
             seen_through: stuck.seen_through,
             depends_through: stuck.depends_through,
+            stranding_dropped: stuck.stranding_dropped,
         }
     }
 
@@ -1201,6 +1249,7 @@ impl<'check, M: Model> Checker<'check, M> {
                 pending: ops,
                 seen_through: 0,
                 depends_through: u64::MAX,
+                stranding_dropped: false,
             };
             let note = "no placement of the global operations satisfies every partition (searched exhaustively)";
             return Verdict::NotLinearizable(counterexample(
@@ -1784,8 +1833,13 @@ fn counterexample<M: Model>(
     for &index in &stuck.longest_prefix[shown_from..] {
         report.push_str(&format!("\n    {}", describe(index)));
     }
+    let caveat = if stuck.stranding_dropped {
+        " (orders after which a read could no longer see its value were not followed)"
+    } else {
+        ""
+    };
     report.push_str(&format!(
-        "\n  then {} must take effect before it returns, but no order of these pending operations allows it:",
+        "\n  then {} must take effect before it returns, but no order of these pending operations allows it{caveat}:",
         describe(stuck.blocked)
     ));
     for &index in &stuck.pending {
@@ -1813,8 +1867,9 @@ mod tests {
 
     /// Backjumping skips splits, the class order cuts the mirror images of placements of
     /// interchangeable FLUSHDBs, the interval test refutes without a search, nogoods reuse
-    /// failures under placements that look alike and repairs replace searches for a new
-    /// witness; the plain search does none of these. On
+    /// failures under placements that look alike, repairs replace searches for a new witness
+    /// and partition searches drop orders that strand a read; the plain search does none of
+    /// these. On
     /// histories of long, overlapping (and nested) FLUSHDBs over many keys, where the placement
     /// search goes deep, all must reach the same verdict whenever they decide — and every
     /// pruning must happen.
@@ -1823,6 +1878,7 @@ mod tests {
         let mut random = SplitMix::new(0xBAC4);
         let (mut compared, mut skipped, mut narrowed, mut not_linearizable) = (0, 0, 0, 0);
         let (mut refuted, mut nogoods_hit, mut repairs, mut restarts) = (0, 0, 0, 0);
+        let mut stranding_dropped = 0;
         for seed in 0..300u64 {
             let shape = HistoryShape {
                 ops_total: 150 + random.below(250) as usize,
@@ -1849,6 +1905,7 @@ mod tests {
                 intervals: false,
                 nogoods: false,
                 repair: false,
+                stranded_reads: false,
                 ..Pruning::ALL
             });
             let (restless, restless_counts) = run(Pruning { placements_before_restart: 2, ..Pruning::ALL });
@@ -1856,13 +1913,16 @@ mod tests {
             let (forgetful, _) = run(Pruning { nogoods: false, ..Pruning::ALL });
             let (unordered, _) = run(Pruning { class_order: false, ..Pruning::ALL });
             let (searched, _) = run(Pruning { intervals: false, ..Pruning::ALL });
+            let (unwatched, _) = run(Pruning { stranded_reads: false, ..Pruning::ALL });
             skipped += counts.frames_skipped;
+            stranding_dropped += counts.stranding_dropped;
             narrowed += counts.narrowed;
             refuted += counts.intervals_refuted;
             nogoods_hit += counts.nogoods_hit;
             repairs += counts.repairs;
             restarts += restless_counts.restarts;
-            let verdicts = [&pruned, &plain, &unordered, &searched, &forgetful, &searched_always, &restless];
+            let verdicts =
+                [&pruned, &plain, &unordered, &searched, &forgetful, &searched_always, &restless, &unwatched];
             if verdicts.iter().any(|verdict| matches!(verdict, Verdict::Unknown(_))) {
                 continue;
             }
@@ -1870,14 +1930,16 @@ mod tests {
             assert!(
                 verdicts.iter().all(|verdict| verdict.is_linearizable() == linearizable),
                 "seed {seed}: with every pruning {pruned}; plain {plain}; without class order {unordered}; \
-                 without the interval test {searched}; without nogoods {forgetful}; without repairs {searched_always}; restarting often {restless}"
+                 without the interval test {searched}; without nogoods {forgetful}; without repairs {searched_always}; restarting often {restless}; \
+                 without the read watch {unwatched}"
             );
             not_linearizable += usize::from(!linearizable);
             compared += 1;
         }
         println!(
             "{compared} compared ({not_linearizable} not linearizable), {skipped} splits skipped, {narrowed} narrowed, \
-             {refuted} refuted by the interval test, {nogoods_hit} decided by nogoods, {repairs} witnesses repaired, {restarts} restarts"
+             {refuted} refuted by the interval test, {nogoods_hit} decided by nogoods, {repairs} witnesses repaired, {restarts} restarts, \
+             {stranding_dropped} branches stranding a read dropped"
         );
         assert!(compared > 200 && not_linearizable > 50, "{compared} compared, {not_linearizable} not linearizable");
         assert!(skipped > 0, "no backjump happened: the test does not exercise it");
@@ -1886,5 +1948,6 @@ mod tests {
         assert!(nogoods_hit > 0, "no nogood decided a check: the test does not exercise it");
         assert!(repairs > 0, "no witness was repaired: the test does not exercise it");
         assert!(restarts > 0, "no placement search restarted: the test does not exercise it");
+        assert!(stranding_dropped > 0, "no branch stranded a read: the test does not exercise the read watch");
     }
 }

@@ -288,7 +288,14 @@ fn stuck(observer: usize, related: &[usize], seen_through: u64) -> Stuck {
     pending.extend_from_slice(related);
     pending.sort_unstable();
     pending.dedup();
-    Stuck { longest_prefix: Vec::new(), blocked: observer, pending, seen_through, depends_through: u64::MAX }
+    Stuck {
+        longest_prefix: Vec::new(),
+        blocked: observer,
+        pending,
+        seen_through,
+        depends_through: u64::MAX,
+        stranding_dropped: false,
+    }
 }
 
 #[cfg(test)]

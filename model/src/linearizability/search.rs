@@ -17,6 +17,7 @@
 use std::hash::{Hash, Hasher};
 
 use super::budget::Meter;
+use super::stranded::ReadWatch;
 use super::Model;
 
 /// One operation of a partition, its events placed on the partition's own timeline.
@@ -49,6 +50,10 @@ pub(crate) struct Stuck {
     /// search takes the same steps and fails the same way. `u64::MAX`: not known to depend on
     /// less than all positions (a failure found otherwise than by a search).
     pub depends_through: u64,
+    /// Whether the search dropped orders that stranded a read (see [`ReadWatch`]): then some
+    /// order of the pending operations may let the blocked one in, but leaves a read that can
+    /// no longer see its value.
+    pub stranding_dropped: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -508,16 +513,22 @@ pub(crate) struct Search<'history, M: Model> {
     /// The earlier return of each pair of returns compared, at most; see
     /// [`Stuck::depends_through`].
     compared_through: u64,
+    /// Drops a branch as soon as it strands a read (see [`ReadWatch`]).
+    watch: ReadWatch,
+    /// Branches the watch dropped: for tests to see that it happens.
+    stranding_dropped: u64,
 }
 
 impl<'history, M: Model> Search<'history, M> {
     /// `scratch`: storage of a finished search to reuse, if there is one.
     /// `sorted_prefix`: see [`EventList::new`] (empty: sort every event).
+    /// `watch`: over `ops`, or empty to watch nothing.
     pub fn new(
         model: &M,
         ops: Vec<SearchOp<'history, M::Input, M::Output>>,
         sorted_prefix: &[u32],
         scratch: Option<Scratch<M::State>>,
+        watch: ReadWatch,
     ) -> Search<'history, M> {
         assert!(ops.len() < (u32::MAX / 2) as usize, "a partition's events must fit in u32 ids");
         let events = EventList::new(&ops, sorted_prefix);
@@ -545,6 +556,8 @@ impl<'history, M: Model> Search<'history, M> {
             guide: None,
             seen_through: 0,
             compared_through: 0,
+            watch,
+            stranding_dropped: 0,
         }
     }
 
@@ -556,9 +569,10 @@ impl<'history, M: Model> Search<'history, M> {
         ops: Vec<SearchOp<'history, M::Input, M::Output>>,
         sorted_prefix: &[u32],
         scratch: Option<Scratch<M::State>>,
+        watch: ReadWatch,
         guide: Guide<M::State>,
     ) -> Search<'history, M> {
-        let mut search = Search::new(model, ops, sorted_prefix, scratch);
+        let mut search = Search::new(model, ops, sorted_prefix, scratch, watch);
         let mut guide = guide;
         guide.extend_states(model, &search.ops, guide.prefix_len);
         for &op in &guide.order[..guide.prefix_len] {
@@ -566,6 +580,8 @@ impl<'history, M: Model> Search<'history, M> {
             let state_before = std::mem::replace(&mut search.state, guide.states[search.choices.len() + 1].clone());
             let latest_call = search.latest_call().max(search.ops[op as usize].call_position);
             search.choices.push(Choice { op, state_before, forced: true, latest_call });
+            // A prefix of a linearization strands no read: only the counts matter here.
+            search.watch.linearize(op);
             search.linearized.flip(op);
             search.events.lift(op);
         }
@@ -612,6 +628,11 @@ impl<'history, M: Model> Search<'history, M> {
         self.choices.last().map_or(0, |choice| choice.latest_call)
     }
 
+    /// Branches dropped because they stranded a read (see [`ReadWatch`]).
+    pub fn stranding_dropped(&self) -> u64 {
+        self.stranding_dropped
+    }
+
     /// Memo bytes this search holds on the meter's account.
     pub fn memo_bytes(&self) -> usize {
         self.memo_bytes
@@ -651,6 +672,12 @@ impl<'history, M: Model> Search<'history, M> {
                 }
                 let candidate = &self.ops[op as usize];
                 if let Some(next_state) = model.step(&self.state, candidate.input, candidate.output) {
+                    if self.watch.linearize(op) {
+                        self.watch.unlinearize(op);
+                        self.stranding_dropped += 1;
+                        self.entry = self.events.next[entry as usize];
+                        continue;
+                    }
                     self.linearized.flip(op);
                     let hash = self.linearized.hash ^ hash_of(&next_state).rotate_left(17);
                     let growth = self.memo.growth_bytes();
@@ -685,6 +712,7 @@ impl<'history, M: Model> Search<'history, M> {
                         continue;
                     }
                     self.linearized.flip(op);
+                    self.watch.unlinearize(op);
                 }
                 self.entry = self.events.next[entry as usize];
             } else {
@@ -741,6 +769,7 @@ impl<'history, M: Model> Search<'history, M> {
     fn backtrack(&mut self) -> Option<u32> {
         while let Some(Choice { op, state_before, forced, .. }) = self.choices.pop() {
             self.state = state_before;
+            self.watch.unlinearize(op);
             self.linearized.flip(op);
             self.events.unlift(op);
             if !forced {
@@ -761,6 +790,7 @@ impl<'history, M: Model> Search<'history, M> {
             pending: pending.iter().map(|&op| op as usize).collect(),
             seen_through: self.seen_through,
             depends_through: self.seen_through.max(self.compared_through),
+            stranding_dropped: self.stranding_dropped > 0,
         })
     }
 }
