@@ -12,7 +12,7 @@ use std::hash::BuildHasherDefault;
 
 use super::budget::Meter;
 use super::intervals::KeyTest;
-use super::prepare::{Partition, Prepared, NEVER};
+use super::prepare::{GlobalOp, Partition, Prepared, NEVER};
 use super::search::{
     events_in_order, respects_real_time, FastHasher, Guide, Scratch, Search, SearchOp, SearchOutcome, Stuck,
 };
@@ -167,6 +167,10 @@ struct Checker<'check, M: Model> {
     scratch: Vec<Scratch<M::State>>,
     /// The first partition failure under narrowed domains: the evidence if all fail.
     first_failure: Option<(usize, Stuck)>,
+    /// Per partition: every global's positions (see [`Checker::global_positions`]) under
+    /// `positions_pins`, the domains checked last.
+    positions: Vec<Vec<(u64, u64)>>,
+    positions_pins: Vec<Pin>,
     /// Per partition: its latest linearization. Narrowing a global's domain usually leaves it
     /// valid, and then the partition needs no search; otherwise it guides the new search.
     latest_witness: Vec<Option<LatestWitness>>,
@@ -340,6 +344,8 @@ fn check_prepared_with<M: Model>(
         scratch: Vec::new(),
         first_failure: None,
         latest_witness: (0..prepared.partitions.len()).map(|_| None).collect(),
+        positions: Vec::new(),
+        positions_pins: Vec::new(),
         backjump: pruning.backjump,
         frames_skipped: 0,
         threads,
@@ -484,25 +490,22 @@ impl<'check, M: Model> Checker<'check, M> {
     /// may starve the others: they take turns under a step allowance that grows fourfold per
     /// round. A paused search resumes where it stopped, so the turns cost no repeated work.
     fn check_all(&mut self, pins: &[Pin]) -> AllPartitions {
-        let pinned = pinned_in_order(pins);
+        self.refresh_positions(pins);
         let partition_count = self.prepared.partitions.len();
         let mut witnesses: Vec<Option<Vec<u32>>> = vec![None; partition_count];
         let mut pending: Vec<PendingSearch<'check, M>> = Vec::new();
         // Per partition whose latest witness must be replaced: the positions and answers.
         let mut changed: Vec<Option<PartitionView>> = vec![None; partition_count];
         for (partition_index, witness) in witnesses.iter_mut().enumerate() {
-            let memo_key = (
-                partition_index,
-                self.global_positions(partition_index, pins, &pinned),
-                self.partition_answers(partition_index),
-            );
+            let answers = self.partition_answers(partition_index);
             // Found under these very positions and answers (most partitions, most checks): no
             // memo lookup, no real-time check, nothing to replace (its `witness` stays `None`).
             if let Some(latest) = &self.latest_witness[partition_index] {
-                if latest.global_positions == memo_key.1 && latest.answers == memo_key.2 {
+                if latest.global_positions == self.positions[partition_index] && latest.answers == answers {
                     continue;
                 }
             }
+            let memo_key = (partition_index, self.positions[partition_index].clone(), answers);
             changed[partition_index] = Some((memo_key.1.clone(), memo_key.2.clone()));
             match self.memo.get(&memo_key) {
                 Some(PartitionResult::Pass(order)) => *witness = Some(order.clone()),
@@ -849,6 +852,40 @@ impl<'check, M: Model> Checker<'check, M> {
         }
     }
 
+    /// Brings [`Checker::positions`] up to `pins`. A split narrows one global's range (the class
+    /// order a few more), and a range's positions depend on nothing else, so only those are
+    /// computed again, in each partition holding them; a change of a pinned global, whose
+    /// place in its gap depends on the others there, recomputes them all. (Computing every
+    /// global's positions in every partition at every check was a tenth of `20000-ops`.)
+    fn refresh_positions(&mut self, pins: &[Pin]) {
+        let is_at = |pin: &Pin| matches!(pin, Pin::At { .. });
+        let before = std::mem::take(&mut self.positions_pins);
+        let first = self.positions.len() != self.prepared.partitions.len();
+        if first
+            || before.len() != pins.len()
+            || before.iter().zip(pins).any(|(old, new)| old != new && (is_at(old) || is_at(new)))
+        {
+            let pinned = pinned_in_order(pins);
+            self.positions = (0..self.prepared.partitions.len())
+                .map(|partition_index| self.global_positions(partition_index, pins, &pinned))
+                .collect();
+        } else {
+            let changed: Vec<usize> = (0..pins.len()).filter(|&global| before[global] != pins[global]).collect();
+            for (partition, positions) in self.prepared.partitions.iter().zip(&mut self.positions) {
+                for &global in &changed {
+                    let Pin::Range { lo, hi } = pins[global] else { unreachable!("only ranges changed") };
+                    // Ascending by global; a split operation may have several parts here.
+                    let first = partition.globals.partition_point(|&(held, _)| held < global);
+                    let slots = partition.globals[first..].iter().take_while(|&&(held, _)| held == global).count();
+                    for slot in first..first + slots {
+                        positions[slot] = range_positions(partition, &self.prepared.globals[global], lo, hi);
+                    }
+                }
+            }
+        }
+        self.positions_pins = pins.to_vec();
+    }
+
     /// Where each global operation may lie on the partition's timeline: its whole interval when
     /// free, one point when pinned. With the partition, the key of the memoised checks.
     ///
@@ -876,16 +913,7 @@ impl<'check, M: Model> Checker<'check, M> {
             .iter()
             .map(|&(global_index, _)| (global_index, &self.prepared.globals[global_index], &pins[global_index]))
             .map(|(global_index, global, pin)| match pin {
-                Pin::Range { lo, hi } => {
-                    let call = position(2 * partition.events_before(*lo), RANK_LOW);
-                    // A global that never returned may also never have taken effect.
-                    let returned = if global.returned || *hi < global.hi {
-                        position(2 * partition.events_before(*hi), RANK_HIGH)
-                    } else {
-                        u64::MAX
-                    };
-                    (call, returned)
-                }
+                Pin::Range { lo, hi } => range_positions(partition, global, *lo, *hi),
                 Pin::At { gap, .. } => {
                     let point = position(2 * partition.events_before(*gap), place_in_gap[global_index]);
                     (point, point)
@@ -1577,6 +1605,16 @@ struct Conflict {
 }
 
 /// The pinned globals by (gap, rank): their order wherever two share a gap.
+/// A global's (call, return) positions on a partition's timeline with its domain from gap `lo`
+/// to gap `hi`.
+fn range_positions(partition: &Partition, global: &GlobalOp, lo: u32, hi: u32) -> (u64, u64) {
+    let call = position(2 * partition.events_before(lo), RANK_LOW);
+    // A global that never returned may also never have taken effect.
+    let returned =
+        if global.returned || hi < global.hi { position(2 * partition.events_before(hi), RANK_HIGH) } else { u64::MAX };
+    (call, returned)
+}
+
 fn pinned_in_order(pins: &[Pin]) -> Vec<usize> {
     let mut pinned: Vec<(u32, u32, usize)> = pins
         .iter()
