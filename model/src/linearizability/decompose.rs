@@ -877,9 +877,8 @@ impl<'check, M: Model> Checker<'check, M> {
                     // Ascending by global; a split operation may have several parts here.
                     let first = partition.globals.partition_point(|&(held, _)| held < global);
                     let slots = partition.globals[first..].iter().take_while(|&&(held, _)| held == global).count();
-                    for slot in first..first + slots {
-                        positions[slot] = range_positions(partition, &self.prepared.globals[global], lo, hi);
-                    }
+                    let now = range_positions(partition, &self.prepared.globals[global], lo, hi);
+                    positions[first..first + slots].fill(now);
                 }
             }
         }
