@@ -16,7 +16,7 @@ use super::prepare::{GlobalOp, Partition, Prepared, NEVER};
 use super::search::{
     events_in_order, respects_real_time, FastHasher, Guide, Scratch, Search, SearchOp, SearchOutcome, Stuck,
 };
-use super::stranded::ReadWatch;
+use super::stranded::{ReadWatch, WatchPlan};
 use super::verdict::{Counterexample, PartitionOrder, Verdict, Witness};
 use super::{Footprint, KeyEffect, Model};
 use crate::history::Operation;
@@ -201,8 +201,9 @@ struct Checker<'check, M: Model> {
     partition_keys: Vec<Vec<M::Key>>,
     /// Per partition, per key of `partition_keys`: its keyed operations' effects on the key.
     keyed_effects: Vec<Vec<Vec<KeyEffect>>>,
-    /// Whether partition searches drop branches that strand a read ([`ReadWatch`]).
-    watch_reads: bool,
+    /// Per partition: its keyed operations' part of the read watch ([`ReadWatch`]); none
+    /// without [`Pruning::stranded_reads`].
+    watch_plans: Vec<WatchPlan>,
     /// Branches partition searches dropped for stranding a read: for tests to see that it
     /// happens.
     stranding_dropped: u64,
@@ -364,7 +365,7 @@ fn check_prepared_with<M: Model>(
         refute_intervals: false,
         partition_keys: Vec::new(),
         keyed_effects: Vec::new(),
-        watch_reads: false,
+        watch_plans: Vec::new(),
         stranding_dropped: 0,
         key_tests: Vec::new(),
         intervals_refuted: 0,
@@ -383,7 +384,14 @@ fn check_prepared_with<M: Model>(
             })
             .collect();
     }
-    checker.watch_reads = pruning.stranded_reads;
+    if pruning.stranded_reads {
+        checker.watch_plans = checker
+            .keyed_effects
+            .iter()
+            .zip(&checker.keyed_positions)
+            .map(|(effects, positions)| WatchPlan::new(positions.len(), effects.len(), |op, key| effects[key][op]))
+            .collect();
+    }
     if pruning.intervals {
         checker.intervals_in_relaxed_check = true;
         checker.key_tests = checker
@@ -622,18 +630,14 @@ impl<'check, M: Model> Checker<'check, M> {
     /// The read watch over a partition search's `ops` (keyed operations, then globals as they
     /// stand); empty without [`Pruning::stranded_reads`].
     fn read_watch(&self, partition_index: usize, ops: &[SearchOp<'check, M::Input, M::Output>]) -> ReadWatch {
-        if !self.watch_reads {
+        let Some(plan) = self.watch_plans.get(partition_index) else {
             return ReadWatch::default();
-        }
+        };
         let keyed_effects = &self.keyed_effects[partition_index];
-        let keyed_count = self.keyed_positions[partition_index].len();
-        let global_effects: Vec<Vec<KeyEffect>> = self.partition_keys[partition_index]
-            .iter()
-            .map(|key| ops[keyed_count..].iter().map(|op| self.model.effect_on_key(op.input, op.output, key)).collect())
-            .collect();
-        ReadWatch::new(ops.len(), keyed_effects.len(), |op, key| match op.checked_sub(keyed_count) {
-            None => keyed_effects[key][op],
-            Some(global) => global_effects[key][global],
+        let keys = &self.partition_keys[partition_index];
+        plan.watch(ops.len(), |op, key| match keyed_effects[key].get(op) {
+            Some(&effect) => effect,
+            None => self.model.effect_on_key(ops[op].input, ops[op].output, &keys[key]),
         })
     }
 

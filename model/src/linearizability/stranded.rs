@@ -58,14 +58,94 @@ pub(crate) struct ReadWatch {
     stranded: Vec<u32>,
 }
 
+/// Value ids by (key index, value hash).
+type ValueIds = HashMap<(usize, u64), u32, BuildHasherDefault<FastHasher>>;
+
+/// The watch of a partition's keyed operations, built once (they never change), from which
+/// each search's watch is made by adding the globals ([`WatchPlan::watch`]): building it all
+/// per search was a twentieth of a check of `20000-ops`.
+pub(crate) struct WatchPlan {
+    keyed: ReadWatch,
+    keyed_count: usize,
+    /// Per key index: whether it is watched (no keyed operation's effect on it is unknown).
+    watched: Vec<bool>,
+    value_ids: ValueIds,
+}
+
+impl WatchPlan {
+    /// `effect(op, key)` of each of `keyed_count` keyed operations on each of `key_count` keys.
+    pub(crate) fn new(keyed_count: usize, key_count: usize, effect: impl Fn(usize, usize) -> KeyEffect) -> WatchPlan {
+        let (keyed, watched, value_ids) = ReadWatch::build(keyed_count, key_count, &effect);
+        WatchPlan { keyed, keyed_count, watched, value_ids }
+    }
+
+    /// The watch over `op_count` operations, the keyed ones first; `effect(op, key)` as for
+    /// [`WatchPlan::new`], asked only of the others unless they need the watch built anew.
+    pub(crate) fn watch(&self, op_count: usize, effect: impl Fn(usize, usize) -> KeyEffect) -> ReadWatch {
+        let key_count = self.watched.len();
+        let mut watch = self.keyed.clone();
+        watch.first.pop();
+        let mut leaves = Vec::new();
+        for global in self.keyed_count..op_count {
+            watch.first.push(watch.entries.len() as u32);
+            leaves.clear();
+            for key in (0..key_count).filter(|&key| self.watched[key]) {
+                let value_id = |hash| self.value_ids.get(&(key, hash)).copied();
+                let left = match effect(global, key) {
+                    KeyEffect::Writes(hash) => match value_id(hash) {
+                        Some(value) => {
+                            watch.entries.push(Entry::Writes(value));
+                            watch.writes_left[value as usize] += 1;
+                            value
+                        }
+                        None => NO_VALUE,
+                    },
+                    KeyEffect::ObservesValue(hash) => match value_id(hash) {
+                        Some(value) => {
+                            watch.entries.push(Entry::Reads(value));
+                            watch.reads_left[value as usize] += 1;
+                            continue;
+                        }
+                        // A value only a global reads (a keyed write of it was not counted), or
+                        // an effect the keyed operations did not rule out: build it all anew.
+                        None => return self.rebuilt(op_count, &effect),
+                    },
+                    KeyEffect::Unknown => return self.rebuilt(op_count, &effect),
+                    KeyEffect::Clears | KeyEffect::ObservesPresentThenClears | KeyEffect::ObservesAbsent => NO_VALUE,
+                    KeyEffect::Nothing => continue,
+                };
+                leaves.push(Entry::Leaves { key: key as u32, value: left });
+            }
+            watch.entries.extend_from_slice(&leaves);
+        }
+        watch.first.push(watch.entries.len() as u32);
+        watch.count_stranded();
+        watch
+    }
+
+    fn rebuilt(&self, op_count: usize, effect: &impl Fn(usize, usize) -> KeyEffect) -> ReadWatch {
+        ReadWatch::build(op_count, self.watched.len(), effect).0
+    }
+}
+
 impl ReadWatch {
     /// The watch over `op_count` operations on `key_count` keys; `effect(op, key)` as
     /// [`Model::effect_on_key`](super::Model::effect_on_key) gives it.
+    #[cfg(test)]
     pub(crate) fn new(op_count: usize, key_count: usize, effect: impl Fn(usize, usize) -> KeyEffect) -> ReadWatch {
+        ReadWatch::build(op_count, key_count, &effect).0
+    }
+
+    /// The watch, which keys it watches, and the ids of the values read.
+    fn build(
+        op_count: usize,
+        key_count: usize,
+        effect: &impl Fn(usize, usize) -> KeyEffect,
+    ) -> (ReadWatch, Vec<bool>, ValueIds) {
         let watched: Vec<bool> =
             (0..key_count).map(|key| (0..op_count).all(|op| effect(op, key) != KeyEffect::Unknown)).collect();
         // Only values somebody reads are watched.
-        let mut value_ids: HashMap<(usize, u64), u32, BuildHasherDefault<FastHasher>> = HashMap::default();
+        let mut value_ids = ValueIds::default();
         let mut watch = ReadWatch { stranded: vec![0; key_count], ..ReadWatch::default() };
         for op in 0..op_count {
             for key in (0..key_count).filter(|&key| watched[key]) {
@@ -107,12 +187,18 @@ impl ReadWatch {
             watch.entries.extend_from_slice(&leaves);
         }
         watch.first.push(watch.entries.len() as u32);
-        for value in 0..watch.value_key.len() {
-            if watch.is_stranded(value as u32) {
-                watch.stranded[watch.value_key[value] as usize] += 1;
+        watch.count_stranded();
+        (watch, watched, value_ids)
+    }
+
+    /// Counts the stranded values per key afresh.
+    fn count_stranded(&mut self) {
+        self.stranded.fill(0);
+        for value in 0..self.value_key.len() as u32 {
+            if self.is_stranded(value) {
+                self.stranded[self.value_key[value as usize] as usize] += 1;
             }
         }
-        watch
     }
 
     fn is_stranded(&self, value: u32) -> bool {
@@ -227,6 +313,40 @@ mod tests {
         let mut watch = ReadWatch::new(effects.len(), 1, |op, _| effects[op]);
         assert!(!watch.linearize(0));
         assert!(!watch.linearize(1), "not watched: the unknown operation might write 1 back");
+    }
+
+    /// Built once for the keyed operations and then per search with the globals, the watch is
+    /// the one built over all of them — also when a global's effect sends it back to building
+    /// anew (a read of a value no keyed operation reads, an unknown effect).
+    #[test]
+    fn a_plan_with_globals_added_is_the_watch_built_over_all() {
+        let mut seed = 0x5EED_u64;
+        let mut below = |n: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        for _ in 0..2_000 {
+            let (keyed_count, global_count, key_count) = (below(8) as usize, below(4) as usize, 1 + below(2) as usize);
+            let effects: Vec<Vec<KeyEffect>> = (0..keyed_count + global_count)
+                .map(|op| {
+                    (0..key_count)
+                        .map(|_| match below(if op < keyed_count { 6 } else { 8 }) {
+                            0 => KeyEffect::Nothing,
+                            1 => KeyEffect::Clears,
+                            2 => KeyEffect::ObservesAbsent,
+                            3 | 4 => KeyEffect::Writes(below(3)),
+                            5 => KeyEffect::ObservesValue(below(3)),
+                            6 => KeyEffect::ObservesPresentThenClears,
+                            _ => KeyEffect::Unknown,
+                        })
+                        .collect()
+                })
+                .collect();
+            let effect = |op: usize, key: usize| effects[op][key];
+            let plan = WatchPlan::new(keyed_count, key_count, effect);
+            let whole = ReadWatch::new(keyed_count + global_count, key_count, effect);
+            assert_eq!(format!("{:?}", plan.watch(keyed_count + global_count, effect)), format!("{whole:?}"));
+        }
     }
 
     #[test]
