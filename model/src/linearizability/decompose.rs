@@ -104,10 +104,19 @@ struct PendingSearch<'check, M: Model> {
     guided: bool,
 }
 
+/// The states along a repaired order that differ from its old order's: per stretch where
+/// they differ, `(from, states)`, the states after `from + 1`, `from + 2`, … operations.
+struct Replayed<State> {
+    stretches: Vec<(usize, Vec<State>)>,
+}
+
 /// A partition's latest linearization and the global positions it was found under.
-struct LatestWitness {
+struct LatestWitness<State> {
     /// Local operation indices.
     order: Vec<u32>,
+    /// The model's state after each prefix of `order` (`states[i]`: after `i` operations) with
+    /// `answers`; empty until a repair needs them (see [`Checker::repaired`]).
+    states: Vec<State>,
     /// What `order` asks of the globals' points.
     bounds: WitnessBounds,
     global_positions: Vec<(u64, u64)>,
@@ -173,7 +182,7 @@ struct Checker<'check, M: Model> {
     positions_pins: Vec<Pin>,
     /// Per partition: its latest linearization. Narrowing a global's domain usually leaves it
     /// valid, and then the partition needs no search; otherwise it guides the new search.
-    latest_witness: Vec<Option<LatestWitness>>,
+    latest_witness: Vec<Option<LatestWitness<M::State>>>,
     /// Whether exhausted splits backjump; off only to cross-check it against plain
     /// backtracking in tests.
     backjump: bool,
@@ -504,6 +513,8 @@ impl<'check, M: Model> Checker<'check, M> {
         let mut pending: Vec<PendingSearch<'check, M>> = Vec::new();
         // Per partition whose latest witness must be replaced: the positions and answers.
         let mut changed: Vec<Option<PartitionView>> = vec![None; partition_count];
+        // Per partition whose witness was repaired: the states that changed (see `repaired`).
+        let mut states_replayed: Vec<Option<Replayed<M::State>>> = (0..partition_count).map(|_| None).collect();
         for (partition_index, witness) in witnesses.iter_mut().enumerate() {
             let answers = self.partition_answers(partition_index);
             // Found under these very positions and answers (most partitions, most checks): no
@@ -535,11 +546,14 @@ impl<'check, M: Model> Checker<'check, M> {
                             self.nogoods_hit += 1;
                             return AllPartitions::Fail { partition: partition_index, stuck };
                         }
-                        if let Some(order) =
-                            latest.as_ref().and_then(|latest| self.repaired(partition_index, latest, &memo_key.1))
+                        self.replay_states(partition_index, &memo_key.2);
+                        let latest = &self.latest_witness[partition_index];
+                        if let Some((order, replayed)) =
+                            latest.as_ref().and_then(|latest| self.repaired(partition_index, latest, &memo_key))
                         {
                             self.repairs += 1;
                             *witness = Some(order);
+                            states_replayed[partition_index] = replayed;
                             continue;
                         }
                         // Before any search, guided or not: a guided search that ends exhausted
@@ -564,16 +578,34 @@ impl<'check, M: Model> Checker<'check, M> {
         }
         match outcome {
             Ok(()) => {
-                for (partition_index, (order, changed)) in witnesses.into_iter().zip(changed).enumerate() {
+                let decided = witnesses.into_iter().zip(changed).zip(states_replayed);
+                for (partition_index, ((order, changed), replayed)) in decided.enumerate() {
                     if let Some((global_positions, answers)) = changed {
                         let order = order.expect("a partition not found under these positions was decided");
-                        // A reused witness asks the same of the globals: its bounds are kept.
-                        let bounds = match self.latest_witness[partition_index].take() {
-                            Some(latest) if latest.order == order => latest.bounds,
-                            _ => witness_bounds(self.prepared, &self.prepared.partitions[partition_index], &order),
+                        let latest = self.latest_witness[partition_index].take();
+                        let (bounds, states) = match (latest, replayed) {
+                            // A reused witness asks the same of the globals: its bounds are kept,
+                            // and its states too if the answers are the same.
+                            (Some(latest), None) if latest.order == order => {
+                                let states = if latest.answers == answers { latest.states } else { Vec::new() };
+                                (latest.bounds, states)
+                            }
+                            (latest, replayed) => {
+                                let states = match (latest, replayed) {
+                                    (Some(mut latest), Some(replayed)) => {
+                                        for (from, states) in replayed.stretches {
+                                            latest.states[from + 1..from + 1 + states.len()].clone_from_slice(&states);
+                                        }
+                                        latest.states
+                                    }
+                                    _ => Vec::new(),
+                                };
+                                let partition = &self.prepared.partitions[partition_index];
+                                (witness_bounds(self.prepared, partition, &order), states)
+                            }
                         };
                         self.latest_witness[partition_index] =
-                            Some(LatestWitness { order, bounds, global_positions, answers });
+                            Some(LatestWitness { order, states, bounds, global_positions, answers });
                     }
                 }
                 AllPartitions::Pass
@@ -1031,9 +1063,10 @@ impl<'check, M: Model> Checker<'check, M> {
     fn repaired(
         &self,
         partition_index: usize,
-        latest: &LatestWitness,
-        global_positions: &[(u64, u64)],
-    ) -> Option<Vec<u32>> {
+        latest: &LatestWitness<M::State>,
+        memo_key: &MemoKey,
+    ) -> Option<(Vec<u32>, Option<Replayed<M::State>>)> {
+        let (_, global_positions, answers) = memo_key;
         if self.repair == RepairPlace::Off {
             return None;
         }
@@ -1061,8 +1094,80 @@ impl<'check, M: Model> Checker<'check, M> {
             };
             order.insert(place, global);
         }
-        (self.respects_positions(partition_index, &order, global_positions) && self.accepts(partition_index, &order))
-            .then_some(order)
+        if !self.respects_positions(partition_index, &order, global_positions) {
+            return None;
+        }
+        if latest.answers != *answers || latest.states.is_empty() {
+            // The old states do not hold: the whole order is replayed, and none kept.
+            return self.accepts(partition_index, &order).then_some((order, None));
+        }
+        let replayed = self.replay_changed(partition_index, latest, &order)?;
+        Some((order, Some(replayed)))
+    }
+
+    /// Whether the model accepts `order`, `latest`'s order with some operations moved (the
+    /// same answers): replayed from each place they differ only until both have placed the
+    /// same operations and reached the same state again — from there on, until the next
+    /// difference, they are the same. A moved FLUSHDB mostly meets the old order again at the next write (replaying
+    /// every repaired order whole was a fifth of `20000-ops`). `None` if the model refuses it;
+    /// otherwise the states that differ from `latest`'s.
+    fn replay_changed(
+        &self,
+        partition_index: usize,
+        latest: &LatestWitness<M::State>,
+        order: &[u32],
+    ) -> Option<Replayed<M::State>> {
+        let old = &latest.order;
+        debug_assert_eq!(old.len(), order.len(), "a repair moves operations, adds none");
+        let mut replayed = Replayed { stretches: Vec::new() };
+        // Per operation: placed in `order`'s prefix minus placed in the old one's.
+        let mut balance: HashMap<u32, i32, BuildHasherDefault<FastHasher>> = HashMap::default();
+        let mut index = 0;
+        // Bounded by the order's length: each stretch starts past the previous one's end.
+        while let Some(differs) = (index..order.len()).find(|&at| order[at] != old[at]) {
+            let mut state = latest.states[differs].clone();
+            let mut states = Vec::new();
+            index = differs;
+            // Bounded by the order's length.
+            while index < order.len() {
+                let (input, output) = self.local_op(partition_index, order[index] as usize);
+                state = self.model.step(&state, input, output)?;
+                for (local, change) in [(order[index], 1), (old[index], -1)] {
+                    let entry = balance.entry(local).or_insert(0);
+                    *entry += change;
+                    if *entry == 0 {
+                        balance.remove(&local);
+                    }
+                }
+                index += 1;
+                let met_again = balance.is_empty() && state == latest.states[index];
+                states.push(state.clone());
+                if met_again {
+                    break;
+                }
+            }
+            replayed.stretches.push((differs, states));
+        }
+        Some(replayed)
+    }
+
+    /// Fills in the states along the partition's latest witness if they are not known yet and
+    /// it was found with the current `answers` (the states are the model's with those).
+    fn replay_states(&mut self, partition_index: usize, answers: &[u32]) {
+        let Some(latest) = &self.latest_witness[partition_index] else { return };
+        if !latest.states.is_empty() || latest.answers != answers {
+            return;
+        }
+        let mut states = Vec::with_capacity(latest.order.len() + 1);
+        states.push(self.model.initial_state());
+        for &local in &latest.order {
+            let (input, output) = self.local_op(partition_index, local as usize);
+            let before = states.last().expect("the initial state");
+            states.push(self.model.step(before, input, output).expect("a witness the model accepted"));
+        }
+        if let Some(latest) = &mut self.latest_witness[partition_index] {
+            latest.states = states;
+        }
     }
 
     /// Whether the model accepts a partition's `order` (local indices) with the current answers.
