@@ -110,6 +110,10 @@ struct Replayed<State> {
     stretches: Vec<(usize, Vec<State>)>,
 }
 
+/// A repaired order, with its states where they differ from the old order's (`None`: not
+/// known, the whole order was replayed under other answers).
+type RepairedWitness<State> = (Vec<u32>, Option<Replayed<State>>);
+
 /// A partition's latest linearization and the global positions it was found under.
 struct LatestWitness<State> {
     /// Local operation indices.
@@ -1065,7 +1069,7 @@ impl<'check, M: Model> Checker<'check, M> {
         partition_index: usize,
         latest: &LatestWitness<M::State>,
         memo_key: &MemoKey,
-    ) -> Option<(Vec<u32>, Option<Replayed<M::State>>)> {
+    ) -> Option<RepairedWitness<M::State>> {
         let (_, global_positions, answers) = memo_key;
         if self.repair == RepairPlace::Off {
             return None;
