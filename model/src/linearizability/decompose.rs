@@ -575,15 +575,16 @@ impl<'check, M: Model> Checker<'check, M> {
                 },
             }
         }
-        let outcome = self.take_turns(&mut pending, &mut witnesses);
+        let mut witness_states: Vec<Option<Vec<M::State>>> = (0..partition_count).map(|_| None).collect();
+        let outcome = self.take_turns(&mut pending, &mut witnesses, &mut witness_states);
         // Searches still paused (another partition decided first) give their memo back.
         for paused in pending {
             self.retire(paused.search);
         }
         match outcome {
             Ok(()) => {
-                let decided = witnesses.into_iter().zip(changed).zip(states_replayed);
-                for (partition_index, ((order, changed), replayed)) in decided.enumerate() {
+                let decided = witnesses.into_iter().zip(changed).zip(states_replayed).zip(witness_states);
+                for (partition_index, (((order, changed), replayed), found_states)) in decided.enumerate() {
                     if let Some((global_positions, answers)) = changed {
                         let order = order.expect("a partition not found under these positions was decided");
                         let latest = self.latest_witness[partition_index].take();
@@ -602,12 +603,18 @@ impl<'check, M: Model> Checker<'check, M> {
                                         }
                                         latest.states
                                     }
-                                    _ => Vec::new(),
+                                    // Found by a search, which knows them; else replayed when needed.
+                                    _ => found_states.unwrap_or_default(),
                                 };
                                 let partition = &self.prepared.partitions[partition_index];
                                 (witness_bounds(self.prepared, partition, &order), states)
                             }
                         };
+                        // States carried over, patched or taken from a search are what a replay
+                        // gives: a wrong one could let a guided search rejoin falsely.
+                        debug_assert!(
+                            states.is_empty() || Some(&states) == self.states_along(partition_index, &order).as_ref()
+                        );
                         self.latest_witness[partition_index] =
                             Some(LatestWitness { order, states, bounds, global_positions, answers });
                     }
@@ -646,6 +653,7 @@ impl<'check, M: Model> Checker<'check, M> {
                 &latest.order,
                 |local| self.local_positions(*partition_index, &latest.global_positions, local),
                 latest.answers == *answers,
+                &latest.states,
             ),
             _ => None,
         };
@@ -683,6 +691,7 @@ impl<'check, M: Model> Checker<'check, M> {
         &mut self,
         pending: &mut Vec<PendingSearch<'check, M>>,
         witnesses: &mut [Option<Vec<u32>>],
+        witness_states: &mut [Option<Vec<M::State>>],
     ) -> Result<(), AllPartitions> {
         // Past this many rounds the allowance is unlimited (4^23 times the first is no limit).
         const ROUNDS_LIMITED: u32 = 23;
@@ -726,6 +735,9 @@ impl<'check, M: Model> Checker<'check, M> {
                     continue;
                 }
                 let decided = pending.remove(index);
+                if matches!(outcome, SearchOutcome::Linearizable(_)) {
+                    witness_states[decided.memo_key.0] = decided.search.as_ref().and_then(Search::witness_states);
+                }
                 self.retire(decided.search);
                 let partition_index = decided.memo_key.0;
                 let result = match outcome {
@@ -1162,16 +1174,23 @@ impl<'check, M: Model> Checker<'check, M> {
         if !latest.states.is_empty() || latest.answers != answers {
             return;
         }
-        let mut states = Vec::with_capacity(latest.order.len() + 1);
-        states.push(self.model.initial_state());
-        for &local in &latest.order {
-            let (input, output) = self.local_op(partition_index, local as usize);
-            let before = states.last().expect("the initial state");
-            states.push(self.model.step(before, input, output).expect("a witness the model accepted"));
-        }
+        let states = self.states_along(partition_index, &latest.order).expect("a witness the model accepted");
         if let Some(latest) = &mut self.latest_witness[partition_index] {
             latest.states = states;
         }
+    }
+
+    /// The model's state after each prefix of a partition's `order` with the current answers;
+    /// `None` if it refuses the order.
+    fn states_along(&self, partition_index: usize, order: &[u32]) -> Option<Vec<M::State>> {
+        let mut states = Vec::with_capacity(order.len() + 1);
+        states.push(self.model.initial_state());
+        for &local in order {
+            let (input, output) = self.local_op(partition_index, local as usize);
+            let next = self.model.step(states.last().expect("the initial state"), input, output)?;
+            states.push(next);
+        }
+        Some(states)
     }
 
     /// Whether the model accepts a partition's `order` (local indices) with the current answers.

@@ -99,14 +99,16 @@ impl<State: Clone> Guide<State> {
     /// `order` must be a linearization of `ops` under `old_positions` (per local operation:
     /// call, return), and `ops` carry the new positions; only global operations may differ.
     /// `accepted`: whether `ops` carry the answers `order` was found with (then the model
-    /// accepts it as before, and its states are replayed lazily); otherwise it is replayed
-    /// now. `None` when nothing of it can be used or the model does not accept it.
+    /// accepts it as before, and its states are `known_states` if given — the state after
+    /// each prefix — or replayed lazily); otherwise it is replayed now. `None` when nothing of
+    /// it can be used or the model does not accept it.
     pub fn new<M: Model<State = State>>(
         model: &M,
         ops: &[SearchOp<'_, M::Input, M::Output>],
         order: &[u32],
         old_positions: impl Fn(u32) -> (u64, u64),
         accepted: bool,
+        known_states: &[State],
     ) -> Option<Guide<State>> {
         // Every operation of the prefix must return before any moved operation is called, in
         // both the old and the new positions: then no moved operation can be forced before a
@@ -136,7 +138,11 @@ impl<State: Clone> Guide<State> {
             set_hashes.push(hash);
         }
         let mut states = Vec::with_capacity(order.len() + 1);
-        states.push(model.initial_state());
+        if accepted && known_states.len() == order.len() + 1 {
+            states.extend_from_slice(known_states);
+        } else {
+            states.push(model.initial_state());
+        }
         if !accepted {
             for &op in order {
                 let op_now = &ops[op as usize];
@@ -517,6 +523,8 @@ pub(crate) struct Search<'history, M: Model> {
     watch: ReadWatch,
     /// Branches the watch dropped: for tests to see that it happens.
     stranding_dropped: u64,
+    /// How many operations were chosen when the search rejoined its guide, if it did.
+    rejoined_at: Option<usize>,
 }
 
 impl<'history, M: Model> Search<'history, M> {
@@ -558,6 +566,7 @@ impl<'history, M: Model> Search<'history, M> {
             compared_through: 0,
             watch,
             stranding_dropped: 0,
+            rejoined_at: None,
         }
     }
 
@@ -626,6 +635,22 @@ impl<'history, M: Model> Search<'history, M> {
     /// The latest call among the operations chosen so far (0 before any).
     fn latest_call(&self) -> u64 {
         self.choices.last().map_or(0, |choice| choice.latest_call)
+    }
+
+    /// After [`SearchOutcome::Linearizable`]: the state after each prefix of the order found,
+    /// from the choices made and the guide's states after the place it was rejoined; `None`
+    /// if the guide's states were not all known.
+    pub fn witness_states(&self) -> Option<Vec<M::State>> {
+        let mut states: Vec<M::State> = self.choices.iter().map(|choice| choice.state_before.clone()).collect();
+        states.push(self.state.clone());
+        if let Some(length) = self.rejoined_at {
+            let guide = self.guide.as_ref().expect("rejoined a guide");
+            if guide.states.len() != guide.order.len() + 1 {
+                return None;
+            }
+            states.extend_from_slice(&guide.states[length + 1..]);
+        }
+        Some(states)
     }
 
     /// Branches dropped because they stranded a read (see [`ReadWatch`]).
@@ -706,6 +731,7 @@ impl<'history, M: Model> Search<'history, M> {
                             self.stuck_at_longest = None;
                         }
                         if let Some(order) = self.rejoined_guide(model) {
+                            self.rejoined_at = Some(self.choices.len());
                             return SearchOutcome::Linearizable(order);
                         }
                         self.entry = self.events.first();
