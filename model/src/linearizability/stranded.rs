@@ -82,41 +82,14 @@ impl WatchPlan {
     /// The watch over `op_count` operations, the keyed ones first; `effect(op, key)` as for
     /// [`WatchPlan::new`], asked only of the others unless they need the watch built anew.
     pub(crate) fn watch(&self, op_count: usize, effect: impl Fn(usize, usize) -> KeyEffect) -> ReadWatch {
-        let key_count = self.watched.len();
         let mut watch = self.keyed.clone();
         watch.first.pop();
-        let mut leaves = Vec::new();
         for global in self.keyed_count..op_count {
-            watch.first.push(watch.entries.len() as u32);
-            leaves.clear();
-            for key in (0..key_count).filter(|&key| self.watched[key]) {
-                let value_id = |hash| self.value_ids.get(&(key, hash)).copied();
-                let left = match effect(global, key) {
-                    KeyEffect::Writes(hash) => match value_id(hash) {
-                        Some(value) => {
-                            watch.entries.push(Entry::Writes(value));
-                            watch.writes_left[value as usize] += 1;
-                            value
-                        }
-                        None => NO_VALUE,
-                    },
-                    KeyEffect::ObservesValue(hash) => match value_id(hash) {
-                        Some(value) => {
-                            watch.entries.push(Entry::Reads(value));
-                            watch.reads_left[value as usize] += 1;
-                            continue;
-                        }
-                        // A value only a global reads (a keyed write of it was not counted), or
-                        // an effect the keyed operations did not rule out: build it all anew.
-                        None => return self.rebuilt(op_count, &effect),
-                    },
-                    KeyEffect::Unknown => return self.rebuilt(op_count, &effect),
-                    KeyEffect::Clears | KeyEffect::ObservesPresentThenClears | KeyEffect::ObservesAbsent => NO_VALUE,
-                    KeyEffect::Nothing => continue,
-                };
-                leaves.push(Entry::Leaves { key: key as u32, value: left });
+            // A value only a global reads (a keyed write of it was not counted), or an effect
+            // the keyed operations did not rule out: build it all anew.
+            if watch.push_op(&self.watched, &self.value_ids, true, |key| effect(global, key)).is_none() {
+                return self.rebuilt(op_count, &effect);
             }
-            watch.entries.extend_from_slice(&leaves);
         }
         watch.first.push(watch.entries.len() as u32);
         watch.count_stranded();
@@ -161,34 +134,56 @@ impl ReadWatch {
                 }
             }
         }
-        let mut leaves = Vec::new();
         for op in 0..op_count {
-            watch.first.push(watch.entries.len() as u32);
-            leaves.clear();
-            for key in (0..key_count).filter(|&key| watched[key]) {
-                let left = match effect(op, key) {
-                    KeyEffect::Writes(hash) => {
-                        let value = value_ids.get(&(key, hash)).copied();
-                        if let Some(value) = value {
-                            watch.entries.push(Entry::Writes(value));
-                            watch.writes_left[value as usize] += 1;
-                        }
-                        value.unwrap_or(NO_VALUE)
-                    }
-                    KeyEffect::ObservesValue(hash) => {
-                        watch.entries.push(Entry::Reads(value_ids[&(key, hash)]));
-                        continue;
-                    }
-                    KeyEffect::Clears | KeyEffect::ObservesPresentThenClears | KeyEffect::ObservesAbsent => NO_VALUE,
-                    KeyEffect::Nothing | KeyEffect::Unknown => continue,
-                };
-                leaves.push(Entry::Leaves { key: key as u32, value: left });
-            }
-            watch.entries.extend_from_slice(&leaves);
+            // Reads were counted above; every value read has its id and no watched key an
+            // unknown effect, so this cannot fail.
+            watch.push_op(&watched, &value_ids, false, |key| effect(op, key)).expect("every value read has an id");
         }
         watch.first.push(watch.entries.len() as u32);
         watch.count_stranded();
         (watch, watched, value_ids)
+    }
+
+    /// Appends an operation's entries, `effect(key)` giving its effect on each watched key;
+    /// `count_reads`: whether its reads are counted here (not yet counted). `None` if it reads
+    /// a value without an id or its effect on a watched key is unknown (then the watch must
+    /// be built anew); the entries are then incomplete.
+    fn push_op(
+        &mut self,
+        watched: &[bool],
+        value_ids: &ValueIds,
+        count_reads: bool,
+        effect: impl Fn(usize) -> KeyEffect,
+    ) -> Option<()> {
+        self.first.push(self.entries.len() as u32);
+        let mut leaves = Vec::new();
+        for key in (0..watched.len()).filter(|&key| watched[key]) {
+            let value_id = |hash| value_ids.get(&(key, hash)).copied();
+            let left = match effect(key) {
+                KeyEffect::Writes(hash) => match value_id(hash) {
+                    Some(value) => {
+                        self.entries.push(Entry::Writes(value));
+                        self.writes_left[value as usize] += 1;
+                        value
+                    }
+                    None => NO_VALUE,
+                },
+                KeyEffect::ObservesValue(hash) => {
+                    let value = value_id(hash)?;
+                    self.entries.push(Entry::Reads(value));
+                    if count_reads {
+                        self.reads_left[value as usize] += 1;
+                    }
+                    continue;
+                }
+                KeyEffect::Unknown => return None,
+                KeyEffect::Clears | KeyEffect::ObservesPresentThenClears | KeyEffect::ObservesAbsent => NO_VALUE,
+                KeyEffect::Nothing => continue,
+            };
+            leaves.push(Entry::Leaves { key: key as u32, value: left });
+        }
+        self.entries.extend_from_slice(&leaves);
+        Some(())
     }
 
     /// Counts the stranded values per key afresh.
