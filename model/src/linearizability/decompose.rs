@@ -14,7 +14,8 @@ use super::budget::Meter;
 use super::intervals::KeyTest;
 use super::prepare::{GlobalOp, Partition, Prepared, NEVER};
 use super::search::{
-    events_in_order, respects_real_time, FastHasher, Guide, Scratch, Search, SearchOp, SearchOutcome, Stuck,
+    events_in_order, respects_real_time, sort_events, FastHasher, Guide, Scratch, Search, SearchOp, SearchOutcome,
+    Stuck,
 };
 use super::stranded::{ReadWatch, WatchPlan};
 use super::verdict::{Counterexample, PartitionOrder, Verdict, Witness};
@@ -190,6 +191,11 @@ struct Checker<'check, M: Model> {
     /// Per partition: its keyed operations' events in a search's list order (see
     /// [`Search::new`]), which no narrowing changes.
     keyed_events: Vec<Vec<u32>>,
+    /// Per partition: its keyed operations as a search takes them, which no narrowing changes
+    /// (see [`Checker::search_ops`]).
+    keyed_search_ops: Vec<Vec<SearchOp<'check, M::Input, M::Output>>>,
+    /// Per partition: its globals' events in the list order of its last search.
+    global_events: Vec<Vec<u32>>,
     /// Keyed by long vectors of positions: hashed with [`FastHasher`], not SipHash.
     memo: HashMap<MemoKey, PartitionResult, BuildHasherDefault<FastHasher>>,
     /// Estimated bytes held by `memo` and `nogoods`.
@@ -377,6 +383,25 @@ fn check_prepared_with<M: Model>(
     let keyed_positions: Vec<Vec<(u64, u64)>> =
         prepared.partitions.iter().map(|partition| keyed_positions(prepared, partition)).collect();
     let keyed_events = keyed_positions.iter().map(|positions| events_in_order(positions)).collect();
+    let keyed_search_ops = prepared
+        .partitions
+        .iter()
+        .zip(&keyed_positions)
+        .map(|(partition, positions)| {
+            partition
+                .ops
+                .iter()
+                .zip(positions)
+                .map(|(&op, &(call_position, return_position))| SearchOp {
+                    input: &ops[op].input,
+                    output: ops[op].output.as_ref(),
+                    call_position,
+                    return_position,
+                    effect_class: None,
+                })
+                .collect()
+        })
+        .collect();
     let mut checker = Checker {
         model,
         ops,
@@ -384,6 +409,8 @@ fn check_prepared_with<M: Model>(
         meter,
         keyed_positions,
         keyed_events,
+        keyed_search_ops,
+        global_events: vec![Vec::new(); prepared.partitions.len()],
         memo: HashMap::default(),
         memo_bytes: 0,
         nogoods: (0..prepared.partitions.len()).map(|_| Vec::new()).collect(),
@@ -551,9 +578,21 @@ impl<'check, M: Model> Checker<'check, M> {
             let answers = self.partition_answers(partition_index);
             // Found under these very positions and answers (most partitions, most checks): no
             // memo lookup, no real-time check, nothing to replace (its `witness` stays `None`).
+            // Or found under the same answers and still in time with the new positions (most
+            // of the rest): then it is a witness under those, recorded at once, and no memo
+            // entry is needed (keying, hashing and copying positions for those was a twelfth
+            // of `20000-ops`).
             if let Some(latest) = &self.latest_witness[partition_index] {
-                if latest.global_positions == self.positions[partition_index] && latest.answers == answers {
-                    continue;
+                let positions = &self.positions[partition_index];
+                if latest.answers == answers {
+                    if latest.global_positions == *positions {
+                        continue;
+                    }
+                    if self.still_in_time(partition_index, latest, positions) {
+                        let latest = self.latest_witness[partition_index].as_mut().expect("matched above");
+                        latest.global_positions.copy_from_slice(&self.positions[partition_index]);
+                        continue;
+                    }
                 }
             }
             let memo_key = (partition_index, self.positions[partition_index].clone(), answers);
@@ -714,11 +753,20 @@ impl<'check, M: Model> Checker<'check, M> {
         let chosen = if guide.is_some() { by_size.min() } else { by_size.max() };
         let scratch = chosen.map(|(_, index)| self.scratch.swap_remove(index));
         let watch = self.read_watch(*partition_index, &ops);
-        let sorted_prefix = &self.keyed_events[*partition_index];
-        match guide {
-            Some(guide) => Search::guided(self.model, ops, sorted_prefix, scratch, watch, guide),
-            None => Search::new(self.model, ops, sorted_prefix, scratch, watch),
+        // The globals' events in the order of the partition's last search: mostly still in order.
+        let mut global_events = std::mem::take(&mut self.global_events[*partition_index]);
+        let keyed_count = self.keyed_positions[*partition_index].len();
+        if global_events.len() != 2 * (ops.len() - keyed_count) {
+            global_events = (2 * keyed_count as u32..2 * ops.len() as u32).collect();
         }
+        sort_events(&ops, &mut global_events);
+        let sorted_events = (self.keyed_events[*partition_index].as_slice(), global_events.as_slice());
+        let search = match guide {
+            Some(guide) => Search::guided(self.model, ops, sorted_events, scratch, watch, guide),
+            None => Search::new(self.model, ops, sorted_events, scratch, watch),
+        };
+        self.global_events[*partition_index] = global_events;
+        search
     }
 
     /// The read watch over a partition search's `ops` (keyed operations, then globals as they
@@ -1035,20 +1083,15 @@ impl<'check, M: Model> Checker<'check, M> {
         partition_index: usize,
         global_positions: &[(u64, u64)],
     ) -> Vec<SearchOp<'check, M::Input, M::Output>> {
-        self.keyed_positions[partition_index]
-            .iter()
-            .chain(global_positions)
-            .enumerate()
-            .map(|(local, &(call_position, return_position))| {
-                let (input, output) = self.local_op(partition_index, local);
-                let effect_class = if local < self.keyed_positions[partition_index].len() {
-                    None
-                } else {
-                    self.model.global_effect_class(input)
-                };
-                SearchOp { input, output, call_position, return_position, effect_class }
-            })
-            .collect()
+        let keyed = &self.keyed_search_ops[partition_index];
+        let mut search_ops = Vec::with_capacity(keyed.len() + global_positions.len());
+        search_ops.extend_from_slice(keyed);
+        search_ops.extend(global_positions.iter().enumerate().map(|(index, &(call_position, return_position))| {
+            let (input, output) = self.local_op(partition_index, keyed.len() + index);
+            let effect_class = self.model.global_effect_class(input);
+            SearchOp { input, output, call_position, return_position, effect_class }
+        }));
+        search_ops
     }
 
     /// A partition search's operation `local` as the search sees it: the history's operation,
@@ -2150,6 +2193,38 @@ mod tests {
     use crate::linearizability::generate::{change_one_read, flushdb_history, HistoryShape, SplitMix};
     use crate::linearizability::kv::KvModel;
     use crate::linearizability::Options;
+
+    /// A nogood failed with three globals at (call, return) positions, its search having looked
+    /// up to position 100: the first inside the horizon, the second called inside and returned
+    /// beyond, the third called beyond.
+    fn nogood_at_horizon_100() -> Nogood {
+        let stuck = Stuck {
+            longest_prefix: Vec::new(),
+            blocked: 0,
+            pending: vec![0],
+            seen_through: 100,
+            depends_through: 100,
+            stranding_dropped: false,
+        };
+        Nogood { horizon: 100, global_positions: vec![(10, 50), (60, 500), (200, 300)], answers: vec![NEVER], stuck }
+    }
+
+    #[test]
+    fn a_nogood_decides_placements_as_narrow_up_to_its_horizon_and_no_others() {
+        let nogood = nogood_at_horizon_100();
+        let answers = [NEVER];
+        // The same, narrower, or different only beyond the horizon: the failure holds.
+        assert!(nogood.decides(&[(10, 50), (60, 500), (200, 300)], &answers));
+        assert!(nogood.decides(&[(20, 40), (70, 90), (101, 150)], &answers));
+        assert!(nogood.decides(&[(10, 50), (60, u64::MAX), (400, 900)], &answers));
+        // Wider where the search looked, or a call moved into its view: it may not.
+        assert!(!nogood.decides(&[(5, 50), (60, 500), (200, 300)], &answers));
+        assert!(!nogood.decides(&[(10, 55), (60, 500), (200, 300)], &answers));
+        assert!(!nogood.decides(&[(10, 50), (59, 500), (200, 300)], &answers));
+        assert!(!nogood.decides(&[(10, 50), (60, 500), (100, 300)], &answers));
+        // Another row of answers is another check.
+        assert!(!nogood.decides(&[(10, 50), (60, 500), (200, 300)], &[0]));
+    }
 
     /// Backjumping skips splits, the class order cuts the mirror images of placements of
     /// interchangeable FLUSHDBs, the interval test refutes without a search, nogoods reuse

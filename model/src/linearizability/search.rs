@@ -32,6 +32,15 @@ pub(crate) struct SearchOp<'history, Input, Output> {
     pub effect_class: Option<u64>,
 }
 
+// By hand: derived, they would ask `Input` and `Output` to be `Copy`, not just the references.
+impl<Input, Output> Clone for SearchOp<'_, Input, Output> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Input, Output> Copy for SearchOp<'_, Input, Output> {}
+
 /// Why a partition has no linearization, in terms of its own operation indices.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Stuck {
@@ -235,18 +244,28 @@ pub(crate) fn events_in_order(positions: &[(u64, u64)]) -> Vec<u32> {
     entries
 }
 
+/// Puts `entries` (events of `ops`) in a search's list order. A stable sort, which is quick on
+/// entries already nearly in order: pass them in the order of an earlier search's (a partition's
+/// globals mostly keep their order from one search to the next).
+pub(crate) fn sort_events<I, O>(ops: &[SearchOp<'_, I, O>], entries: &mut [u32]) {
+    entries.sort_by_key(|&entry| event_order_key(entry, |op| (ops[op].call_position, ops[op].return_position)));
+}
+
 impl EventList {
-    /// `sorted_prefix`: the entries of the first `sorted_prefix.len() / 2` operations, already in
-    /// list order (a partition's keyed operations, whose positions never change): only the
-    /// rest are sorted, then merged in.
-    fn new<I, O>(ops: &[SearchOp<'_, I, O>], sorted_prefix: &[u32]) -> EventList {
+    /// `sorted_prefix`: the entries of the first `sorted_prefix.len() / 2` operations, and
+    /// `sorted_rest`: those of the others, each already in list order (see [`sort_events`]);
+    /// they are merged.
+    fn new<I, O>(ops: &[SearchOp<'_, I, O>], sorted_prefix: &[u32], sorted_rest: &[u32]) -> EventList {
         let order_key = |entry: u32| event_order_key(entry, |op| (ops[op].call_position, ops[op].return_position));
-        debug_assert!(sorted_prefix.len().is_multiple_of(2) && sorted_prefix.len() <= 2 * ops.len());
+        debug_assert!(
+            sorted_prefix.len().is_multiple_of(2) && sorted_prefix.len() + sorted_rest.len() == 2 * ops.len()
+        );
         debug_assert!(sorted_prefix.windows(2).all(|pair| order_key(pair[0]) < order_key(pair[1])));
-        let mut rest: Vec<u32> = (sorted_prefix.len() as u32..2 * ops.len() as u32).collect();
-        rest.sort_unstable_by_key(|&entry| order_key(entry));
+        debug_assert!(sorted_rest.windows(2).all(|pair| order_key(pair[0]) < order_key(pair[1])));
+        debug_assert!(sorted_rest.iter().all(|&entry| entry as usize >= sorted_prefix.len()));
+        let rest = sorted_rest.iter().copied();
         let mut entries: Vec<u32> = Vec::with_capacity(2 * ops.len());
-        let (mut prefix, mut rest) = (sorted_prefix.iter().copied().peekable(), rest.into_iter().peekable());
+        let (mut prefix, mut rest) = (sorted_prefix.iter().copied().peekable(), rest.peekable());
         // Bounded by the two lists' lengths: each turn takes one entry.
         loop {
             let next = match (prefix.peek(), rest.peek()) {
@@ -529,17 +548,17 @@ pub(crate) struct Search<'history, M: Model> {
 
 impl<'history, M: Model> Search<'history, M> {
     /// `scratch`: storage of a finished search to reuse, if there is one.
-    /// `sorted_prefix`: see [`EventList::new`] (empty: sort every event).
+    /// `sorted_events`: `ops`' events in list order in two runs to merge, see [`EventList::new`].
     /// `watch`: over `ops`, or empty to watch nothing.
     pub fn new(
         model: &M,
         ops: Vec<SearchOp<'history, M::Input, M::Output>>,
-        sorted_prefix: &[u32],
+        sorted_events: (&[u32], &[u32]),
         scratch: Option<Scratch<M::State>>,
         watch: ReadWatch,
     ) -> Search<'history, M> {
         assert!(ops.len() < (u32::MAX / 2) as usize, "a partition's events must fit in u32 ids");
-        let events = EventList::new(&ops, sorted_prefix);
+        let events = EventList::new(&ops, sorted_events.0, sorted_events.1);
         let linearized = LinearizedSet::new(ops.len());
         let memo = match scratch {
             Some(Scratch(mut memo)) => {
@@ -576,12 +595,12 @@ impl<'history, M: Model> Search<'history, M> {
     pub fn guided(
         model: &M,
         ops: Vec<SearchOp<'history, M::Input, M::Output>>,
-        sorted_prefix: &[u32],
+        sorted_events: (&[u32], &[u32]),
         scratch: Option<Scratch<M::State>>,
         watch: ReadWatch,
         guide: Guide<M::State>,
     ) -> Search<'history, M> {
-        let mut search = Search::new(model, ops, sorted_prefix, scratch, watch);
+        let mut search = Search::new(model, ops, sorted_events, scratch, watch);
         let mut guide = guide;
         guide.extend_states(model, &search.ops, guide.prefix_len);
         for &op in &guide.order[..guide.prefix_len] {
