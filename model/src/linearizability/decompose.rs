@@ -1831,7 +1831,44 @@ struct Conflict {
     lower: Vec<u32>,
     upper: Vec<u32>,
     cyclic: Vec<bool>,
-    successors: Vec<Vec<usize>>,
+    successors: Successors,
+}
+
+/// Edges between globals in compressed rows: one vector each for offsets and targets, not one
+/// per global (allocating one per global at each disagreement was a twentieth of `20000-ops`).
+struct Successors {
+    /// The successors of `global` are `targets[first[global]..first[global + 1]]`.
+    first: Vec<usize>,
+    targets: Vec<usize>,
+}
+
+impl Successors {
+    /// The graph over `node_count` nodes with `edges` (from, to); each node's successors in
+    /// the order of its edges.
+    fn new(node_count: usize, edges: &[(usize, usize)]) -> Successors {
+        let mut first = vec![0usize; node_count + 1];
+        for &(from, _) in edges {
+            first[from + 1] += 1;
+        }
+        for node in 0..node_count {
+            first[node + 1] += first[node];
+        }
+        let mut targets = vec![0usize; edges.len()];
+        let mut filled = first.clone();
+        for &(from, to) in edges {
+            targets[filled[from]] = to;
+            filled[from] += 1;
+        }
+        Successors { first, targets }
+    }
+
+    fn of(&self, node: usize) -> &[usize] {
+        &self.targets[self.first[node]..self.first[node + 1]]
+    }
+
+    fn node_count(&self) -> usize {
+        self.first.len() - 1
+    }
 }
 
 /// The pinned globals by (gap, rank): their order wherever two share a gap.
@@ -1911,23 +1948,11 @@ fn compatible_points<M: Model>(
     }
     // Globals pinned to one gap keep their pinned order.
     edges.extend(pinned_in_order(pins).windows(2).map(|pair| (pair[0], pair[1])));
-    // Successors of global `g`: `targets[first_target[g]..first_target[g + 1]]`, in edge order.
-    let mut first_target = vec![0usize; global_count + 1];
+    let successors = Successors::new(global_count, &edges);
     let mut predecessors_left = vec![0usize; global_count];
-    for &(before, after) in &edges {
-        first_target[before + 1] += 1;
+    for &(_, after) in &edges {
         predecessors_left[after] += 1;
     }
-    for global in 0..global_count {
-        first_target[global + 1] += first_target[global];
-    }
-    let mut targets = vec![0usize; edges.len()];
-    let mut filled = first_target.clone();
-    for &(before, after) in &edges {
-        targets[filled[before]] = after;
-        filled[before] += 1;
-    }
-    let successors_of = |global: usize| &targets[first_target[global]..first_target[global + 1]];
     // Kahn's algorithm: a topological order, pushing lower bounds forward.
     let mut ready: Vec<usize> = (0..global_count).filter(|&global| predecessors_left[global] == 0).collect();
     let mut visited = 0;
@@ -1935,7 +1960,7 @@ fn compatible_points<M: Model>(
     while let Some(global) = ready.pop() {
         visited += 1;
         cyclic[global] = false;
-        for &target in successors_of(global) {
+        for &target in successors.of(global) {
             lower[target] = lower[target].max(lower[global]);
             predecessors_left[target] -= 1;
             if predecessors_left[target] == 0 {
@@ -1947,7 +1972,6 @@ fn compatible_points<M: Model>(
     if agrees {
         Ok(())
     } else {
-        let successors = (0..global_count).map(|global| successors_of(global).to_vec()).collect();
         Err(Conflict { lower, upper, cyclic, successors })
     }
 }
@@ -2078,21 +2102,23 @@ fn witness_bounds<M: Model>(prepared: &Prepared<M>, partition: &Partition, order
 /// Of the globals Kahn's algorithm left (`cyclic`: on or after a cycle), those that also lead
 /// to a cycle: peeling off, in reverse, every global with no successor left leaves the cycles
 /// and the paths between them. Splitting a global merely downstream of a cycle cannot break it.
-fn on_cycles(successors: &[Vec<usize>], cyclic: &[bool]) -> Vec<bool> {
+fn on_cycles(successors: &Successors, cyclic: &[bool]) -> Vec<bool> {
+    let node_count = successors.node_count();
     let mut on_cycle = cyclic.to_vec();
-    let mut predecessors: Vec<Vec<usize>> = vec![Vec::new(); successors.len()];
-    let mut successors_left = vec![0usize; successors.len()];
-    for (global, targets) in successors.iter().enumerate().filter(|(global, _)| cyclic[*global]) {
-        for &target in targets.iter().filter(|&&target| cyclic[target]) {
-            predecessors[target].push(global);
+    let mut reversed: Vec<(usize, usize)> = Vec::new();
+    let mut successors_left = vec![0usize; node_count];
+    for global in (0..node_count).filter(|&global| cyclic[global]) {
+        for &target in successors.of(global).iter().filter(|&&target| cyclic[target]) {
+            reversed.push((target, global));
             successors_left[global] += 1;
         }
     }
+    let predecessors = Successors::new(node_count, &reversed);
     let mut ready: Vec<usize> =
-        (0..successors.len()).filter(|&global| cyclic[global] && successors_left[global] == 0).collect();
+        (0..node_count).filter(|&global| cyclic[global] && successors_left[global] == 0).collect();
     while let Some(global) = ready.pop() {
         on_cycle[global] = false;
-        for &source in &predecessors[global] {
+        for &source in predecessors.of(global) {
             successors_left[source] -= 1;
             if successors_left[source] == 0 {
                 ready.push(source);
