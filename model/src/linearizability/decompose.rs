@@ -14,8 +14,7 @@ use super::budget::Meter;
 use super::intervals::KeyTest;
 use super::prepare::{GlobalOp, Partition, Prepared, NEVER};
 use super::search::{
-    events_in_order, respects_real_time, sort_events, FastHasher, Guide, Scratch, Search, SearchOp, SearchOutcome,
-    Stuck,
+    respects_real_time, sort_events, FastHasher, Guide, Scratch, Search, SearchOp, SearchOutcome, Stuck,
 };
 use super::stranded::{ReadWatch, WatchPlan};
 use super::verdict::{Counterexample, PartitionOrder, Verdict, Witness};
@@ -73,9 +72,9 @@ impl RepairPlace {
 /// [`Checker::take_turns`]).
 const PROBE_STEPS: u64 = 200;
 
-/// Steps each pending search gets in the second round of a check; each later round gets four
+/// Steps each pending search gets in the round after the probe; each later round gets four
 /// times more.
-const FIRST_ROUND_STEPS: u64 = 20_000;
+const ROUND_AFTER_PROBE_STEPS: u64 = 20_000;
 
 /// Storage of finished searches kept for reuse; more would only hold memory.
 const SCRATCH_KEPT_MAX: usize = 2;
@@ -300,8 +299,9 @@ struct Pruning {
     backjump: bool,
     /// Interchangeable globals keep their order ([`ClassOrder`]).
     class_order: bool,
-    /// The interval test: before each partition search under narrowed domains, and in the
-    /// relaxed check for a search the first round did not decide.
+    /// The interval test: before each plain partition search under narrowed domains, and for a
+    /// guided one or in the relaxed check once the search is not decided in its first (probe)
+    /// round, fails or exhausts its guide.
     intervals: bool,
     /// Failed searches are kept as nogoods ([`Checker::nogoods`]).
     nogoods: bool,
@@ -382,8 +382,7 @@ fn check_prepared_with<M: Model>(
     }
     let keyed_positions: Vec<Vec<(u64, u64)>> =
         prepared.partitions.iter().map(|partition| keyed_positions(prepared, partition)).collect();
-    let keyed_events = keyed_positions.iter().map(|positions| events_in_order(positions)).collect();
-    let keyed_search_ops = prepared
+    let keyed_search_ops: Vec<Vec<SearchOp<'_, M::Input, M::Output>>> = prepared
         .partitions
         .iter()
         .zip(&keyed_positions)
@@ -400,6 +399,14 @@ fn check_prepared_with<M: Model>(
                     effect_class: None,
                 })
                 .collect()
+        })
+        .collect();
+    let keyed_events = keyed_search_ops
+        .iter()
+        .map(|keyed| {
+            let mut events: Vec<u32> = (0..2 * keyed.len() as u32).collect();
+            sort_events(keyed, &mut events);
+            events
         })
         .collect();
     let mut checker = Checker {
@@ -876,7 +883,7 @@ impl<'check, M: Model> Checker<'check, M> {
             if pending.is_empty() {
                 return Ok(());
             }
-            steps_max = if round == 0 { FIRST_ROUND_STEPS } else { steps_max.saturating_mul(4) };
+            steps_max = if round == 0 { ROUND_AFTER_PROBE_STEPS } else { steps_max.saturating_mul(4) };
         }
         unreachable!("the rounds end when no search is pending")
     }
@@ -943,11 +950,12 @@ impl<'check, M: Model> Checker<'check, M> {
     ///
     /// [`Options::threads`]: super::Options::threads
     ///
-    /// The first round runs on the calling thread: most searches end within it, and starting
-    /// threads for them cost more than they saved (on `long-flushdb` seed 19, two threads took
-    /// 1.2 s against 0.9 s for one, a third of it in the kernel).
+    /// The probe and the round after it run on the calling thread: most searches end within
+    /// them, and starting threads for them cost more than they saved (on `long-flushdb` seed 19,
+    /// two threads took 1.2 s against 0.9 s for one, a third of it in the kernel).
     fn run_round(&mut self, pending: &mut [PendingSearch<'check, M>], steps_max: u64) -> Vec<SearchOutcome> {
-        let threads = if steps_max <= FIRST_ROUND_STEPS { 1 } else { self.threads.clamp(1, pending.len().max(1)) };
+        let threads =
+            if steps_max <= ROUND_AFTER_PROBE_STEPS { 1 } else { self.threads.clamp(1, pending.len().max(1)) };
         let pending_count = pending.len();
         let model = self.model;
         let run_group = |group: Vec<(usize, &mut Search<'check, M>)>, meter: &mut Meter| {
@@ -1224,9 +1232,9 @@ impl<'check, M: Model> Checker<'check, M> {
     /// Whether the model accepts `order`, `latest`'s order with some operations moved (the
     /// same answers): replayed from each place they differ only until both have placed the
     /// same operations and reached the same state again — from there on, until the next
-    /// difference, they are the same. A moved FLUSHDB mostly meets the old order again at the next write (replaying
-    /// every repaired order whole was a fifth of `20000-ops`). `None` if the model refuses it;
-    /// otherwise the states that differ from `latest`'s.
+    /// difference, they are the same. A moved FLUSHDB mostly meets the old order again at the
+    /// next write (replaying every repaired order whole was a fifth of `20000-ops`). `None` if
+    /// the model refuses it; otherwise the states that differ from `latest`'s.
     fn replay_changed(
         &self,
         partition_index: usize,

@@ -236,14 +236,6 @@ fn event_order_key(entry: u32, positions: impl Fn(usize) -> (u64, u64)) -> (u64,
     (if entry.is_multiple_of(2) { call } else { returned }, entry % 2, entry / 2)
 }
 
-/// The events of operations at `positions` (call, return) in a search's list order: what
-/// [`Search::new`] takes as a sorted prefix.
-pub(crate) fn events_in_order(positions: &[(u64, u64)]) -> Vec<u32> {
-    let mut entries: Vec<u32> = (0..2 * positions.len() as u32).collect();
-    entries.sort_unstable_by_key(|&entry| event_order_key(entry, |op| positions[op]));
-    entries
-}
-
 /// Puts `entries` (events of `ops`) in a search's list order. A stable sort, which is quick on
 /// entries already nearly in order: pass them in the order of an earlier search's (a partition's
 /// globals mostly keep their order from one search to the next).
