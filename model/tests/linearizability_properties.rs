@@ -93,7 +93,7 @@ fn small_random_history(random: &mut SplitMix) -> Vec<Operation<Command, Respons
         if history[victim].output.is_some() {
             history[victim].output = Some(match &history[victim].input {
                 Command::Get { .. } => Response::Value(
-                    [None, Some("1".to_string()), Some("2".to_string())][random.below(3) as usize].clone(),
+                    [None, Some("1".into()), Some("2".into())][random.below(3) as usize].clone(),
                 ),
                 Command::Del { .. } => Response::Count(random.below(3)),
                 _ => Response::Ok,

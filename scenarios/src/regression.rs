@@ -53,7 +53,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use replsim_model::command::{Command, Db};
+use replsim_model::command::{Command, Db, Value};
 use replsim_sim::behaviour::Behaviours;
 use replsim_sim::bug::Bug;
 use replsim_sim::config::ApplyMode;
@@ -388,7 +388,7 @@ pub fn workload_text(workload: &Workload) -> Result<String, String> {
 
 /// One operation in the text form: `+2ms [db1] SET a v1`.
 pub fn op_text(op: &ScriptedOp) -> Result<String, String> {
-    for word in op.command.keys().iter().chain(set_value(&op.command)) {
+    for word in op.command.keys().iter().map(String::as_str).chain(set_value(&op.command).map(Value::as_str)) {
         // `::` alone would read as the separator of the line's sections.
         let allowed = |char: char| char.is_ascii_alphanumeric() || "_-.:".contains(char);
         if word.is_empty() || word == "::" || !word.chars().all(allowed) {
@@ -426,7 +426,7 @@ fn label_text(label: &str) -> Result<&str, String> {
     Ok(label)
 }
 
-fn set_value(command: &Command) -> Option<&String> {
+fn set_value(command: &Command) -> Option<&Value> {
     match command {
         Command::Set { value, .. } => Some(value),
         _ => None,

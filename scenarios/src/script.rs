@@ -14,7 +14,7 @@ use std::fmt;
 use std::time::Duration;
 
 use proptest::strategy::ValueTree;
-use replsim_model::command::Db;
+use replsim_model::command::{Db, Value};
 use replsim_sim::probe::Checkpoint;
 use replsim_sim::workload::{ClientScript, Phase, ScriptedOp, Target, Workload};
 
@@ -145,10 +145,10 @@ impl Expectation {
                     return Some(Err(format!("{} is not in the cluster", TargetText(*node))));
                 };
                 let actual = snapshot.store.get(*db, key);
-                if actual == value.as_ref() {
+                if actual.map(Value::as_str) == value.as_deref() {
                     Ok(())
                 } else {
-                    Err(format!("got {}", actual.map_or("nil", String::as_str)))
+                    Err(format!("got {}", actual.map_or("nil", Value::as_str)))
                 }
             }
             Expected::Converge => {
@@ -163,7 +163,7 @@ impl Expectation {
                                 .take(4)
                                 .map(|(db, key)| {
                                     let on = |store: &replsim_model::store::Store| {
-                                        store.get(*db, key).cloned().unwrap_or_else(|| "nil".to_string())
+                                        store.get(*db, key).map_or("nil", Value::as_str).to_string()
                                     };
                                     format!(
                                         "{key}: primary {} vs {}",

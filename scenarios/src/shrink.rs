@@ -353,7 +353,7 @@ fn renumber_values(workload: &mut Workload) {
     let mut next_value = 1u64;
     for op in workload.phases.iter_mut().flat_map(|phase| &mut phase.clients).flat_map(|client| &mut client.ops) {
         if let Command::Set { value, .. } = &mut op.command {
-            *value = format!("v{next_value}");
+            *value = format!("v{next_value}").into();
             next_value += 1;
         }
     }

@@ -269,7 +269,7 @@ mod tests {
     }
 
     fn read(call: u64, value: Option<&str>) -> Operation<Command, Response> {
-        op(9, call, call + 1, Command::get(Db(0), "a"), Response::Value(value.map(String::from)))
+        op(9, call, call + 1, Command::get(Db(0), "a"), Response::Value(value.map(Value::from)))
     }
 
     fn session(reads: Vec<Operation<Command, Response>>) -> Vec<ReplicaSession> {

@@ -14,7 +14,7 @@
 //! ```
 //! use replsim_model::binlog::{BinlogEntry, Offset};
 //! use replsim_model::check::SimTime;
-//! use replsim_model::command::{Command, Db, Response};
+//! use replsim_model::command::{Command, Db, Response, Value};
 //! use replsim_model::history::Operation;
 //! use replsim_model::check::replica_reads::check_replica_reads;
 //! let binlog = vec![
@@ -23,7 +23,7 @@
 //! ];
 //! let read = |call, value: Option<&str>| Operation {
 //!     client: 7, call: SimTime(call), returned: Some(SimTime(call + 1)),
-//!     input: Command::get(Db(0), "a"), output: Some(Response::Value(value.map(String::from))),
+//!     input: Command::get(Db(0), "a"), output: Some(Response::Value(value.map(Value::from))),
 //! };
 //! assert!(check_replica_reads(&binlog, &[read(0, Some("1")), read(5, None)]).is_empty());
 //! assert_eq!(check_replica_reads(&binlog, &[read(0, None), read(5, Some("1"))]).len(), 0, "nil before offset 1 is fine");

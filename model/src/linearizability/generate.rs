@@ -11,7 +11,7 @@
 //! ```
 
 use crate::check::SimTime;
-use crate::command::{Command, Db, Response};
+use crate::command::{Command, Db, Response, Value};
 use crate::history::Operation;
 use crate::store::Store;
 
@@ -222,7 +222,7 @@ pub fn change_one_read(history: &mut [Operation<Command, Response>], random: &mu
     if reads.is_empty() {
         return;
     }
-    let written: Vec<String> = history
+    let written: Vec<Value> = history
         .iter()
         .filter_map(|op| match &op.input {
             Command::Set { value, .. } => Some(value.clone()),
@@ -239,7 +239,7 @@ pub fn change_one_read(history: &mut [Operation<Command, Response>], random: &mu
 pub fn read_never_written(history: &[Operation<Command, Response>]) -> Option<Vec<Operation<Command, Response>>> {
     let read_index = history.iter().rposition(|op| matches!(op.input, Command::Get { .. }) && op.output.is_some())?;
     let mut mutated = history.to_vec();
-    mutated[read_index].output = Some(Response::Value(Some("never-written".to_string())));
+    mutated[read_index].output = Some(Response::Value(Some("never-written".into())));
     Some(mutated)
 }
 
@@ -283,7 +283,7 @@ pub fn back_to_back_flushdbs(flushdb_count: usize, conflicting: bool) -> Vec<Ope
         let call = flushes_start + 10 * flush;
         history.push(op(2, call, call + 9, Command::FlushDb { db: Db(0) }, Response::Ok));
     }
-    let value = |text: &str| Response::Value(Some(text.to_string()));
+    let value = |text: &str| Response::Value(Some(text.into()));
     if conflicting {
         history.push(op(3, flushes_start + 1, flushes_start + 3, Command::get(Db(0), "a"), Response::Value(None)));
         history.push(op(3, flushes_start + 4, flushes_start + 6, Command::get(Db(0), "b"), value("1")));

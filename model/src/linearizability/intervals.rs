@@ -302,7 +302,7 @@ fn stuck(observer: usize, related: &[usize], seen_through: u64) -> Stuck {
 mod tests {
     use super::*;
     use crate::check::SimTime;
-    use crate::command::{Command, Db, Response};
+    use crate::command::{Command, Db, Response, Value};
     use crate::history::Operation;
     use crate::linearizability::brute_force::check_brute_force;
     use crate::linearizability::generate::SplitMix;
@@ -337,7 +337,7 @@ mod tests {
     }
 
     fn read(value: Option<&str>) -> Response {
-        Response::Value(value.map(str::to_string))
+        Response::Value(value.map(Value::from))
     }
 
     #[test]

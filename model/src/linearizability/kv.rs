@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::refute::{refute_kv, Refutation};
 use super::{Footprint, KeyEffect, Model, Parts, Shared};
-use crate::command::{Command, Db, Key, Response};
+use crate::command::{Command, Db, Key, Response, Value};
 use crate::history::Operation;
 
 /// The replsim key-value model. FLUSHDB and FLUSHALL are [`Footprint::Global`].
@@ -23,14 +23,15 @@ pub struct KvModel;
 
 /// The values of the keys a partition holds, sorted by (db, key); absent keys are nil. A
 /// partition holds one key or a few, so a sorted vector beats a map, and keys and values are
-/// reference-counted: a state derived from another shares them instead of copying the bytes.
+/// reference-counted: a state derived from another, or from a SET, shares them instead of
+/// copying the bytes.
 pub type KvState = Shared<Vec<KvEntry>>;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KvEntry {
     pub db: Db,
     pub key: Arc<str>,
-    pub value: Arc<str>,
+    pub value: Value,
 }
 
 fn find(state: &[KvEntry], db: Db, key: &str) -> Result<usize, usize> {
@@ -59,18 +60,16 @@ impl Model for KvModel {
             }
             Command::Set { db, key, value } => {
                 accepts_ok(output)?;
+                let found = find(state, *db, key);
+                if found.is_ok_and(|index| state[index].value == *value) {
+                    return Some(state.clone());
+                }
                 let mut next = Vec::clone(state);
-                match find(&next, *db, key) {
-                    Ok(index) => {
-                        if *next[index].value == **value {
-                            return Some(state.clone());
-                        }
-                        next[index].value = Arc::from(value.as_str());
+                match found {
+                    Ok(index) => next[index].value = value.clone(),
+                    Err(index) => {
+                        next.insert(index, KvEntry { db: *db, key: Arc::from(key.as_str()), value: value.clone() })
                     }
-                    Err(index) => next.insert(
-                        index,
-                        KvEntry { db: *db, key: Arc::from(key.as_str()), value: Arc::from(value.as_str()) },
-                    ),
                 }
                 Some(Shared::new(next))
             }

@@ -221,7 +221,7 @@ fn response_of(command: &Command, reply: Value) -> Result<Response, RequestError
     match (command, reply) {
         (Command::Get { .. }, Value::Nil) => Ok(Response::Value(None)),
         (Command::Get { .. }, Value::BulkString(bytes)) => {
-            Ok(Response::Value(Some(String::from_utf8_lossy(&bytes).into_owned())))
+            Ok(Response::Value(Some(String::from_utf8_lossy(&bytes).as_ref().into())))
         }
         (Command::Del { .. }, Value::Int(count)) if count >= 0 => Ok(Response::Count(count as u64)),
         (Command::Set { .. } | Command::FlushDb { .. } | Command::FlushAll { .. }, Value::Okay) => Ok(Response::Ok),

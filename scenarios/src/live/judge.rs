@@ -129,7 +129,7 @@ impl fmt::Display for LiveViolation {
                     differences.len()
                 )?;
                 for difference in differences.iter().take(DIFFERENCES_SHOWN_MAX) {
-                    let value = |value: &Option<Value>| value.clone().unwrap_or_else(|| "nil".to_string());
+                    let value = |value: &Option<Value>| value.as_deref().unwrap_or("nil").to_string();
                     let db = if difference.db == Db(0) { String::new() } else { format!("[{}] ", difference.db) };
                     write!(
                         formatter,

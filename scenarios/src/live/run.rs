@@ -617,7 +617,7 @@ fn snapshot(connection: &mut Connection, used: &BTreeSet<u8>) -> Result<Store, R
                 Ok(Response::Value(Some(value))) => value,
                 Ok(_) => continue,
                 Err(RequestError::Refused(reply)) if reply.starts_with("WRONGTYPE") => {
-                    format!("<{}>", connection.request_text(&["TYPE", &key])?)
+                    format!("<{}>", connection.request_text(&["TYPE", &key])?).into()
                 }
                 Err(error) => return Err(error),
             };
