@@ -808,8 +808,7 @@ impl<'check, M: Model> Checker<'check, M> {
             if round >= ROUNDS_LIMITED {
                 steps_max = u64::MAX;
             }
-            self.build_searches(pending);
-            let outcomes = self.run_round(pending, steps_max);
+            let outcomes = self.run_round(pending, steps_max, round == 0);
             let mut index = 0;
             for mut outcome in outcomes {
                 // In the relaxed check, and for a guided search, the interval test waits for a
@@ -819,19 +818,7 @@ impl<'check, M: Model> Checker<'check, M> {
                 // relaxed check a failure is so explained if it can be: the test names the
                 // read's source and what cut it off, where the search, which drops orders that
                 // strand a read, shows the longest prefix it got to.
-                let slow_or_failed = match outcome {
-                    SearchOutcome::NotLinearizable(_) | SearchOutcome::GuideExhausted => true,
-                    SearchOutcome::Undecided => round == 0,
-                    SearchOutcome::Linearizable(_) | SearchOutcome::OutOfBudget(_) => false,
-                };
-                if slow_or_failed && std::mem::take(&mut pending[index].intervals_untested) {
-                    let (partition_index, global_positions, _) = &pending[index].memo_key;
-                    if let Some(stuck) = self.refute_by_intervals(*partition_index, global_positions) {
-                        self.intervals_refuted += 1;
-                        self.relaxed_refuted_by_intervals |= self.intervals_in_relaxed_check;
-                        outcome = SearchOutcome::NotLinearizable(stuck);
-                    }
-                }
+                outcome = self.tested_by_intervals(&mut pending[index], outcome, round == 0);
                 if outcome == SearchOutcome::Undecided {
                     index += 1;
                     continue;
@@ -888,6 +875,31 @@ impl<'check, M: Model> Checker<'check, M> {
         unreachable!("the rounds end when no search is pending")
     }
 
+    /// `outcome` of `turn`'s search this round, or the interval test's refutation if the test
+    /// was still to run and the search proved slow (undecided after the probe round) or failed
+    /// or exhausted its guide. The test runs at most once per search.
+    fn tested_by_intervals(
+        &mut self,
+        turn: &mut PendingSearch<'check, M>,
+        outcome: SearchOutcome,
+        probe_round: bool,
+    ) -> SearchOutcome {
+        let slow_or_failed = match outcome {
+            SearchOutcome::NotLinearizable(_) | SearchOutcome::GuideExhausted => true,
+            SearchOutcome::Undecided => probe_round,
+            SearchOutcome::Linearizable(_) | SearchOutcome::OutOfBudget(_) => false,
+        };
+        if slow_or_failed && std::mem::take(&mut turn.intervals_untested) {
+            let (partition_index, global_positions, _) = &turn.memo_key;
+            if let Some(stuck) = self.refute_by_intervals(*partition_index, global_positions) {
+                self.intervals_refuted += 1;
+                self.relaxed_refuted_by_intervals |= self.intervals_in_relaxed_check;
+                return SearchOutcome::NotLinearizable(stuck);
+            }
+        }
+        outcome
+    }
+
     /// Empties the memo and the nogoods if `entry_bytes` more would pass their share of the
     /// memo budget: they are a cache, not grown past it.
     fn make_room(&mut self, entry_bytes: usize) {
@@ -934,8 +946,9 @@ impl<'check, M: Model> Checker<'check, M> {
         nogoods.iter().rev().find(|nogood| nogood.decides(global_positions, answers)).map(|nogood| nogood.stuck.clone())
     }
 
-    /// Builds the searches not built yet. Built only once the partition's turn comes: a
-    /// partition decided from the memo or a reused witness needs none.
+    /// Builds the searches not built yet, before a round on several threads (a round on one
+    /// builds each as its turn comes). A partition decided from the memo or a reused witness
+    /// needs none.
     fn build_searches(&mut self, pending: &mut [PendingSearch<'check, M>]) {
         for turn in pending.iter_mut() {
             if turn.search.is_none() {
@@ -953,10 +966,35 @@ impl<'check, M: Model> Checker<'check, M> {
     /// The probe and the round after it run on the calling thread: most searches end within
     /// them, and starting threads for them cost more than they saved (on `long-flushdb` seed 19,
     /// two threads took 1.2 s against 0.9 s for one, a third of it in the kernel).
-    fn run_round(&mut self, pending: &mut [PendingSearch<'check, M>], steps_max: u64) -> Vec<SearchOutcome> {
+    fn run_round(
+        &mut self,
+        pending: &mut [PendingSearch<'check, M>],
+        steps_max: u64,
+        probe_round: bool,
+    ) -> Vec<SearchOutcome> {
         let threads =
             if steps_max <= ROUND_AFTER_PROBE_STEPS { 1 } else { self.threads.clamp(1, pending.len().max(1)) };
         let pending_count = pending.len();
+        let mut outcomes: Vec<SearchOutcome> = Vec::new();
+        outcomes.resize_with(pending_count, || SearchOutcome::Undecided);
+        if threads == 1 {
+            // Each search is built when its turn comes and put to the interval test as soon
+            // as it proves slow: once one partition fails, the searches behind it are not
+            // needed (on `long-flushdb-never-returned` seed 9 a fifth were built for nothing).
+            for (turn, outcome) in pending.iter_mut().zip(&mut outcomes) {
+                if turn.search.is_none() {
+                    turn.search = Some(self.new_search(&turn.memo_key, turn.guided));
+                }
+                let search = turn.search.as_mut().expect("built above");
+                let ran = search.run(self.model, self.meter, steps_max);
+                *outcome = self.tested_by_intervals(turn, ran, probe_round);
+                if matches!(outcome, SearchOutcome::NotLinearizable(_) | SearchOutcome::OutOfBudget(_)) {
+                    break;
+                }
+            }
+            return outcomes;
+        }
+        self.build_searches(pending);
         let model = self.model;
         let run_group = |group: Vec<(usize, &mut Search<'check, M>)>, meter: &mut Meter| {
             let mut outcomes = Vec::with_capacity(group.len());
@@ -973,14 +1011,6 @@ impl<'check, M: Model> Checker<'check, M> {
         let mut groups: Vec<Vec<(usize, &mut Search<'check, M>)>> = (0..threads).map(|_| Vec::new()).collect();
         for (index, turn) in pending.iter_mut().enumerate() {
             groups[index % threads].push((index, turn.search.as_mut().expect("built before the round")));
-        }
-        let mut outcomes: Vec<SearchOutcome> = Vec::new();
-        outcomes.resize_with(pending_count, || SearchOutcome::Undecided);
-        if threads == 1 {
-            for (index, outcome) in run_group(groups.pop().expect("one group"), self.meter) {
-                outcomes[index] = outcome;
-            }
-            return outcomes;
         }
         let mut shares: Vec<Meter> = (0..threads).map(|_| self.meter.share(threads)).collect();
         let finished: Vec<Vec<(usize, SearchOutcome)>> = std::thread::scope(|scope| {
