@@ -92,9 +92,9 @@ fn small_random_history(random: &mut SplitMix) -> Vec<Operation<Command, Respons
         let victim = random.below(op_count as u64) as usize;
         if history[victim].output.is_some() {
             history[victim].output = Some(match &history[victim].input {
-                Command::Get { .. } => Response::Value(
-                    [None, Some("1".into()), Some("2".into())][random.below(3) as usize].clone(),
-                ),
+                Command::Get { .. } => {
+                    Response::Value([None, Some("1".into()), Some("2".into())][random.below(3) as usize].clone())
+                }
                 Command::Del { .. } => Response::Count(random.below(3)),
                 _ => Response::Ok,
             });

@@ -824,11 +824,11 @@ impl<'check, M: Model> Checker<'check, M> {
                     continue;
                 }
                 if outcome == SearchOutcome::GuideExhausted {
-                    // Not a verdict: the partition is searched again from its start next turn.
+                    // Not a verdict: the partition is searched again from its start next turn,
+                    // skipping what the guided search found to fail.
                     let turn = &mut pending[index];
-                    let exhausted = turn.search.take();
+                    turn.search.as_mut().expect("ran this round").drop_guide();
                     turn.guided = false;
-                    self.retire(exhausted);
                     index += 1;
                     continue;
                 }

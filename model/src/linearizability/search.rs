@@ -648,6 +648,22 @@ impl<'history, M: Model> Search<'history, M> {
         self.choices.last().map_or(0, |choice| choice.latest_call)
     }
 
+    /// After [`SearchOutcome::GuideExhausted`]: the same search without its guide, to run again
+    /// from the start. Its memo is kept: every configuration in it was explored to the end
+    /// without completing (rejoining the guide only adds completions, and a configuration's
+    /// completions depend on nothing else), so the plain search need not explore it again (a
+    /// fresh one spent a fifth of `long-flushdb-never-returned` seed 9 doing so). What the guided
+    /// search looked at is kept too ([`Stuck::seen_through`], [`Stuck::depends_through`]): a
+    /// failure resting on its memo depends on it.
+    pub fn drop_guide(&mut self) {
+        assert!(self.decided && self.guide.is_some(), "only an exhausted guided search drops its guide");
+        debug_assert!(self.choices.is_empty(), "exhausted: backtracked through its guide's prefix");
+        self.guide = None;
+        self.decided = false;
+        self.rejoined_at = None;
+        self.entry = self.events.first();
+    }
+
     /// After [`SearchOutcome::Linearizable`]: the state after each prefix of the order found,
     /// from the choices made and the guide's states after the place it was rejoined; `None`
     /// if the guide's states were not all known.
