@@ -107,6 +107,17 @@ impl Model for KvModel {
         }
     }
 
+    /// A SET of the only key the state holds, or of an empty state: the key at the SET's value
+    /// and nothing else, accepted on `OK` or no answer.
+    fn step_ignores_state(&self, state: &KvState, input: &Command) -> bool {
+        let Command::Set { db, key, .. } = input else { return false };
+        match state.as_slice() {
+            [] => true,
+            [only] => only.db == *db && *only.key == **key,
+            _ => false,
+        }
+    }
+
     fn footprint(&self, input: &Command) -> Footprint<(Db, Key)> {
         if input.is_global() {
             return Footprint::Global;
@@ -236,5 +247,48 @@ fn accepts_ok(output: Option<&Response>) -> Option<()> {
     match output {
         None | Some(Response::Ok) => Some(()),
         Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The claim [`KvModel::step_ignores_state`] makes, over every state of one or two keys
+    /// with nil or one of two values: from every state it holds for, a SET steps to one
+    /// state (or is refused by all, with a wrong answer); and it holds for none holding
+    /// another key, which a SET keeps.
+    #[test]
+    fn a_set_ignores_exactly_the_states_holding_its_key_alone() {
+        let set = |db: Db, key: &str, value: &str| Command::set(db, key, value);
+        let mut states = vec![KvModel.initial_state()];
+        for command in [set(Db(0), "a", "1"), set(Db(0), "a", "2"), set(Db(0), "b", "1"), set(Db(1), "a", "1")] {
+            let stepped: Vec<KvState> =
+                states.iter().map(|state| KvModel.step(state, &command, Some(&Response::Ok)).expect("a SET")).collect();
+            for state in stepped {
+                if !states.contains(&state) {
+                    states.push(state);
+                }
+            }
+        }
+        assert_eq!(states.len(), 12, "3 for db0 a (nil, 1, 2) by 2 for b by 2 for db1 a: {states:?}");
+        for write in [set(Db(0), "a", "3"), set(Db(0), "a", "1")] {
+            for output in [None, Some(Response::Ok), Some(Response::Count(1))] {
+                let ignored: Vec<&KvState> =
+                    states.iter().filter(|state| KvModel.step_ignores_state(state, &write)).collect();
+                let outcomes: Vec<Option<KvState>> =
+                    ignored.iter().map(|state| KvModel.step(state, &write, output.as_ref())).collect();
+                assert_eq!(ignored.len(), 3, "nil, db0 a=1 and db0 a=2: {ignored:?}");
+                assert!(
+                    outcomes.iter().all(|outcome| *outcome == outcomes[0]),
+                    "{write} answered {output:?}: {outcomes:?}"
+                );
+                for state in &states {
+                    let holds_another = state.iter().any(|entry| (entry.db, &*entry.key) != (Db(0), "a"));
+                    assert_eq!(KvModel.step_ignores_state(state, &write), !holds_another, "{state:?}");
+                }
+            }
+        }
+        assert!(!KvModel.step_ignores_state(&KvModel.initial_state(), &Command::get(Db(0), "a")));
     }
 }

@@ -536,6 +536,9 @@ pub(crate) struct Search<'history, M: Model> {
     stranding_dropped: u64,
     /// How many operations were chosen when the search rejoined its guide, if it did.
     rejoined_at: Option<usize>,
+    /// Per operation: the state it stepped to from a state it ignores, once it has (see
+    /// [`Model::step_ignores_state`]).
+    steps_ignoring_state: Vec<Option<M::State>>,
 }
 
 impl<'history, M: Model> Search<'history, M> {
@@ -560,6 +563,7 @@ impl<'history, M: Model> Search<'history, M> {
             None => Memo::new(linearized.words.len()),
         };
         let entry = events.first();
+        let ops_count = ops.len();
         Search {
             choices: Vec::with_capacity(ops.len()),
             ops,
@@ -578,6 +582,7 @@ impl<'history, M: Model> Search<'history, M> {
             watch,
             stranding_dropped: 0,
             rejoined_at: None,
+            steps_ignoring_state: vec![None; ops_count],
         }
     }
 
@@ -723,7 +728,20 @@ impl<'history, M: Model> Search<'history, M> {
                     continue;
                 }
                 let candidate = &self.ops[op as usize];
-                if let Some(next_state) = model.step(&self.state, candidate.input, candidate.output) {
+                let stepped = if model.step_ignores_state(&self.state, candidate.input) {
+                    let reused = &mut self.steps_ignoring_state[op as usize];
+                    match reused {
+                        Some(next_state) => Some(next_state.clone()),
+                        None => {
+                            let stepped = model.step(&self.state, candidate.input, candidate.output);
+                            reused.clone_from(&stepped);
+                            stepped
+                        }
+                    }
+                } else {
+                    model.step(&self.state, candidate.input, candidate.output)
+                };
+                if let Some(next_state) = stepped {
                     if self.watch.linearize(op) {
                         self.watch.unlinearize(op);
                         self.stranding_dropped += 1;
