@@ -53,12 +53,6 @@ impl Deref for Value {
     }
 }
 
-impl AsRef<str> for Value {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
 impl From<&str> for Value {
     fn from(text: &str) -> Value {
         Value(Arc::from(text))
@@ -71,27 +65,9 @@ impl From<String> for Value {
     }
 }
 
-impl From<&String> for Value {
-    fn from(text: &String) -> Value {
-        Value(Arc::from(text.as_str()))
-    }
-}
-
 impl PartialEq<str> for Value {
     fn eq(&self, other: &str) -> bool {
         *self.0 == *other
-    }
-}
-
-impl PartialEq<&str> for Value {
-    fn eq(&self, other: &&str) -> bool {
-        *self.0 == **other
-    }
-}
-
-impl PartialEq<String> for Value {
-    fn eq(&self, other: &String) -> bool {
-        *self.0 == **other
     }
 }
 
