@@ -199,11 +199,14 @@ fn chosen_fault_kinds_are_in_the_repro_line_and_replay_the_same_run() {
     assert!(stdout.starts_with("FAIL") && stdout.lines().next().unwrap_or("").contains(&trace), "{repro}:\n{stdout}");
 }
 
-/// Runs `replsim check FILE --model kv` under `--timeout` and `--memory LIMIT_MBMB`: its exit
-/// code, its standard output and its peak resident size in MB (from `wait4`).
+/// Runs `replsim check --model kv` on the history `lines` under `--timeout` and `--memory
+/// LIMIT_MBMB`, and asserts that it answers unknown (exit 3) and that its peak resident size
+/// (from `wait4`) stays within 10 % of the limit. Its standard output.
 // The child is reaped by `wait4`, which also gives its peak resident size.
 #[allow(clippy::zombie_processes)]
-fn check_with_peak(file: &std::path::Path, timeout: &str, limit_mb: u64) -> (i32, String, f64) {
+fn check_unknown_within_memory(name: &str, lines: &[String], timeout: &str, limit_mb: u64) -> String {
+    let file = std::env::temp_dir().join(format!("replsim-{name}-{}.jsonl", std::process::id()));
+    std::fs::write(&file, lines.join("\n")).expect("write the history");
     let child = Command::new(env!("CARGO_BIN_EXE_replsim"))
         .args(["check", file.to_str().expect("utf-8 path"), "--model", "kv", "--timeout", timeout])
         .args(["--memory", &format!("{limit_mb}MB")])
@@ -218,7 +221,12 @@ fn check_with_peak(file: &std::path::Path, timeout: &str, limit_mb: u64) -> (i32
     assert_eq!(waited, child.id() as libc::pid_t, "wait4 on the child");
     let mut stdout = String::new();
     std::io::Read::read_to_string(&mut child.stdout.expect("piped"), &mut stdout).expect("read stdout");
-    (libc::WEXITSTATUS(status), stdout, usage.ru_maxrss as f64 / 1024.0)
+    std::fs::remove_file(&file).ok();
+    assert_eq!(libc::WEXITSTATUS(status), 3, "unknown is exit 3: {stdout}");
+    let peak_mb = usage.ru_maxrss as f64 / 1024.0;
+    println!("peak resident {peak_mb:.1} MB under --memory {limit_mb}MB: {}", stdout.lines().next().unwrap_or(""));
+    assert!(peak_mb <= 1.1 * limit_mb as f64, "peak {peak_mb:.1} MB exceeds {limit_mb} MB by more than 10 %");
+    stdout
 }
 
 /// `replsim check --memory 64MB` on a history whose search outgrows any memory: the answer is
@@ -242,15 +250,8 @@ fn check_under_a_memory_limit_answers_unknown_within_ten_percent_of_it() {
             2005 + offset
         ));
     }
-    let file = std::env::temp_dir().join(format!("replsim-memory-{}.jsonl", std::process::id()));
-    std::fs::write(&file, lines.join("\n")).expect("write the history");
-    let limit_mb = 64;
-    let (exit_code, stdout, peak_mb) = check_with_peak(&file, "10m", limit_mb);
-    std::fs::remove_file(&file).ok();
-    assert_eq!(exit_code, 3, "unknown is exit 3: {stdout}");
+    let stdout = check_unknown_within_memory("memory", &lines, "10m", 64);
     assert!(stdout.contains("memory limit of 64 MB reached"), "{stdout}");
-    println!("peak resident {peak_mb:.1} MB under --memory {limit_mb}MB");
-    assert!(peak_mb <= 1.1 * limit_mb as f64, "peak {peak_mb:.1} MB exceeds {limit_mb} MB by more than 10 %");
 }
 
 /// `replsim check` on SETs of 1 MB values, a history hard enough to run out its time: the
@@ -284,15 +285,7 @@ fn check_of_one_megabyte_values_stays_within_the_memory_limit() {
         r#"{"client":201,"call":300000,"returned":300001,"input":{"Get":{"db":0,"key":"k1"}},"output":{"Value":null}}"#
             .to_string(),
     );
-    let file = std::env::temp_dir().join(format!("replsim-big-values-{}.jsonl", std::process::id()));
-    std::fs::write(&file, lines.join("\n")).expect("write the history");
-    let limit_mb = 256;
-    let (exit_code, stdout, peak_mb) = check_with_peak(&file, "3s", limit_mb);
-    std::fs::remove_file(&file).ok();
-    assert_eq!(exit_code, 3, "unknown is exit 3: {stdout}");
-    assert!(stdout.contains("unknown: "), "{stdout}");
-    println!("peak resident {peak_mb:.1} MB under --memory {limit_mb}MB: {}", stdout.lines().next().unwrap_or(""));
-    assert!(peak_mb <= 1.1 * limit_mb as f64, "peak {peak_mb:.1} MB exceeds {limit_mb} MB by more than 10 %");
+    check_unknown_within_memory("big-values", &lines, "3s", 256);
 }
 
 #[test]

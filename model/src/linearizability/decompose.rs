@@ -819,8 +819,9 @@ impl<'check, M: Model> Checker<'check, M> {
             let outcomes = self.run_round(pending, steps_max, round == 0);
             let mut index = 0;
             for mut outcome in outcomes {
-                // In the relaxed check, and for a guided search, the interval test waits for a
-                // search that the first round did not decide: a slow one (a partition with 30
+                // In the relaxed check, and for a guided search (unless its partition was refuted
+                // last time, see `check_all`), the interval test waits for a search that the
+                // first round did not decide: a slow one (a partition with 30
                 // free FLUSHDBs to exhaust) can take seconds to prove what the test sees at once.
                 // A search that failed or exhausted its guide is put to the test too; in the
                 // relaxed check a failure is so explained if it can be: the test names the
